@@ -1,0 +1,53 @@
+# Two commands: `make run` (install, migrate, demo data, serve) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-dev translations extract-messages lint check-migrations
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+install-dev: $(VENV)/.installed-dev translations
+
+# Message catalogs are compiled on install so that a fresh clone speaks Chinese and English.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --domain messages --directory portal/translations
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords _l --no-location --sort-output \
+		--project Rectify --output-file portal/translations/messages.pot .
+	$(BIN)/pybabel update --input-file portal/translations/messages.pot \
+		--output-dir portal/translations --no-fuzzy-matching --ignore-obsolete
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# Models and migrations agree: upgrade an empty database, then ask Alembic for differences.
+check-migrations: install
+	rm -f instance/migration-check.db
+	DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-check.db $(FLASK) db upgrade
+	DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-check.db $(FLASK) db check
+	rm -f instance/migration-check.db*

@@ -1,0 +1,1 @@
+"""Accounts (账号): users, global roles, departments (责任部门), login sessions."""

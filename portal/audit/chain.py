@@ -1,0 +1,235 @@
+"""Appending to and verifying the audit chain; signed checkpoints of its head.
+
+hash(n) = SHA-256(prev_hash(n) + "\n" + canonical row(n)), where the canonical row is the
+sorted-key, compact JSON of every stored column except the two hashes. Because each hash covers
+the previous one, changing, inserting or removing any row breaks every later link; a checkpoint
+(head seq and hash, HMAC-signed with a key kept outside the database) also catches a deleted
+tail and a chain recomputed from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+
+GENESIS_HASH = "0" * 64
+_PG_AUDIT_LOCK_KEY = 0x52454354  # "RECT": serialises appenders on PostgreSQL
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs an operation: a user, or a named system actor such as the CLI."""
+
+    id: int | None
+    name: str
+
+    @classmethod
+    def of(cls, user) -> Actor:
+        return cls(id=user.id, name=user.login)
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        return cls(id=None, name=name)
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls(id=None, name="anonymous")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} into an audit payload")
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise `value` the one way the chain hashes it."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default)
+
+
+def format_time(value: datetime) -> str:
+    """Format a naive-UTC or aware time as ISO-8601 UTC with microseconds."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time as a naive datetime (how the database stores it)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def canonical_row(seq: int, at: datetime, actor_id: int | None, actor: str, action: str,
+                  object_type: str, object_id: str, payload: str) -> str:
+    return canonical_json({
+        "seq": seq, "at": format_time(at), "actor_id": actor_id, "actor": actor,
+        "action": action, "object_type": object_type, "object_id": object_id,
+        "payload": payload,
+    })
+
+
+def compute_hash(prev_hash: str, row: str) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{row}".encode()).hexdigest()
+
+
+def _lock_chain_head() -> None:
+    """Make concurrent appenders take turns. SQLite's IMMEDIATE transaction already does."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK_KEY})
+
+
+def chain_head() -> tuple[int, str]:
+    """Return (seq, hash) of the last event, or (0, GENESIS_HASH) for an empty chain."""
+    row = db.session.execute(
+        sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+
+
+def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
+                 payload: Mapping[str, Any] | None = None) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction (flushes, never commits)."""
+    _lock_chain_head()
+    seq, prev_hash = chain_head()
+    event = AuditEvent(
+        seq=seq + 1, at=utcnow(), actor_id=actor.id, actor=actor.name, action=action,
+        object_type=object_type, object_id=str(object_id), payload=canonical_json(payload or {}),
+        prev_hash=prev_hash,
+    )
+    event.hash = compute_hash(prev_hash, canonical_row(
+        event.seq, event.at, event.actor_id, event.actor, event.action, event.object_type,
+        event.object_id, event.payload))
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+# --- verification ---------------------------------------------------------------------------
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    bad_seq: int | None = None
+    problem: str | None = None
+
+
+_COLUMNS = (AuditEvent.seq, AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor,
+            AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.payload,
+            AuditEvent.prev_hash, AuditEvent.hash)
+
+
+def iter_event_rows(batch: int = 5000) -> Iterable[tuple]:
+    """Stream every event row in seq order without loading the table into memory."""
+    conn = db.session.connection().execution_options(stream_results=True, yield_per=batch)
+    yield from conn.execute(sa.select(*_COLUMNS).order_by(AuditEvent.seq))
+
+
+def verify_rows(rows: Iterable[tuple],
+                progress: Callable[[int], None] | None = None,
+                progress_every: int = 100_000) -> VerifyResult:
+    """Check seq contiguity, each prev_hash link and each hash; stop at the first bad row."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash in rows:
+        if seq != expected_seq:
+            return VerifyResult(False, checked, expected_seq - 1, prev_hash, expected_seq,
+                                f"seq {expected_seq} is missing (next stored seq is {seq})")
+        if row_prev != prev_hash:
+            return VerifyResult(False, checked, seq - 1, prev_hash, seq,
+                                f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}")
+        actual = compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype,
+                                                      oid, payload))
+        if actual != row_hash:
+            return VerifyResult(False, checked, seq - 1, prev_hash, seq,
+                                f"seq {seq}: stored hash does not match its content")
+        checked += 1
+        expected_seq, prev_hash = seq + 1, row_hash
+        if progress and checked % progress_every == 0:
+            progress(checked)
+    return VerifyResult(True, checked, expected_seq - 1, prev_hash)
+
+
+def verify_chain(checkpoint: Mapping[str, Any] | None = None, key: bytes | None = None,
+                 progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Verify the whole chain, and against a signed checkpoint when one is given."""
+    result = verify_rows(iter_event_rows(), progress=progress)
+    if not result.ok or checkpoint is None:
+        return result
+    if key is None:
+        raise ValueError("a checkpoint needs the checkpoint key to be checked")
+    problem = check_checkpoint_signature(checkpoint, key)
+    if problem:
+        return VerifyResult(False, result.checked, result.head_seq, result.head_hash, None,
+                            problem)
+    cp_seq, cp_hash = int(checkpoint["seq"]), checkpoint["hash"]
+    if cp_seq > result.head_seq:
+        return VerifyResult(False, result.checked, result.head_seq, result.head_hash,
+                            result.head_seq + 1,
+                            f"the chain ends at seq {result.head_seq} but the checkpoint records "
+                            f"seq {cp_seq}: events {result.head_seq + 1}..{cp_seq} were removed")
+    stored = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == cp_seq))
+    if stored != cp_hash:
+        return VerifyResult(False, result.checked, result.head_seq, result.head_hash, cp_seq,
+                            f"seq {cp_seq}: hash differs from the signed checkpoint; the chain "
+                            f"was rewritten")
+    return result
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+def load_checkpoint_key(path: str | os.PathLike, create: bool = False) -> bytes:
+    """Read the checkpoint HMAC key (kept outside the database); optionally create it."""
+    from portal.config import load_or_create_secret
+
+    path = Path(path)
+    if not path.exists() and not create:
+        raise FileNotFoundError(f"checkpoint key file {path} does not exist")
+    return load_or_create_secret(path).encode()
+
+
+def _signature(key: bytes, seq: int, head_hash: str, created_at: str) -> str:
+    message = f"rectify-audit-checkpoint\n{seq}\n{head_hash}\n{created_at}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def make_checkpoint(key: bytes) -> dict[str, Any]:
+    """Return a signed record of the current chain head."""
+    seq, head_hash = chain_head()
+    created_at = format_time(utcnow())
+    return {"seq": seq, "hash": head_hash, "created_at": created_at,
+            "hmac": _signature(key, seq, head_hash, created_at)}
+
+
+def check_checkpoint_signature(checkpoint: Mapping[str, Any], key: bytes) -> str | None:
+    """Return a problem description, or None when the checkpoint is authentic."""
+    try:
+        expected = _signature(key, int(checkpoint["seq"]), str(checkpoint["hash"]),
+                              str(checkpoint["created_at"]))
+        given = str(checkpoint["hmac"])
+    except (KeyError, TypeError, ValueError):
+        return "the checkpoint file is incomplete or malformed"
+    if not hmac.compare_digest(expected, given):
+        return "the checkpoint signature is invalid (wrong key or edited checkpoint)"
+    return None

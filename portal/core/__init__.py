@@ -1,0 +1,1 @@
+"""The shell every page shares: home, language switch, navigation, error pages."""

@@ -1,0 +1,37 @@
+"""Home page and language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+bp = Blueprint("core", __name__)
+
+
+class LanguageForm(FlaskForm):
+    lang = HiddenField()
+    next = HiddenField()
+
+
+@bp.route("/")
+def home():
+    return render_template("home.html")
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    form = LanguageForm()
+    if not form.validate_on_submit() or form.lang.data not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = form.lang.data
+    session.permanent = True
+    from portal.security import safe_next
+
+    return redirect(safe_next(form.next.data, url_for("core.home")))
+
+
+def language_form() -> LanguageForm:
+    """A language switch form for the current page, used by the base template."""
+    path = request.full_path if request.query_string else request.path
+    return LanguageForm(formdata=None, next=path)
