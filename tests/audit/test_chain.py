@@ -1,0 +1,150 @@
+"""The audit chain: appending, the database's refusals, verification and tampering."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from portal.audit.chain import (
+    GENESIS_HASH,
+    Actor,
+    canonical_row,
+    compute_hash,
+    load_checkpoint_key,
+    make_checkpoint,
+    record_event,
+    verify_chain,
+)
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+from tests.audit.tampering import delete_from, edit_payload, recompute_chain
+
+
+@pytest.fixture
+def chain(app):
+    """Five committed events, one with a Chinese payload."""
+    with app.app_context():
+        for n in range(1, 6):
+            record_event(Actor(7, "staff"), "test.event", "item", n,
+                         {"n": n, "title": "整改报告", "amount": "161000.00"})
+        db.session.commit()
+    return app
+
+
+def events(app):
+    with app.app_context():
+        return db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq)).all()
+
+
+def test_events_form_a_hash_chain(chain):
+    rows = events(chain)
+    assert [e.seq for e in rows] == [1, 2, 3, 4, 5]
+    assert rows[0].prev_hash == GENESIS_HASH
+    for prev, event in zip(rows, rows[1:], strict=False):
+        assert event.prev_hash == prev.hash
+    for e in rows:
+        row = canonical_row(e.seq, e.at, e.actor_id, e.actor, e.action, e.object_type,
+                            e.object_id, e.payload)
+        assert e.hash == compute_hash(e.prev_hash, row)
+    assert json.loads(rows[2].payload) == {"n": 3, "title": "整改报告", "amount": "161000.00"}
+    assert "整改报告" in rows[2].payload  # stored as written, not \u-escaped
+
+
+def test_event_rolls_back_with_its_transaction(chain):
+    with chain.app_context():
+        record_event(Actor.system("test"), "test.event", "item", 99, {})
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.max(AuditEvent.seq))) == 5
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET payload = '{}' WHERE seq = 2",
+    "DELETE FROM audit_events WHERE seq = 5",
+    "DELETE FROM audit_events",
+])
+def test_database_refuses_update_and_delete(chain, statement):
+    with chain.app_context():
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+    assert len(events(chain)) == 5
+
+
+def test_postgresql_refuses_truncate(chain):
+    with chain.app_context():
+        if db.engine.dialect.name != "postgresql":
+            assert db.engine.dialect.name == "sqlite"  # SQLite has no TRUNCATE statement
+            return
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("TRUNCATE audit_events")
+    assert len(events(chain)) == 5
+
+
+def test_verify_passes_on_intact_chain(chain, runner):
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "OK: 5 events, head seq 5" in result.output
+
+
+def test_verify_names_edited_row(chain, runner):
+    with chain.app_context():
+        edit_payload(3, '{"n":3,"title":"已整改"}')
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "first bad seq: 3" in result.output
+    assert "does not match its content" in result.output
+
+
+def test_deleted_tail_is_caught_by_checkpoint(chain, runner, tmp_path):
+    checkpoint = tmp_path / "head.json"
+    assert runner.invoke(args=["audit", "checkpoint", "--out", str(checkpoint)]).exit_code == 0
+    with chain.app_context():
+        delete_from(4)
+    # Without a checkpoint a truncated chain is still self-consistent...
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    # ...the signed checkpoint remembers how long it was.
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(checkpoint)])
+    assert result.exit_code == 1
+    assert "first bad seq: 4" in result.output
+    assert "events 4..5 were removed" in result.output
+
+
+def test_recomputed_chain_is_caught_by_checkpoint(chain, runner, tmp_path):
+    checkpoint = tmp_path / "head.json"
+    assert runner.invoke(args=["audit", "checkpoint", "--out", str(checkpoint)]).exit_code == 0
+    with chain.app_context():
+        edit_payload(2, '{"n":2,"title":"改写"}')
+        recompute_chain()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # self-consistent again
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(checkpoint)])
+    assert result.exit_code == 1
+    assert "first bad seq: 5" in result.output
+    assert "rewritten" in result.output
+
+
+def test_checkpoint_signature_is_checked(chain, runner, tmp_path):
+    checkpoint = tmp_path / "head.json"
+    runner.invoke(args=["audit", "checkpoint", "--out", str(checkpoint)])
+    data = json.loads(checkpoint.read_text())
+    data["seq"] = 3  # an attacker moving the checkpoint back
+    checkpoint.write_text(json.dumps(data))
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(checkpoint)])
+    assert result.exit_code == 1
+    assert "signature is invalid" in result.output
+
+
+def test_checkpoint_key_lives_outside_the_database(chain, tmp_path):
+    with chain.app_context():
+        key = load_checkpoint_key(chain.config["AUDIT_CHECKPOINT_KEY_FILE"], create=True)
+        checkpoint = make_checkpoint(key)
+        assert verify_chain(checkpoint, key).ok
+        assert not verify_chain(checkpoint, b"another key").ok
+    assert (tmp_path / "keys" / "checkpoint.key").exists()
+
+
+def test_verify_demo_database(app, runner):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "head seq" in result.output

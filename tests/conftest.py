@@ -1,0 +1,137 @@
+"""Fixtures: one migrated schema per run, a fresh database per test, factories, login helpers.
+
+SQLite: the schema is migrated once into a template file that every test copies.
+PostgreSQL (DATABASE_URL set): the schema is dropped and migrated once per run, and every table
+is truncated after each test (with triggers off, since the audit table refuses TRUNCATE).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.accounts.operations import create_user
+from portal.audit.chain import Actor
+from portal.config import database_url_from_env
+from portal.extensions import db
+from tests.helpers import Client
+
+TEST_PASSWORD = "correct-horse-42"
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    kind: str
+    url: str | None = None
+    template: Path | None = None
+
+
+def _postgres_url() -> str | None:
+    raw = os.environ.get("DATABASE_URL", "").strip()
+    return database_url_from_env(Path("/nonexistent")) if raw.startswith("postgres") else None
+
+
+def base_config(tmp_path: Path, url: str) -> dict:
+    return {
+        "CONFIG": "testing",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "AUDIT_CHECKPOINT_KEY_FILE": str(tmp_path / "keys" / "checkpoint.key"),
+    }
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory) -> TestDatabase:
+    """Migrate an empty schema once for the whole run."""
+    tmp = tmp_path_factory.mktemp("schema")
+    pg_url = _postgres_url()
+    if pg_url:
+        engine = sa.create_engine(pg_url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+        url, database = pg_url, TestDatabase("postgresql", url=pg_url)
+    else:
+        template = tmp / "template.db"
+        url, database = f"sqlite:///{template}", TestDatabase("sqlite", template=template)
+    app = create_app(base_config(tmp, url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database
+
+
+@pytest.fixture
+def app(test_database: TestDatabase, tmp_path: Path):
+    """A fresh app on an empty, migrated database."""
+    if test_database.kind == "sqlite":
+        target = tmp_path / "rectify.db"
+        shutil.copyfile(test_database.template, target)
+        url = f"sqlite:///{target}"
+    else:
+        url = test_database.url
+    app = create_app(base_config(tmp_path, url))
+    app.test_client_class = Client
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if test_database.kind == "postgresql":
+            truncate_all(db.engine)
+        db.engine.dispose()
+
+
+def truncate_all(engine: sa.Engine) -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET session_replication_role = replica")
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        conn.exec_driver_sql("SET session_replication_role = origin")
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Return a factory that creates (and commits) an account; returns its id."""
+
+    def factory(login: str, *roles: str, password: str = TEST_PASSWORD,
+                display_name: str | None = None, active: bool = True) -> int:
+        with app.app_context():
+            user = create_user(Actor.system("test"), login=login,
+                               display_name=display_name or f"{login} 测试", password=password,
+                               roles=roles)
+            user.active = active
+            db.session.commit()
+            return user.id
+
+    return factory
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Create an account with `roles` and sign the test client in as it."""
+
+    def factory(login: str, *roles: str) -> Client:
+        make_user(login, *roles)
+        response = client.login(login, TEST_PASSWORD)
+        assert response.status_code == 302, response.text
+        return client
+
+    return factory

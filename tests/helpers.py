@@ -1,0 +1,70 @@
+"""Test helpers: a test client that knows how to fetch CSRF tokens and sign in."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from portal.extensions import db
+
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """FlaskClient with CSRF-aware form posting."""
+
+    def csrf_token(self, path: str = "/") -> str:
+        page = self.get(path)
+        match = _CSRF_META.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {path} ({page.status_code})"
+        return match.group(1)
+
+    def post_form(self, path: str, data: dict | None = None, **kwargs):
+        """POST `data` with a fresh, valid CSRF token."""
+        data = {**(data or {}), "csrf_token": self.csrf_token()}
+        return self.post(path, data=data, **kwargs)
+
+    def login(self, login: str, password: str, **kwargs):
+        return self.post_form("/login", {"login": login, "password": password}, **kwargs)
+
+    def logout(self):
+        return self.post_form("/logout")
+
+    def session_cookie(self) -> str | None:
+        cookie = self.get_cookie("rectify_session")
+        return cookie.value if cookie else None
+
+    def replace_session_cookie(self, value: str) -> None:
+        self.set_cookie("rectify_session", value)
+
+
+def count_rows(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def audit_actions(app) -> list[str]:
+    from portal.audit.models import AuditEvent
+
+    with app.app_context():
+        return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+
+
+@contextmanager
+def count_writes(engine):
+    """Count INSERT/UPDATE/DELETE statements sent through `engine` inside the block."""
+    writes: list[str] = []
+
+    def before_cursor_execute(_conn, _cursor, statement, *_args):
+        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if verb in {"INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE"}:
+            writes.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield writes
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
