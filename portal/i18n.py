@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
+
+#: Language of messages produced outside a request (CLI commands), which admins read.
+CLI_LOCALE = "en"
 
 
 def select_locale() -> str:
     """The session's chosen language, else `?lang=`, else the default (zh)."""
+    if not has_request_context():
+        return CLI_LOCALE
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
