@@ -95,3 +95,15 @@ def test_sqlite_write_transactions_begin_immediate(tmp_path):
             other.execute("ROLLBACK")
             conn.rollback()
         other.close()
+
+
+def test_passwords_use_scrypt_at_full_strength_outside_tests(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s3cret-for-production")
+    app = create_app({"CONFIG": "production", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    from portal.accounts.models import User
+
+    with app.app_context():
+        user = User()
+        user.set_password("a-long-password-1")
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
