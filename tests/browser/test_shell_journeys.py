@@ -1,0 +1,66 @@
+"""Journeys through the shell: each role's menu, a wrong password, switching language."""
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.demo.cli import demo_password
+
+pytestmark = pytest.mark.browser
+
+ALL_ENTRIES = {"首页", "用户管理", "部门管理", "审计日志"}
+#: What each demo role sees in the main menu (declared here, independently of portal.core.nav).
+MENUS = {
+    "admin": {"首页", "用户管理", "部门管理"},
+    "office": {"首页", "部门管理"},
+    "leader": {"首页"},
+    "staff": {"首页"},
+    "auditor": {"首页", "审计日志"},
+}
+
+
+def sign_in(page, login, password):
+    page.goto("/")
+    page.click("#login-link")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("#login-form [type=submit]")
+
+
+@pytest.mark.parametrize("role", list(MENUS))
+def test_each_role_sees_its_own_menu(page, role):
+    sign_in(page, role, demo_password(role))
+    expect(page.locator(".alert-success")).to_contain_text("欢迎")
+    menu = page.locator("#nav-entries a")
+    expect(menu).to_have_count(len(MENUS[role]))
+    assert set(menu.all_inner_texts()) == MENUS[role]
+    for hidden in ALL_ENTRIES - MENUS[role]:
+        expect(page.locator("#nav-entries").get_by_text(hidden, exact=True)).to_have_count(0)
+    # Every menu entry opens.
+    for label in sorted(MENUS[role]):
+        page.locator("#nav-entries").get_by_text(label, exact=True).click()
+        expect(page.locator("#error-page")).to_have_count(0)
+    page.click("#logout")
+    expect(page.locator(".alert-info")).to_contain_text("已退出登录")
+    expect(page.locator("#nav-entries a")).to_have_count(0)
+
+
+def test_wrong_password_shows_the_error_in_chinese(page):
+    sign_in(page, "staff", "not-the-password")
+    expect(page.locator("#form-errors")).to_have_text("用户名或密码错误。")
+    expect(page.locator("input[name=login]")).to_have_value("staff")
+    expect(page.locator("#login-link")).to_be_visible()
+
+
+def test_switch_to_english(page):
+    page.goto("/login")
+    expect(page.locator("h1")).to_have_text("登录")
+    page.click("button[data-lang=en]")
+    expect(page).to_have_url(page.url)  # stays on the same page
+    expect(page.locator("h1")).to_have_text("Sign in")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.fill("input[name=login]", "auditor")
+    page.fill("input[name=password]", demo_password("auditor"))
+    page.click("#login-form [type=submit]")
+    assert set(page.locator("#nav-entries a").all_inner_texts()) == {"Home", "Audit log"}
+    page.click("button[data-lang=zh]")
+    assert set(page.locator("#nav-entries a").all_inner_texts()) == {"首页", "审计日志"}
