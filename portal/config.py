@@ -68,7 +68,8 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the (idle-limited) session
 
-    PASSWORD_HASH_METHOD = "scrypt"  # Werkzeug's default work factor (n=2**15, r=8, p=1)
+    # Werkzeug's scrypt at its default work factor (n=2**15, r=8, p=1); a method, not a secret.
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105
 
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
@@ -126,7 +127,7 @@ class TestingConfig(Config):
     NAME = "testing"
     TESTING = True
     # Still scrypt, with a lower work factor so that the suite does not spend minutes hashing.
-    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
 
 
 class ProductionConfig(Config):

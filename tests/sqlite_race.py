@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -17,12 +18,10 @@ def bump_counter(url: str, immediate: bool, barrier, results, name: str) -> None
     try:
         with engine.begin() as conn:
             value = conn.execute(sa.text("SELECT n FROM counter")).scalar_one()
-            try:
-                # Both readers hold their snapshot before either writes (the racy case);
-                # with IMMEDIATE the second worker is still waiting in BEGIN, so the wait ends.
+            # Both readers hold their snapshot before either writes (the racy case); with
+            # IMMEDIATE the second worker is still waiting in BEGIN, so the wait times out.
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=1.0)
-            except threading.BrokenBarrierError:
-                pass
             time.sleep(0.1)
             conn.execute(sa.text("UPDATE counter SET n = :n"), {"n": value + 1})
         results[name] = "ok"

@@ -63,10 +63,9 @@ def test_event_rolls_back_with_its_transaction(chain):
     "DELETE FROM audit_events",
 ])
 def test_database_refuses_update_and_delete(chain, statement):
-    with chain.app_context():
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(statement)
+    with chain.app_context(), pytest.raises(sa.exc.DBAPIError, match="append-only"), \
+            db.engine.begin() as conn:
+        conn.exec_driver_sql(statement)
     assert len(events(chain)) == 5
 
 
@@ -75,9 +74,8 @@ def test_postgresql_refuses_truncate(chain):
         if db.engine.dialect.name != "postgresql":
             assert db.engine.dialect.name == "sqlite"  # SQLite has no TRUNCATE statement
             return
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("TRUNCATE audit_events")
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE audit_events")
     assert len(events(chain)) == 5
 
 
