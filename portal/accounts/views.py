@@ -146,15 +146,21 @@ def new_user():
     return render_template("accounts/user_new.html", form=form)
 
 
+def _user_edit_form(user: User, from_request: bool) -> UserEditForm:
+    """The edit form: filled from the request when submitted, from the user otherwise."""
+    form = UserEditForm() if from_request else UserEditForm(formdata=None, obj=user)
+    form.set_choices(_departments())
+    if not from_request:
+        form.department_id.data = user.department_id or 0
+        form.roles.data = sorted(user.roles)
+    return form
+
+
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = UserEditForm(obj=user) if request.method == "GET" else UserEditForm()
-    form.set_choices(_departments())
-    if request.method == "GET":
-        form.department_id.data = user.department_id or 0
-        form.roles.data = sorted(user.roles)
+    form = _user_edit_form(user, from_request=request.method == "POST")
     if form.validate_on_submit():
         actor = Actor.of(current_user)
         try:
@@ -170,7 +176,7 @@ def edit_user(user_id: int):
             flash(_("Account %(login)s saved.", login=user.login), "success")
             return redirect(url_for("accounts.edit_user", user_id=user.id))
     return render_template("accounts/user_edit.html", user=user, form=form,
-                           password_form=SetPasswordForm())
+                           password_form=SetPasswordForm(formdata=None))
 
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
@@ -184,12 +190,8 @@ def reset_password(user_id: int):
         flash(_("The password of %(login)s has been set; their sessions were signed out.",
                 login=user.login), "success")
         return redirect(url_for("accounts.edit_user", user_id=user.id))
-    form = UserEditForm(obj=user)
-    form.set_choices(_departments())
-    form.department_id.data = user.department_id or 0
-    form.roles.data = sorted(user.roles)
-    return render_template("accounts/user_edit.html", user=user, form=form,
-                           password_form=password_form)
+    return render_template("accounts/user_edit.html", user=user, password_form=password_form,
+                           form=_user_edit_form(user, from_request=False))
 
 
 @bp.route("/admin/departments", methods=["GET", "POST"])

@@ -6,6 +6,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
+from portal.security import safe_next
+
 bp = Blueprint("core", __name__)
 
 
@@ -26,8 +28,6 @@ def set_language():
         abort(400)
     session["lang"] = form.lang.data
     session.permanent = True
-    from portal.security import safe_next
-
     return redirect(safe_next(form.next.data, url_for("core.home")))
 
 

@@ -174,3 +174,16 @@ def test_departments_are_created_once(app, login_as):
     assert response.status_code == 200 and "名为“财务科”的部门已存在" in response.text
     assert count_rows(app, Department) == 1
     assert "财务科" in client.get("/admin/departments").text
+
+
+def test_edit_page_shows_current_values_and_password_errors(app, login_as, make_user):
+    staff_id = make_user("staff1", "staff", display_name="李强")
+    client = login_as("root", "admin")
+    page = client.get(f"/admin/users/{staff_id}").text
+    assert 'value="李强"' in page
+    assert 'checked class="form-check-input" id="roles-3" name="roles" type="checkbox" value="staff"' in page
+    response = client.post_form(f"/admin/users/{staff_id}/password",
+                                {"password": "short", "confirm": "short"})
+    assert response.status_code == 200
+    assert "密码长度不能少于 10 个字符" in response.text and 'value="李强"' in response.text
+    assert "user.set_password" not in audit_actions(app)

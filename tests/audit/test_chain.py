@@ -94,9 +94,16 @@ def test_verify_names_edited_row(chain, runner):
     assert "does not match its content" in result.output
 
 
-def test_deleted_tail_is_caught_by_checkpoint(chain, runner, tmp_path):
-    checkpoint = tmp_path / "head.json"
-    assert runner.invoke(args=["audit", "checkpoint", "--out", str(checkpoint)]).exit_code == 0
+@pytest.fixture
+def checkpoint(chain, runner, tmp_path):
+    """A signed checkpoint of the five-event chain."""
+    path = tmp_path / "head.json"
+    result = runner.invoke(args=["audit", "checkpoint", "--out", str(path)])
+    assert result.exit_code == 0 and "seq 5" in result.output
+    return path
+
+
+def test_deleted_tail_is_caught_by_checkpoint(chain, runner, checkpoint):
     with chain.app_context():
         delete_from(4)
     # Without a checkpoint a truncated chain is still self-consistent...
@@ -108,9 +115,7 @@ def test_deleted_tail_is_caught_by_checkpoint(chain, runner, tmp_path):
     assert "events 4..5 were removed" in result.output
 
 
-def test_recomputed_chain_is_caught_by_checkpoint(chain, runner, tmp_path):
-    checkpoint = tmp_path / "head.json"
-    assert runner.invoke(args=["audit", "checkpoint", "--out", str(checkpoint)]).exit_code == 0
+def test_recomputed_chain_is_caught_by_checkpoint(chain, runner, checkpoint):
     with chain.app_context():
         edit_payload(2, '{"n":2,"title":"改写"}')
         recompute_chain()
@@ -121,9 +126,7 @@ def test_recomputed_chain_is_caught_by_checkpoint(chain, runner, tmp_path):
     assert "rewritten" in result.output
 
 
-def test_checkpoint_signature_is_checked(chain, runner, tmp_path):
-    checkpoint = tmp_path / "head.json"
-    runner.invoke(args=["audit", "checkpoint", "--out", str(checkpoint)])
+def test_checkpoint_signature_is_checked(chain, runner, checkpoint):
     data = json.loads(checkpoint.read_text())
     data["seq"] = 3  # an attacker moving the checkpoint back
     checkpoint.write_text(json.dumps(data))
