@@ -68,11 +68,15 @@ def _register_blueprints(app: Flask) -> None:
     from portal.core.errors import register_error_pages
     from portal.core.views import bp as core_bp
     from portal.demo.cli import demo_cli
+    from portal.evidence import models as _evidence_models  # noqa: F401
+    from portal.sharing import models as _sharing_models  # noqa: F401
     from portal.templating import register_template_helpers
+    from portal.workflow.views import bp as workflow_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(workflow_bp)
     for group in (users_cli, audit_cli, demo_cli):
         app.cli.add_command(group)
     register_error_pages(app)

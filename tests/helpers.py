@@ -16,6 +16,8 @@ _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 class Client(FlaskClient):
     """FlaskClient with CSRF-aware form posting."""
 
+    _cached_token: str | None = None
+
     def csrf_token(self, path: str = "/") -> str:
         page = self.get(path)
         match = _CSRF_META.search(page.get_data(as_text=True))
@@ -23,15 +25,21 @@ class Client(FlaskClient):
         return match.group(1)
 
     def post_form(self, path: str, data: dict | None = None, **kwargs):
-        """POST `data` with a fresh, valid CSRF token."""
-        data = {**(data or {}), "csrf_token": self.csrf_token()}
-        return self.post(path, data=data, **kwargs)
+        """POST `data` with a valid CSRF token (fetched once per signed-in session)."""
+        if self._cached_token is None:
+            self._cached_token = self.csrf_token()
+        return self.post(path, data={**(data or {}), "csrf_token": self._cached_token}, **kwargs)
 
     def login(self, login: str, password: str, **kwargs):
-        return self.post_form("/login", {"login": login, "password": password}, **kwargs)
+        self._cached_token = None
+        response = self.post_form("/login", {"login": login, "password": password}, **kwargs)
+        self._cached_token = None  # signing in starts a new session with a new token
+        return response
 
     def logout(self):
-        return self.post_form("/logout")
+        response = self.post_form("/logout")
+        self._cached_token = None
+        return response
 
     def session_cookie(self) -> str | None:
         cookie = self.get_cookie("rectify_session")

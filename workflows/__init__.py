@@ -1,5 +1,32 @@
-"""Declarative workflow definitions and the engine that runs them.
+"""Declarative workflow definitions and the engine that runs them (pure Python, no Flask).
 
-Pure Python: this package never imports Flask; `portal` imports it, never the reverse.
-The definitions and the engine arrive with the workflow-engine issue.
+`portal` imports this package, never the reverse.
 """
+
+from workflows.definition import (
+    Guard,
+    State,
+    Transition,
+    Workflow,
+    WorkflowDefinitionError,
+    Worklist,
+)
+from workflows.engine import (
+    Step,
+    TransitionNotAllowed,
+    UnknownTransition,
+    WorkflowEngine,
+    WorkflowError,
+)
+from workflows.moderation import MODERATION
+from workflows.publication import PUBLICATION
+from workflows.rectification import RECTIFICATION
+
+WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION, MODERATION)}
+ENGINES = {wf_id: WorkflowEngine(wf) for wf_id, wf in WORKFLOWS.items()}
+
+__all__ = [
+    "ENGINES", "MODERATION", "PUBLICATION", "RECTIFICATION", "WORKFLOWS", "Guard", "State", "Step",
+    "Transition", "TransitionNotAllowed", "UnknownTransition", "Workflow",
+    "WorkflowDefinitionError", "WorkflowEngine", "WorkflowError", "Worklist",
+]

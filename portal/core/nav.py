@@ -20,6 +20,8 @@ NAV = (
     NavEntry("accounts.users", _l("Users"), frozenset({"admin"})),
     NavEntry("accounts.departments", _l("Departments"), frozenset({"admin", "office"})),
     NavEntry("audit.events", _l("Audit log"), frozenset({"auditor"})),
+    NavEntry("workflow.workflows", _l("Workflows"),
+             frozenset({"admin", "office", "leader", "staff", "auditor"})),
 )
 
 

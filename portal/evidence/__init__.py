@@ -1,0 +1,1 @@
+"""Evidence (佐证材料) attached to rectification items."""

@@ -1,0 +1,114 @@
+"""The content tree: Inspection → Category → RectificationItem.
+
+Items carry two workflow states (rectification and publication) and a version that every
+transition and edit increments; transitions update them conditionally (see portal.workflow).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from portal.extensions import db
+
+APPROVAL_SINGLE = "single"  # the responsible leader approves
+APPROVAL_DUAL = "dual"  # 双审制: the responsible leader and the party secretary approve
+APPROVAL_POLICIES = (APPROVAL_SINGLE, APPROVAL_DUAL)
+
+
+class Inspection(db.Model):
+    """巡察轮次: one inspection and the rectification of what it found."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("approval_policy").in_(APPROVAL_POLICIES),
+                           name="known_approval_policy"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    inspected_unit: so.Mapped[str] = so.mapped_column(sa.String(200), default="",
+                                                      server_default="")
+    inspection_team: so.Mapped[str] = so.mapped_column(sa.String(200), default="",
+                                                       server_default="")
+    start_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    end_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    feedback_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    approval_policy: so.Mapped[str] = so.mapped_column(sa.String(16), default=APPROVAL_SINGLE,
+                                                       server_default=APPROVAL_SINGLE)
+    party_secretary_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+
+    party_secretary = so.relationship("User", foreign_keys=[party_secretary_id])
+    categories: so.Mapped[list[Category]] = so.relationship(
+        back_populates="inspection", order_by="Category.position")
+
+
+class Category(db.Model):
+    """反馈问题类别: a group of problems, label kept as written (一, 二 …)."""
+
+    __tablename__ = "categories"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    inspection_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    position: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False,
+                                                            server_default=sa.false())
+
+    inspection: so.Mapped[Inspection] = so.relationship(back_populates="categories")
+
+
+class RectificationItem(db.Model):
+    """整改事项: one problem to rectify; the document the rectification workflow runs on."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        sa.Index("ix_items_state_deadline", "state", "deadline"),
+        sa.Index("ix_items_staff_state", "staff_id", "state"),
+        sa.Index("ix_items_leader_state", "responsible_leader_id", "state"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    inspection_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    category_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("categories.id", ondelete="CASCADE"), index=True)
+    number: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    feedback_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    responsible_leader_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    department_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("departments.id", ondelete="RESTRICT"))
+    staff_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    deadline: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    completion_summary: so.Mapped[str] = so.mapped_column(sa.Text, default="",
+                                                          server_default="")
+    money_to_recover: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(14, 2))
+    money_recovered: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(14, 2))
+    public_summary: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    state: so.Mapped[str] = so.mapped_column(sa.String(32), default="assigned",
+                                             server_default="assigned")
+    publication_state: so.Mapped[str] = so.mapped_column(sa.String(32), default="private",
+                                                         server_default="private")
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False,
+                                                            server_default=sa.false())
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+
+    inspection: so.Mapped[Inspection] = so.relationship()
+    category: so.Mapped[Category | None] = so.relationship()
+    responsible_leader = so.relationship("User", foreign_keys=[responsible_leader_id])
+    staff = so.relationship("User", foreign_keys=[staff_id])
+    department = so.relationship("Department")
+
+    def __repr__(self) -> str:
+        return f"<RectificationItem {self.id} {self.state}/{self.publication_state} v{self.version}>"

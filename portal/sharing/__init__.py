@@ -1,0 +1,1 @@
+"""Local roles (共享): Reader, Editor and Reviewer granted on part of the content tree."""

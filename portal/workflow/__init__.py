@@ -1,0 +1,1 @@
+"""Running the workflows on stored objects: policy, transitions, history, worklists."""

@@ -1,0 +1,139 @@
+"""Running a workflow on `transitions`: one Machine per workflow, built once, fired on rows.
+
+The Machine is built with `model=None` and `auto_transitions=False` (no `to_<state>()` that
+would bypass the guards), and each event is fired on the object it concerns:
+`machine.events[name].trigger(obj, context=ctx)`. The guard is the transition's condition.
+After every successful transition, automatic transitions fire until none applies (Plone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from transitions import Machine
+
+from workflows.definition import Guard, Transition, Workflow
+
+MAX_AUTOMATIC_STEPS = 20
+
+
+class GuardContext(Protocol):
+    """What a guard needs to know about the acting user and the object."""
+
+    def roles(self) -> frozenset[str]:
+        """Every role the user holds on the object (global, local, derived, pseudo)."""
+
+    def condition(self, name: str) -> bool:
+        """Evaluate the named condition now."""
+
+
+class WorkflowError(Exception):
+    def __init__(self, transition_id: str, message: str):
+        super().__init__(message)
+        self.transition_id = transition_id
+
+
+class UnknownTransition(WorkflowError):
+    """No transition of that id in this workflow."""
+
+
+class TransitionNotAllowed(WorkflowError):
+    """The transition exists but the user may not fire it on this object now."""
+
+
+@dataclass(frozen=True)
+class Step:
+    transition: Transition
+    from_state: str
+    to_state: str
+
+
+class WorkflowEngine:
+    """Evaluates guards and fires transitions of one workflow."""
+
+    def __init__(self, workflow: Workflow):
+        self.workflow = workflow
+        self.attribute = workflow.state_attribute
+        self.machine = Machine(
+            model=None,
+            states=[s.id for s in workflow.states],
+            initial=workflow.initial,
+            transitions=[{"trigger": t.id, "source": list(t.sources), "dest": t.dest,
+                          "conditions": [self._condition_for(t)]} for t in workflow.transitions],
+            auto_transitions=False,
+            send_event=True,
+            model_attribute=workflow.state_attribute,
+            ignore_invalid_triggers=False,
+            name=workflow.id,
+        )
+
+    def _condition_for(self, transition: Transition) -> Callable:
+        def condition(event) -> bool:
+            return self.guard_passes(transition.guard, event.state.name,
+                                     event.kwargs["context"])
+
+        return condition
+
+    # --- questions ----------------------------------------------------------------------
+
+    def state_of(self, obj) -> str:
+        return getattr(obj, self.attribute)
+
+    def has_permission(self, permission: str, state_id: str, held: frozenset[str]) -> bool:
+        return not held.isdisjoint(self.workflow.state(state_id).roles_with(permission))
+
+    def guard_passes(self, guard: Guard, state_id: str, ctx: GuardContext) -> bool:
+        held = ctx.roles()
+        if guard.permissions and not any(self.has_permission(p, state_id, held)
+                                         for p in guard.permissions):
+            return False
+        if guard.roles and held.isdisjoint(guard.roles):
+            return False
+        return all(ctx.condition(name) for name in guard.conditions)
+
+    def allows(self, transition: Transition, obj, ctx: GuardContext) -> bool:
+        state = self.state_of(obj)
+        return state in transition.sources and self.guard_passes(transition.guard, state, ctx)
+
+    def available(self, obj, ctx: GuardContext) -> list[Transition]:
+        """The transitions this user may fire by hand now, in definition order."""
+        state = self.state_of(obj)
+        return [t for t in self.workflow.transitions_from(state)
+                if not t.automatic and self.guard_passes(t.guard, state, ctx)]
+
+    # --- firing -------------------------------------------------------------------------
+
+    def fire(self, obj, transition_id: str, ctx: GuardContext,
+             on_step: Callable[[Step], None] | None = None) -> list[Step]:
+        """Fire a manual transition, then every automatic one that applies; return the steps.
+
+        `on_step` runs after each step, before automatic transitions are considered, so that
+        it can record what the next guards look at (an approval, say).
+        """
+        if not self.workflow.has_transition(transition_id):
+            raise UnknownTransition(transition_id, f"{self.workflow.id} has no transition "
+                                                   f"{transition_id!r}")
+        transition = self.workflow.transition(transition_id)
+        if transition.automatic or not self.allows(transition, obj, ctx):
+            raise TransitionNotAllowed(transition_id, f"{transition_id!r} is not allowed from "
+                                                      f"{self.state_of(obj)!r} for this user")
+        steps: list[Step] = []
+        self._trigger(obj, transition, ctx, on_step, steps)
+        for _ in range(MAX_AUTOMATIC_STEPS):
+            automatic = next((t for t in self.workflow.transitions_from(self.state_of(obj))
+                              if t.automatic and self.allows(t, obj, ctx)), None)
+            if automatic is None:
+                return steps
+            self._trigger(obj, automatic, ctx, on_step, steps)
+        raise RuntimeError(f"{self.workflow.id}: automatic transitions did not settle")
+
+    def _trigger(self, obj, transition: Transition, ctx, on_step, steps: list[Step]) -> None:
+        before = self.state_of(obj)
+        if not self.machine.events[transition.id].trigger(obj, context=ctx):
+            raise TransitionNotAllowed(transition.id, f"guard of {transition.id!r} failed")
+        step = Step(transition, before, self.state_of(obj))
+        steps.append(step)
+        if on_step is not None:
+            on_step(step)

@@ -1,0 +1,25 @@
+"""公开 workflow: an item is private until a leader publishes it to the public pages."""
+
+from workflows.definition import Guard, State, Transition, Workflow, roles
+from workflows.rectification import VIEWERS
+
+PUBLICATION = Workflow(
+    id="publication",
+    title_zh="公开流程",
+    title_en="Publication",
+    state_attribute="publication_state",
+    initial="private",
+    states=(
+        State("private", "未公开", "Private",
+              {"view": VIEWERS, "publish": roles("Reviewer", "ResponsibleLeader")}),
+        State("published", "已公开", "Published",
+              {"view": VIEWERS | roles("Anonymous"),
+               "publish": roles("Reviewer", "ResponsibleLeader")}),
+    ),
+    transitions=(
+        Transition("publish", "公开", "Publish", ("private",), "published",
+                   Guard(permissions=("publish",), roles=("leader",))),
+        Transition("retract", "撤回公开", "Retract", ("published",), "private",
+                   Guard(permissions=("publish",), roles=("leader",)), comment_required=True),
+    ),
+)

@@ -1,0 +1,60 @@
+"""整改事项 workflow: assigned → in progress → pending review → completed ⇄ follow-up check."""
+
+from workflows.definition import Guard, State, Transition, Workflow, Worklist, roles
+
+VIEWERS = roles("office", "leader", "auditor", "Reader", "Editor", "Reviewer")
+WORKERS = roles("Editor", "ResponsibleLeader")
+FOLLOW_UP = roles("office", "Reviewer")
+
+
+def _state(id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=frozenset()):
+    return State(id, zh, en, {"view": VIEWERS, "edit": edit, "work": work, "review": review,
+                              "follow_up": follow_up, "share": roles("office")})
+
+
+RECTIFICATION = Workflow(
+    id="rectification",
+    title_zh="整改流程",
+    title_en="Rectification",
+    state_attribute="state",
+    initial="assigned",
+    states=(
+        _state("assigned", "已交办", "Assigned", edit=roles("office", "Editor"), work=WORKERS),
+        _state("in_progress", "整改中", "In progress", edit=roles("office", "Editor"),
+               work=WORKERS),
+        _state("pending_review", "待审核", "Pending review", edit=roles("office"),
+               review=roles("Reviewer")),
+        _state("completed", "已完成", "Completed", edit=roles("office"), follow_up=FOLLOW_UP),
+        _state("follow_up", "回头看", "Follow-up check", edit=roles("office"),
+               follow_up=FOLLOW_UP),
+    ),
+    transitions=(
+        Transition("start", "开始整改", "Start", ("assigned",), "in_progress",
+                   Guard(permissions=("work",))),
+        Transition("submit", "提交审核", "Submit for review", ("in_progress",), "pending_review",
+                   Guard(permissions=("work",)), evidence_required=True,
+                   requirements=("completion_summary",)),
+        Transition("approve", "审核同意", "Approve", ("pending_review",), None,
+                   Guard(permissions=("review",), roles=("leader",),
+                         conditions=("not_approved_by_actor",))),
+        Transition("return", "退回", "Return", ("pending_review",), "in_progress",
+                   Guard(permissions=("review",), roles=("leader",)), comment_required=True),
+        Transition("complete", "完成", "Complete", ("pending_review",), "completed",
+                   Guard(conditions=("approval_policy_met",)), automatic=True),
+        Transition("schedule_follow_up", "安排回头看", "Schedule follow-up check", ("completed",),
+                   "follow_up", Guard(permissions=("follow_up",), roles=("office", "leader"))),
+        Transition("confirm", "确认整改到位", "Confirm", ("follow_up",), "completed",
+                   Guard(permissions=("follow_up",), roles=("office", "leader"))),
+        Transition("reopen", "问题反弹，重新整改", "Reopen", ("follow_up",), "in_progress",
+                   Guard(permissions=("follow_up",), roles=("office", "leader")),
+                   comment_required=True),
+    ),
+    worklists=(
+        Worklist("awaiting_review", "待我审核", "Awaiting my review", ("pending_review",),
+                 Guard(permissions=("review",), roles=("leader",))),
+        Worklist("my_items", "我的整改事项", "My items", ("assigned", "in_progress"),
+                 Guard(permissions=("work",))),
+        Worklist("follow_up_checks", "回头看", "Follow-up checks", ("follow_up",),
+                 Guard(permissions=("follow_up",), roles=("office", "leader"))),
+    ),
+)
