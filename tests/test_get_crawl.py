@@ -2,22 +2,24 @@
 
 import pytest
 
+from portal.demo.cli import demo_password
 from portal.extensions import db
 from tests.helpers import count_writes
 
 ROLES = (None, "admin", "office", "leader", "staff", "auditor")
 
 
-def sample_arguments(app, target_id):
+def sample_arguments(app, target_id, item_id):
     """Values for every URL argument; a new argument must be added here to be crawled."""
     return {
         "user_id": target_id,
+        "item_id": item_id,
         "filename": {"static": "portal.css", "bootstrap.static": "css/bootstrap.min.css"},
     }
 
 
-def build_urls(app, target_id):
-    samples = sample_arguments(app, target_id)
+def build_urls(app, target_id, item_id):
+    samples = sample_arguments(app, target_id, item_id)
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
@@ -34,15 +36,29 @@ def build_urls(app, target_id):
     return urls
 
 
+def demo_item_in_review(app) -> int:
+    from portal.demo.cli import load_demo
+    from portal.inspections.models import RectificationItem
+
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+        return db.session.scalar(db.select(RectificationItem.id).where(
+            RectificationItem.state == "pending_review").limit(1))
+
+
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-def test_get_requests_write_nothing(app, make_user, login_as, client, role):
+def test_get_requests_write_nothing(app, make_user, client, role):
     target_id = make_user("target", "staff")
-    if role:
-        client = login_as(f"{role}1", role)
-    # Give the pages something to show: one failed login and one department.
+    # Give the pages something to show: a failed login, demo content with an item in review.
     app.test_client().login("target", "wrong-password-1")
-    urls = build_urls(app, target_id)
-    assert len(urls) >= 9
+    item_id = demo_item_in_review(app)
+    if role:
+        # The demo account of each role; its leader is the item's responsible leader, so the
+        # crawl also renders the transition forms.
+        assert client.login(role, demo_password(role)).status_code == 302
+    urls = build_urls(app, target_id, item_id)
+    assert len(urls) >= 11
     with app.app_context():
         engine = db.engine
     statuses = {}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from portal.security import safe_next
+from portal.timeutil import today
 
 bp = Blueprint("core", __name__)
 
@@ -16,9 +18,23 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
+WORKLISTS = ("awaiting_review", "my_items", "overdue", "due_soon")
+
+
 @bp.route("/")
 def home():
-    return render_template("home.html")
+    lists = {}
+    if current_user.is_authenticated:
+        from portal.workflow import worklists
+
+        day = today()
+        lists = {
+            "awaiting_review": worklists.awaiting_my_review(current_user, per_page=5),
+            "my_items": worklists.my_items(current_user, per_page=5),
+            "overdue": worklists.overdue(current_user, day, per_page=5),
+            "due_soon": worklists.due_within(current_user, 7, day, per_page=5),
+        }
+    return render_template("home.html", lists=lists)
 
 
 @bp.route("/language", methods=["POST"])

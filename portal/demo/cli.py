@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from portal.accounts.cli import department_by_name
 from portal.accounts.operations import create_user, find_user
 from portal.audit.chain import Actor
+from portal.evidence.operations import add_evidence_note
 from portal.extensions import db
+from portal.inspections.models import Inspection
+from portal.inspections.operations import create_category, create_inspection, create_item
+from portal.workflow.operations import fire_transition
 
 demo_cli = AppGroup("demo", help="Demo content for local use.")
 
@@ -27,8 +34,30 @@ def demo_password(login: str) -> str:
     return f"{login}-demo-2026"
 
 
+DEMO_INSPECTION = "中共深圳市南山区科技创新局党组关于巡察整改情况的通报（演示）"
+
+#: (category label, category title, [(number, title, deadline, state to reach)])
+DEMO_ITEMS = (
+    ("一", "对于区委专题会议([2019]5号)涉及区科技创新局有关问题的整改", [
+        ("1", "加强科创中心产业用房管理", date(2020, 4, 30), "in_progress"),
+        ("2", "加强自行采购招标的小型工程项目管理", date(2020, 6, 30), "pending_review"),
+    ]),
+    ("二", "学习制度不够落实,党建工作基础薄弱", [
+        ("1", "‘第一议题’学习不到位", date(2020, 3, 31), "completed"),
+        ("2", "党建责任落实不到位", date(2020, 12, 31), "assigned"),
+    ]),
+)
+
+STEPS_TO = {
+    "assigned": [],
+    "in_progress": [("staff", "start")],
+    "pending_review": [("staff", "start"), ("staff", "submit")],
+    "completed": [("staff", "start"), ("staff", "submit"), ("leader", "approve")],
+}
+
+
 def load_demo() -> list[tuple[str, str, bool]]:
-    """Create the demo accounts that are missing; return (login, password, created) rows."""
+    """Create the demo accounts and content that are missing; return (login, password, created)."""
     actor = Actor.system("demo")
     rows = []
     for login, name, department, roles in DEMO_ACCOUNTS:
@@ -37,7 +66,28 @@ def load_demo() -> list[tuple[str, str, bool]]:
             create_user(actor, login=login, display_name=name, password=demo_password(login),
                         department=department_by_name(actor, department), roles=roles)
         rows.append((login, demo_password(login), created))
+    if db.session.scalar(sa.select(Inspection.id).where(Inspection.title == DEMO_INSPECTION)) is None:
+        _load_demo_inspection(actor)
     return rows
+
+
+def _load_demo_inspection(actor: Actor) -> None:
+    """The seed notice's first problems, walked through the workflow by the demo accounts."""
+    staff, leader = find_user("staff"), find_user("leader")
+    inspection = create_inspection(
+        actor, title=DEMO_INSPECTION, inspected_unit="区科技创新局党组",
+        inspection_team="区委第二巡察组", party_secretary=leader, start_date=date(2019, 9, 9),
+        end_date=date(2019, 11, 8), feedback_date=date(2019, 12, 10))
+    for position, (label, title, items) in enumerate(DEMO_ITEMS):
+        category = create_category(actor, inspection, label=label, title=title, position=position)
+        for number, item_title, deadline, state in items:
+            item = create_item(actor, inspection, category=category, number=number,
+                               title=item_title, responsible_leader=leader, staff=staff,
+                               department=staff.department, deadline=deadline,
+                               completion_summary="已制定并印发相关制度，按计划推进。")
+            add_evidence_note(Actor.of(staff), item, "《关于进一步加强自行采购管理工作的通知》")
+            for login, transition in STEPS_TO[state]:
+                fire_transition(find_user(login), item, transition, comment="演示数据")
 
 
 @demo_cli.command("load")

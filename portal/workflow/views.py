@@ -48,7 +48,8 @@ def _history_page(item: RectificationItem, form: TransitionForm | None = None,
         "workflow/history.html", item=item, history=history, approvals=approvals,
         transitions=allowed_transitions(current_user, item), form=form or TransitionForm(
             formdata=None, version=item.version), failed=failed,
-        transition_title=transition_title, state_title=state_title), status
+        transition_title=transition_title, state_title=state_title,
+        action_title=lambda wf, action: transition_title(WORKFLOWS[wf].transition(action))), status
 
 
 @bp.route("/items/<int:item_id>/history")

@@ -7,14 +7,14 @@ from portal.demo.cli import demo_password
 
 pytestmark = pytest.mark.browser
 
-ALL_ENTRIES = {"首页", "用户管理", "部门管理", "审计日志"}
+ALL_ENTRIES = {"首页", "用户管理", "部门管理", "审计日志", "流程说明"}
 #: What each demo role sees in the main menu (declared here, independently of portal.core.nav).
 MENUS = {
-    "admin": {"首页", "用户管理", "部门管理"},
-    "office": {"首页", "部门管理"},
-    "leader": {"首页"},
-    "staff": {"首页"},
-    "auditor": {"首页", "审计日志"},
+    "admin": {"首页", "用户管理", "部门管理", "流程说明"},
+    "office": {"首页", "部门管理", "流程说明"},
+    "leader": {"首页", "流程说明"},
+    "staff": {"首页", "流程说明"},
+    "auditor": {"首页", "审计日志", "流程说明"},
 }
 
 
@@ -61,6 +61,7 @@ def test_switch_to_english(page):
     page.fill("input[name=login]", "auditor")
     page.fill("input[name=password]", demo_password("auditor"))
     page.click("#login-form [type=submit]")
-    assert set(page.locator("#nav-entries a").all_inner_texts()) == {"Home", "Audit log"}
+    assert set(page.locator("#nav-entries a").all_inner_texts()) == {
+        "Home", "Audit log", "Workflows"}
     page.click("button[data-lang=zh]")
-    assert set(page.locator("#nav-entries a").all_inner_texts()) == {"首页", "审计日志"}
+    assert set(page.locator("#nav-entries a").all_inner_texts()) == {"首页", "审计日志", "流程说明"}

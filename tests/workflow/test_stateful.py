@@ -1,0 +1,90 @@
+"""Hypothesis: random sequences of actions by random users never reach an illegal state, and the
+history holds exactly one entry per successful transition."""
+
+import sqlalchemy as sa
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from portal.audit.chain import Actor
+from portal.evidence.models import Evidence
+from portal.evidence.operations import add_evidence_note
+from portal.extensions import db
+from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
+from portal.workflow.models import Approval, WorkflowHistory
+from portal.workflow.operations import MissingRequirements
+from portal.workflow.policy import allowed_transitions
+from tests.workflow.conftest import PERSONAS
+from workflows import PUBLICATION, RECTIFICATION, TransitionNotAllowed
+
+MANUAL = [t.id for wf in (RECTIFICATION, PUBLICATION) for t in wf.transitions if not t.automatic]
+WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION)}
+
+
+def test_random_walks_stay_legal(app, world):
+    class ItemLife(RuleBasedStateMachine):
+        @initialize(policy=st.sampled_from([APPROVAL_SINGLE, APPROVAL_DUAL]))
+        def create(self, policy):
+            self.item_id = world.new_item(policy, "assigned")
+            self.steps = 0  # successful transitions, automatic ones included
+            self.fires = 0  # successful calls
+
+        @rule(persona=st.sampled_from(list(PERSONAS)), transition=st.sampled_from(MANUAL),
+              comment=st.sampled_from(["", "请补充材料。"]))
+        def act(self, persona, transition, comment):
+            try:
+                steps = world.fire(persona, self.item_id, transition, comment=comment)
+            except (TransitionNotAllowed, MissingRequirements):
+                return
+            self.steps += len(steps)
+            self.fires += 1
+
+        @rule(data=st.data())
+        def act_as_someone_allowed(self, data):
+            """Mostly walk forward: pick among what some persona may do now."""
+            with app.app_context():
+                item = world.item(self.item_id)
+                options = [(p, t.id) for p in PERSONAS
+                           for t in allowed_transitions(world.user(p), item)]
+            if options:
+                persona, transition = data.draw(st.sampled_from(options))
+                self.act(persona, transition, data.draw(st.sampled_from(["", "同意。"])))
+
+        @rule(add=st.booleans())
+        def change_evidence(self, add):
+            with app.app_context():
+                if add:
+                    add_evidence_note(Actor.system("test"), world.item(self.item_id), "补充材料")
+                else:
+                    db.session.execute(sa.update(Evidence).where(Evidence.item_id == self.item_id)
+                                       .values(withdrawn_at=sa.func.now()))
+                db.session.commit()
+
+        @invariant()
+        def history_replays_to_the_stored_state(self):
+            with app.app_context():
+                item = world.item(self.item_id)
+                entries = db.session.scalars(
+                    sa.select(WorkflowHistory).where(WorkflowHistory.object_id == self.item_id)
+                    .order_by(WorkflowHistory.id)).all()
+                assert len(entries) == self.steps
+                assert item.version == 1 + self.fires
+                current = {"rectification": "assigned", "publication": "private"}
+                for entry in entries:
+                    transition = WORKFLOWS[entry.workflow].transition(entry.action)
+                    assert entry.from_state == current[entry.workflow]
+                    assert entry.from_state in transition.sources
+                    assert entry.to_state == (transition.dest or entry.from_state)
+                    current[entry.workflow] = entry.to_state
+                assert (item.state, item.publication_state) == (
+                    current["rectification"], current["publication"])
+                if item.state == "completed":
+                    assert any(e.action in ("complete", "confirm") for e in entries)
+                if item.state != "pending_review":
+                    # approvals only stay open on items that completed with them
+                    open_approvals = db.session.scalar(sa.select(sa.func.count()).where(
+                        Approval.item_id == self.item_id, Approval.cleared_at.is_(None)))
+                    assert open_approvals == 0 or any(e.action == "complete" for e in entries)
+
+    run_state_machine_as_test(ItemLife, settings=settings(
+        max_examples=25, stateful_step_count=30, deadline=None, database=None))
