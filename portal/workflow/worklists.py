@@ -76,53 +76,64 @@ def can_view(user) -> sa.ColumnElement[bool]:
     return sa.or_(is_worker(user), is_reviewer(user), granted(user, ["Reader"]))
 
 
-def _page(query: sa.Select, page: int, per_page: int, order) -> Page:
+def _count(query: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+
+
+def _page(query: sa.Select, page: int, per_page: int) -> Page:
     page, per_page = max(1, page), max(1, min(per_page, 200))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    order = (Item.deadline.is_(None), Item.deadline, Item.id)  # earliest deadline first
     rows = db.session.scalars(query.order_by(*order).limit(per_page)
                               .offset((page - 1) * per_page)).all()
-    return Page(rows, total, page, per_page)
+    return Page(rows, _count(query), page, per_page)
 
 
-def _deadline_order():
-    return (Item.deadline.is_(None), Item.deadline, Item.id)
+def awaiting_my_review_query(user) -> sa.Select:
+    """待我审核: submitted items this leader reviews and has not approved yet."""
+    if "leader" not in user.roles:
+        return sa.select(Item).where(sa.false())
+    return sa.select(Item).where(Item.state == "pending_review", is_reviewer(user), ~sa.exists().where(
+        Approval.item_id == Item.id, Approval.user_id == user.id, Approval.cleared_at.is_(None)))
+
+
+def my_items_query(user) -> sa.Select:
+    """我的整改事项: open items this user works on."""
+    return sa.select(Item).where(Item.state.in_(("assigned", "in_progress")), is_worker(user))
+
+
+def overdue_query(user, today: date) -> sa.Select:
+    """逾期: open items past their deadline that this user can see."""
+    return sa.select(Item).where(Item.state.in_(OPEN_STATES), Item.deadline < today,
+                                 can_view(user))
+
+
+def due_within_query(user, days: int, today: date) -> sa.Select:
+    """即将到期: open items due in the next `days` days (today included)."""
+    return sa.select(Item).where(Item.state.in_(OPEN_STATES), Item.deadline >= today,
+                                 Item.deadline <= today + timedelta(days=days), can_view(user))
 
 
 def awaiting_my_review(user, page: int = 1, per_page: int = 20) -> Page:
-    """待我审核: submitted items this leader reviews and has not approved yet."""
-    query = sa.select(Item).where(Item.state == "pending_review")
-    if "leader" not in user.roles:
-        query = query.where(sa.false())
-    query = query.where(is_reviewer(user), ~sa.exists().where(
-        Approval.item_id == Item.id, Approval.user_id == user.id, Approval.cleared_at.is_(None)))
-    return _page(query, page, per_page, _deadline_order())
+    return _page(awaiting_my_review_query(user), page, per_page)
 
 
 def my_items(user, page: int = 1, per_page: int = 20) -> Page:
-    """我的整改事项: open items this user works on."""
-    query = sa.select(Item).where(Item.state.in_(("assigned", "in_progress")), is_worker(user))
-    return _page(query, page, per_page, _deadline_order())
+    return _page(my_items_query(user), page, per_page)
 
 
 def overdue(user, today: date, page: int = 1, per_page: int = 20) -> Page:
-    """逾期: open items past their deadline that this user can see."""
-    query = sa.select(Item).where(Item.state.in_(OPEN_STATES), Item.deadline < today,
-                                  can_view(user))
-    return _page(query, page, per_page, _deadline_order())
+    return _page(overdue_query(user, today), page, per_page)
 
 
 def due_within(user, days: int, today: date, page: int = 1, per_page: int = 20) -> Page:
-    """即将到期: open items due in the next `days` days (today included)."""
-    query = sa.select(Item).where(Item.state.in_(OPEN_STATES), Item.deadline >= today,
-                                  Item.deadline <= today + timedelta(days=days), can_view(user))
-    return _page(query, page, per_page, _deadline_order())
+    return _page(due_within_query(user, days, today), page, per_page)
 
 
 def counts(user, today: date, soon_days: int = 7) -> dict[str, int]:
-    """Badge counts for the navigation."""
+    """Badge counts for the navigation: one COUNT query per list."""
     return {
-        "awaiting_review": awaiting_my_review(user, per_page=1).total,
-        "my_items": my_items(user, per_page=1).total,
-        "overdue": overdue(user, today, per_page=1).total,
-        "due_soon": due_within(user, soon_days, today, per_page=1).total,
+        "awaiting_review": _count(awaiting_my_review_query(user)),
+        "my_items": _count(my_items_query(user)),
+        "overdue": _count(overdue_query(user, today)),
+        "due_soon": _count(due_within_query(user, soon_days, today)),
     }
