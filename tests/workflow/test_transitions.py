@@ -217,3 +217,15 @@ def test_introspection_page_draws_each_workflow(app, world, signed_in):
             assert f'data-state="{state}"' in page
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 3
     assert "待审核" in page and "审核同意" in page
+
+
+def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
+    from portal.workflow.policy import ITEM_WORKFLOWS, ItemContext
+
+    names = {c for wf in ITEM_WORKFLOWS for t in wf.transitions for c in t.guard.conditions}
+    assert names == {"not_approved_by_actor", "approval_policy_met"}
+    item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
+    with app.app_context():
+        ctx = ItemContext(world.user("leader_resp"), world.item(item_id))
+        assert {name: ctx.condition(name) for name in names} == {
+            "not_approved_by_actor": True, "approval_policy_met": False}
