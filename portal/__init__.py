@@ -69,14 +69,21 @@ def _register_blueprints(app: Flask) -> None:
     from portal.core.views import bp as core_bp
     from portal.demo.cli import demo_cli
     from portal.evidence import models as _evidence_models  # noqa: F401
+    from portal.evidence.views import bp as evidence_bp
+    from portal.inspections.views import bp as documents_bp
     from portal.sharing import models as _sharing_models  # noqa: F401
     from portal.templating import register_template_helpers
+    from portal.versions import models as _versions_models  # noqa: F401
+    from portal.versions.views import bp as versions_bp
     from portal.workflow.views import bp as workflow_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(workflow_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(evidence_bp)
+    app.register_blueprint(versions_bp)
     for group in (users_cli, audit_cli, demo_cli):
         app.cli.add_command(group)
     register_error_pages(app)

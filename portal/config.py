@@ -81,6 +81,7 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    EVIDENCE_EXTENSIONS = ("pdf", "docx", "xlsx", "doc", "xls", "jpg", "jpeg", "png", "ofd", "zip")
 
     @classmethod
     def from_env(cls, instance_path: Path, resolve_secret: bool = True) -> dict:
@@ -98,10 +99,15 @@ class Config:
                 minutes=_int_env("LOGIN_FAILURE_WINDOW_MINUTES", 15)
             ),
             "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 25) * 1024 * 1024,
+            "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(instance_path / "evidence")),
             "AUDIT_CHECKPOINT_KEY_FILE": os.environ.get(
                 "AUDIT_CHECKPOINT_KEY_FILE", str(instance_path / "checkpoint.key")
             ),
         }
+        extensions = os.environ.get("EVIDENCE_EXTENSIONS", "").strip()
+        if extensions:
+            settings["EVIDENCE_EXTENSIONS"] = tuple(
+                e.strip().lower().lstrip(".") for e in extensions.split(",") if e.strip())
         if resolve_secret:
             settings["SECRET_KEY"] = cls.secret_key(instance_path)
         return settings

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import format_datetime, get_locale
 
 from portal.accounts.forms import LogoutForm, role_label
-from portal.core.nav import nav_for_current_user
+from portal.core.nav import nav_counts, nav_for_current_user
 from portal.core.views import language_form
 from portal.i18n import html_lang
 
@@ -16,6 +16,7 @@ def register_template_helpers(app: Flask) -> None:
     def _shell():
         return {
             "nav_entries": nav_for_current_user,
+            "nav_counts": nav_counts,
             "language_form": language_form,
             "logout_form": LogoutForm,
             "role_label": role_label,

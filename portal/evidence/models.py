@@ -1,4 +1,4 @@
-"""佐证材料: a note or link now; files arrive with the documents issue."""
+"""佐证材料: an uploaded file or a note/link on an item."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from portal.extensions import db
 
 
 class Evidence(db.Model):
-    """One piece of evidence on an item. Withdrawn pieces stay, marked, for the history."""
+    """One piece of evidence on an item. Withdrawn pieces stay, marked, for the history.
+
+    Files live in the evidence store under `storage_key` (a random id); the original name,
+    Chinese included, is kept here only.
+    """
 
     __tablename__ = "evidence"
 
@@ -19,6 +23,20 @@ class Evidence(db.Model):
     item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"),
                                                index=True)
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    filename: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    storage_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    size: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    content_type: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    public: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     added_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     added_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
     withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+    withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    added_by = so.relationship("User", foreign_keys=[added_by_id])
+    withdrawn_by = so.relationship("User", foreign_keys=[withdrawn_by_id])
+
+    @property
+    def is_file(self) -> bool:
+        return self.storage_key is not None

@@ -1,18 +1,74 @@
-"""Adding evidence to an item."""
+"""Adding and withdrawing evidence (佐证材料)."""
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
+from flask_babel import gettext as _
+
 from portal.audit.chain import Actor, record_event, utcnow
+from portal.errors import OperationError
+from portal.evidence.filetypes import CONTENT_TYPES, content_matches, extension
 from portal.evidence.models import Evidence
+from portal.evidence.storage import FileStore
 from portal.extensions import db
 
+#: Once an item is submitted its evidence is part of what was reviewed and cannot be withdrawn.
+SUBMITTED_STATES = ("pending_review", "completed", "follow_up")
 
-def add_evidence_note(actor: Actor, item, note: str) -> Evidence:
-    """Attach a note or link as evidence (佐证材料)."""
+
+def add_evidence_note(actor: Actor, item, note: str, public: bool = False) -> Evidence:
+    """Attach a note or link as evidence."""
     evidence = Evidence(item_id=item.id, note=note.strip(), added_by_id=actor.id,
-                        added_at=utcnow())
+                        added_at=utcnow(), public=public)
     db.session.add(evidence)
     db.session.flush()
-    record_event(actor, "evidence.add", "item", item.id, {"evidence_id": evidence.id,
-                                                         "note": evidence.note})
+    record_event(actor, "evidence.add", "item", item.id, {
+        "evidence_id": evidence.id, "note": evidence.note, "public": public})
     return evidence
+
+
+def safe_filename(name: str) -> str:
+    """Keep the user's name (Chinese included) but never a path or control characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    return name[:200]
+
+
+def add_evidence_file(actor: Actor, item, store: FileStore, stream: BinaryIO, filename: str,
+                      allowed: tuple[str, ...], note: str = "", public: bool = False) -> Evidence:
+    """Check and store an uploaded file; record its SHA-256 and original name."""
+    name = safe_filename(filename)
+    ext = extension(name)
+    if not name or ext not in allowed:
+        raise OperationError(_("Files of this type are not accepted. Allowed: %(types)s.",
+                               types=", ".join(allowed)))
+    stream.seek(0, 2)
+    if stream.tell() == 0:
+        raise OperationError(_("The file “%(name)s” is empty.", name=name))
+    stream.seek(0)
+    if not content_matches(ext, stream):
+        raise OperationError(_("The content of “%(name)s” is not a .%(ext)s file.", name=name,
+                               ext=ext))
+    key, sha256, size = store.store(stream)
+    evidence = Evidence(item_id=item.id, note=note.strip(), filename=name, storage_key=key,
+                        sha256=sha256, size=size, content_type=CONTENT_TYPES[ext],
+                        added_by_id=actor.id, added_at=utcnow(), public=public)
+    db.session.add(evidence)
+    db.session.flush()
+    record_event(actor, "evidence.add", "item", item.id, {
+        "evidence_id": evidence.id, "filename": name, "sha256": sha256, "size": size,
+        "note": evidence.note, "public": public})
+    return evidence
+
+
+def withdraw_evidence(actor: Actor, evidence: Evidence, item) -> None:
+    """Withdraw a piece before submission; it stays in the history, marked."""
+    if item.state in SUBMITTED_STATES:
+        raise OperationError(_("Evidence cannot be withdrawn once the item has been submitted."))
+    if evidence.withdrawn_at is not None:
+        return
+    evidence.withdrawn_at, evidence.withdrawn_by_id = utcnow(), actor.id
+    db.session.flush()
+    record_event(actor, "evidence.withdraw", "item", item.id, {
+        "evidence_id": evidence.id, "filename": evidence.filename, "sha256": evidence.sha256})

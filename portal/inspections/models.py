@@ -41,6 +41,13 @@ class Inspection(db.Model):
                                                        server_default=APPROVAL_SINGLE)
     party_secretary_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    # The public contact block (监督电话、地址、邮箱) printed under published progress.
+    contact_phone: so.Mapped[str] = so.mapped_column(sa.String(60), default="", server_default="")
+    contact_address: so.Mapped[str] = so.mapped_column(sa.String(200), default="",
+                                                       server_default="")
+    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="",
+                                                     server_default="")
+    source_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     party_secretary = so.relationship("User", foreign_keys=[party_secretary_id])
@@ -102,9 +109,13 @@ class RectificationItem(db.Model):
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False,
                                                             server_default=sa.false())
+    #: 0–100 set by a user; None means "roll up from the measures"
+    progress_override: so.Mapped[int | None] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     inspection: so.Mapped[Inspection] = so.relationship()
+    measures: so.Mapped[list[Measure]] = so.relationship(
+        back_populates="item", order_by="Measure.position, Measure.id")
     category: so.Mapped[Category | None] = so.relationship()
     responsible_leader = so.relationship("User", foreign_keys=[responsible_leader_id])
     staff = so.relationship("User", foreign_keys=[staff_id])
@@ -112,3 +123,20 @@ class RectificationItem(db.Model):
 
     def __repr__(self) -> str:
         return f"<RectificationItem {self.id} {self.state}/{self.publication_state} v{self.version}>"
+
+
+class Measure(db.Model):
+    """整改措施: one measure of an item, label kept as written (一是、二是、四是 — never renumbered)."""
+
+    __tablename__ = "measures"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"),
+                                               index=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    deadline: so.Mapped[date | None] = so.mapped_column(sa.Date)
+    done: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    position: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+    item: so.Mapped[RectificationItem] = so.relationship(back_populates="measures")

@@ -1,4 +1,8 @@
-"""Creating inspections, categories and items (the documents issue adds editing and versions)."""
+"""Operations on the documents: create and edit inspections, categories, items and measures.
+
+Every edit stores a version (portal.versions) and an audit event; item edits also claim the
+item's version number, so that an edit based on a stale page is a conflict, not a lost update.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,38 @@ from decimal import Decimal
 
 from portal.audit.chain import Actor, record_event, utcnow
 from portal.extensions import db
-from portal.inspections.models import APPROVAL_SINGLE, Category, Inspection, RectificationItem
+from portal.inspections.models import (
+    APPROVAL_SINGLE,
+    Category,
+    Inspection,
+    Measure,
+    RectificationItem,
+)
+from portal.versions.operations import apply_changes, record_version, snapshot
+from portal.workflow.operations import claim_version
+
+
+def _created(actor: Actor, obj, kind: str, extra: dict | None = None) -> None:
+    db.session.add(obj)
+    db.session.flush()
+    record_version(actor, obj, "")
+    record_event(actor, f"{kind}.create", kind, obj.id, {**snapshot(obj), **(extra or {})})
 
 
 def create_inspection(actor: Actor, *, title: str, inspected_unit: str = "",
                       inspection_team: str = "", approval_policy: str = APPROVAL_SINGLE,
                       party_secretary=None, start_date: date | None = None,
-                      end_date: date | None = None, feedback_date: date | None = None) -> Inspection:
+                      end_date: date | None = None, feedback_date: date | None = None,
+                      contact_phone: str = "", contact_address: str = "", contact_email: str = "",
+                      source_text: str = "") -> Inspection:
+    """Create a 巡察轮次."""
     inspection = Inspection(
         title=title.strip(), inspected_unit=inspected_unit, inspection_team=inspection_team,
         approval_policy=approval_policy, party_secretary=party_secretary, start_date=start_date,
-        end_date=end_date, feedback_date=feedback_date, created_at=utcnow())
-    db.session.add(inspection)
-    db.session.flush()
-    record_event(actor, "inspection.create", "inspection", inspection.id, {
-        "title": inspection.title, "inspected_unit": inspected_unit,
-        "inspection_team": inspection_team, "approval_policy": approval_policy,
-        "party_secretary_id": inspection.party_secretary_id, "start_date": start_date,
-        "end_date": end_date, "feedback_date": feedback_date})
+        end_date=end_date, feedback_date=feedback_date, contact_phone=contact_phone,
+        contact_address=contact_address, contact_email=contact_email, source_text=source_text,
+        created_at=utcnow())
+    _created(actor, inspection, "inspection")
     return inspection
 
 
@@ -32,11 +50,7 @@ def create_category(actor: Actor, inspection: Inspection, *, label: str, title: 
                     position: int = 0) -> Category:
     category = Category(inspection=inspection, label=label, title=title.strip(),
                         position=position)
-    db.session.add(category)
-    db.session.flush()
-    record_event(actor, "category.create", "category", category.id, {
-        "inspection_id": inspection.id, "label": label, "title": category.title,
-        "position": position})
+    _created(actor, category, "category", {"inspection_id": inspection.id})
     return category
 
 
@@ -44,30 +58,65 @@ def create_item(actor: Actor, inspection: Inspection, *, title: str,
                 category: Category | None = None, number: str = "", feedback_text: str = "",
                 responsible_leader=None, staff=None, department=None,
                 deadline: date | None = None, completion_summary: str = "",
-                money_to_recover: Decimal | None = None) -> RectificationItem:
+                money_to_recover: Decimal | None = None, public_summary: str = ""
+                ) -> RectificationItem:
     """Create an item in the workflows' initial states (assigned, private)."""
     item = RectificationItem(
         inspection=inspection, category=category, number=number, title=title.strip(),
         feedback_text=feedback_text, responsible_leader=responsible_leader, staff=staff,
         department=department, deadline=deadline, completion_summary=completion_summary,
-        money_to_recover=money_to_recover, created_at=utcnow())
-    db.session.add(item)
-    db.session.flush()
-    record_event(actor, "item.create", "item", item.id, {
-        "inspection_id": inspection.id, "category_id": item.category_id, "number": number,
-        "title": item.title, "responsible_leader_id": item.responsible_leader_id,
-        "staff_id": item.staff_id, "department_id": item.department_id, "deadline": deadline,
-        "completion_summary": completion_summary, "money_to_recover": money_to_recover,
-        "state": item.state, "publication_state": item.publication_state})
+        money_to_recover=money_to_recover, public_summary=public_summary, created_at=utcnow())
+    _created(actor, item, "item", {"inspection_id": inspection.id, "state": item.state,
+                                   "publication_state": item.publication_state})
     return item
 
 
+def update_document(actor: Actor, obj, values: dict, note: str = "",
+                    expected_version: int | None = None) -> dict:
+    """Edit an inspection, category, item or measure; return the changed fields.
+
+    For items, `expected_version` is the version the user's form was built from.
+    """
+    item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
+    if item is not None:
+        claim_version(item, item.version if expected_version is None else expected_version)
+        db.session.expire(item, ["version"])
+    return apply_changes(actor, obj, values, note)
+
+
 def set_completion_summary(actor: Actor, item: RectificationItem, text: str) -> None:
-    """Record the 整改成效 text; bumps the version like any edit."""
-    before = item.completion_summary
-    item.completion_summary = text.strip()
-    item.version += 1
+    """Record the 整改成效 text."""
+    update_document(actor, item, {"completion_summary": text.strip()})
+
+
+def add_measure(actor: Actor, item: RectificationItem, *, label: str, text: str,
+                deadline: date | None = None) -> Measure:
+    """Add a 整改措施 after the existing ones; its label is kept as given."""
+    position = 1 + max((m.position for m in item.measures), default=0)
+    measure = Measure(item=item, label=label.strip(), text=text.strip(), deadline=deadline,
+                      position=position)
+    claim_version(item, item.version)
+    db.session.expire(item, ["version"])
+    _created(actor, measure, "measure", {"item_id": item.id})
+    return measure
+
+
+def set_measure_done(actor: Actor, measure: Measure, done: bool) -> None:
+    """Tick or untick a measure (progress, not content: audited, not versioned)."""
+    if measure.done == done:
+        return
+    claim_version(measure.item, measure.item.version)
+    db.session.expire(measure.item, ["version"])
+    measure.done = done
     db.session.flush()
-    record_event(actor, "item.update", "item", item.id, {
-        "changes": {"completion_summary": {"before": before, "after": item.completion_summary}},
-        "version": item.version})
+    record_event(actor, "measure.done" if done else "measure.undone", "measure", measure.id,
+                 {"item_id": measure.item_id, "label": measure.label, "done": done})
+
+
+def item_progress(item: RectificationItem) -> int:
+    """0–100: the user's figure if set, else the share of measures done."""
+    if item.progress_override is not None:
+        return item.progress_override
+    if not item.measures:
+        return 100 if item.state in ("completed", "follow_up") else 0
+    return round(100 * sum(m.done for m in item.measures) / len(item.measures))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.audit.chain import Actor, record_event, utcnow
 from portal.errors import OperationError
@@ -62,6 +63,27 @@ def transition_title(transition: Transition) -> str:
     return transition.title_zh if str(get_locale()).startswith("zh") else transition.title_en
 
 
+CONFLICT_MESSAGE = _l("This item was changed by someone else in the meantime. Reload the page to "
+                      "see its current state.")
+
+
+def claim_version(item: RectificationItem, expected: int, attribute: str | None = None,
+                  state: str | None = None) -> int:
+    """Bump the item's version from `expected` (and check a state) in one conditional UPDATE.
+
+    Raises Conflict when another transaction changed the item first; returns the new version.
+    """
+    conditions = [RectificationItem.id == item.id, RectificationItem.version == expected]
+    if attribute is not None:
+        conditions.append(getattr(RectificationItem, attribute) == state)
+    claimed = db.session.execute(
+        sa.update(RectificationItem).where(*conditions).values(version=expected + 1)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise Conflict(str(CONFLICT_MESSAGE))
+    return expected + 1
+
+
 def fire_transition(user, item: RectificationItem, transition_id: str, *, comment: str = "",
                     expected_version: int | None = None) -> list[Step]:
     """Fire `transition_id` on `item` as `user`; flush, never commit.
@@ -74,8 +96,7 @@ def fire_transition(user, item: RectificationItem, transition_id: str, *, commen
         raise UnknownTransition(transition_id, f"no item transition {transition_id!r}")
     engine, attribute = ENGINES[workflow.id], workflow.state_attribute
     if expected_version is not None and expected_version != item.version:
-        raise Conflict(_("This item was changed by someone else in the meantime. Reload the page "
-                         "to see its current state."))
+        raise Conflict(str(CONFLICT_MESSAGE))
     transition = workflow.transition(transition_id)
     ctx = ItemContext(user, item)
     if transition.automatic or not engine.allows(transition, item, ctx):
@@ -87,16 +108,7 @@ def fire_transition(user, item: RectificationItem, transition_id: str, *, commen
         raise MissingRequirements(missing)
 
     from_state, version = getattr(item, attribute), item.version
-    claimed = db.session.execute(
-        sa.update(RectificationItem)
-        .where(RectificationItem.id == item.id,
-               getattr(RectificationItem, attribute) == from_state,
-               RectificationItem.version == version)
-        .values(version=version + 1)
-        .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
-        raise Conflict(_("This item was changed by someone else in the meantime. Reload the page "
-                         "to see its current state."))
+    claim_version(item, version, attribute, from_state)
 
     actor = Actor.of(user)
     holder = _StateHolder(attribute, from_state)

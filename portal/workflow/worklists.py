@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from portal.extensions import db
 from portal.inspections.models import APPROVAL_DUAL, Category, Inspection, RectificationItem
@@ -83,7 +84,8 @@ def _count(query: sa.Select) -> int:
 def _page(query: sa.Select, page: int, per_page: int) -> Page:
     page, per_page = max(1, page), max(1, min(per_page, 200))
     order = (Item.deadline.is_(None), Item.deadline, Item.id)  # earliest deadline first
-    rows = db.session.scalars(query.order_by(*order).limit(per_page)
+    rows = db.session.scalars(query.options(so.selectinload(Item.inspection))
+                              .order_by(*order).limit(per_page)
                               .offset((page - 1) * per_page)).all()
     return Page(rows, _count(query), page, per_page)
 

@@ -27,11 +27,11 @@ def test_leader_approves_a_submitted_item(page):
     form.locator("button").click()
     expect(page.locator(".alert-success")).to_contain_text("审核同意 → 完成")
     expect(page.locator("#item-state [data-state]")).to_have_text("已完成")
-    actions = page.locator("#history tbody tr").evaluate_all(
+    actions = page.locator("#timeline [data-kind=transition]").evaluate_all(
         "rows => rows.map(r => r.dataset.action)")
     assert actions == ["complete", "approve", "submit", "start"]
-    expect(page.locator("#history tbody tr").first).to_contain_text("完成")
-    expect(page.locator("#history")).to_contain_text("材料齐全，同意。")
+    expect(page.locator("#timeline [data-kind=transition]").first).to_contain_text("完成")
+    expect(page.locator("#timeline")).to_contain_text("材料齐全，同意。")
     page.goto("/")
     expect(page.locator("[data-worklist=awaiting_review] [data-count]")).to_have_text("0")
 

@@ -16,7 +16,7 @@ def review(db_url: str, instance: str, item_id: int, login: str, password: str,
     client = app.test_client()
     try:
         assert client.login(login, password).status_code == 302
-        page = client.get(f"/items/{item_id}/history").text
+        page = client.get(f"/items/{item_id}").text
         version = re.search(r'name="version" value="(\d+)"', page).group(1)
         token = client.csrf_token()
         barrier.wait(timeout=60)  # everyone has the page open; now all click at once

@@ -144,12 +144,12 @@ def test_history_and_audit_counts_match(app, world):
 def test_http_transition_and_history(app, world, signed_in):
     item_id = world.new_item(APPROVAL_SINGLE, "assigned")
     client = signed_in("staff_resp")
-    page = client.get(f"/items/{item_id}/history")
+    page = client.get(f"/items/{item_id}")
     assert page.status_code == 200 and 'data-transition="start"' in page.text
     response = client.post_form(f"/items/{item_id}/transitions/start",
                                 {"comment": "开始整改", "version": "1"})
     assert response.status_code == 302
-    page = client.get(f"/items/{item_id}/history").text
+    page = client.get(f"/items/{item_id}").text
     assert "开始整改" in page and 'data-state="in_progress"' in page
 
 
@@ -201,9 +201,9 @@ def test_http_refuses_without_csrf(app, world, signed_in):
 
 def test_http_history_needs_view_permission(app, world, signed_in):
     item_id = world.new_item(APPROVAL_SINGLE, "assigned")
-    assert signed_in("staff_other").get(f"/items/{item_id}/history").status_code == 403
-    assert signed_in("auditor").get(f"/items/{item_id}/history").status_code == 200
-    assert app.test_client().get(f"/items/{item_id}/history").status_code == 302
+    assert signed_in("staff_other").get(f"/items/{item_id}").status_code == 404  # not shared
+    assert signed_in("auditor").get(f"/items/{item_id}").status_code == 200
+    assert app.test_client().get(f"/items/{item_id}").status_code == 302
 
 
 def test_introspection_page_draws_each_workflow(app, world, signed_in):

@@ -1,0 +1,94 @@
+"""Uploading, downloading and withdrawing evidence."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.audit.chain import Actor
+from portal.errors import OperationError
+from portal.evidence.models import Evidence
+from portal.evidence.operations import add_evidence_file, add_evidence_note, withdraw_evidence
+from portal.evidence.storage import FileStore
+from portal.extensions import db
+from portal.inspections.forms import EvidenceForm
+from portal.inspections.models import RectificationItem
+from portal.inspections.views import INTERNAL, load
+from portal.security import roles_required
+
+bp = Blueprint("evidence", __name__)
+
+
+def evidence_store() -> FileStore:
+    return FileStore(current_app.config["EVIDENCE_DIR"])
+
+
+@bp.route("/items/<int:item_id>/evidence", methods=["POST"])
+@roles_required(*INTERNAL)
+def add(item_id: int):
+    item = load(RectificationItem, item_id, "work")
+    form = EvidenceForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
+    actor = Actor.of(current_user)
+    upload = form.file.data
+    try:
+        if upload and upload.filename:
+            add_evidence_file(actor, item, evidence_store(), upload.stream, upload.filename,
+                              current_app.config["EVIDENCE_EXTENSIONS"], note=form.note.data or "",
+                              public=form.public.data)
+        else:
+            add_evidence_note(actor, item, form.note.data, public=form.public.data)
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        flash(_("Evidence added."), "success")
+    return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
+
+
+def _load_evidence(evidence_id: int, permission: str) -> tuple[Evidence, RectificationItem]:
+    evidence = db.session.get(Evidence, evidence_id) or abort(404)
+    return evidence, load(RectificationItem, evidence.item_id, permission)
+
+
+@bp.route("/evidence/<int:evidence_id>/download")
+@roles_required(*INTERNAL)
+def download(evidence_id: int):
+    evidence, _item = _load_evidence(evidence_id, "view")
+    if not evidence.is_file:
+        abort(404)
+    store = evidence_store()
+    if store.sha256(evidence.storage_key) != evidence.sha256:
+        current_app.logger.error("evidence %s failed its SHA-256 check", evidence.id)
+        abort(409)
+    response = send_file(store.open(evidence.storage_key), mimetype=evidence.content_type,
+                         as_attachment=True, download_name=evidence.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])
+@roles_required(*INTERNAL)
+def withdraw(evidence_id: int):
+    evidence, item = _load_evidence(evidence_id, "work")
+    from flask_wtf import FlaskForm
+
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        withdraw_evidence(Actor.of(current_user), evidence, item)
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        flash(_("Evidence withdrawn; it stays in the history."), "info")
+    return redirect(url_for("documents.item", item_id=item.id) + "#evidence")

@@ -1,0 +1,125 @@
+"""Forms for inspections, categories, items and measures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
+
+APPROVAL_CHOICES = [(APPROVAL_SINGLE, _l("One approval by the responsible leader")),
+                    (APPROVAL_DUAL, _l("双审制: the responsible leader and the party secretary"))]
+
+
+def _person_choices(users) -> list[tuple[int, str]]:
+    return [(0, _l("(none)"))] + [(u.id, f"{u.display_name} ({u.login})") for u in users]
+
+
+class _Versioned(FlaskForm):
+    version = HiddenField()
+    change_note = StringField(_l("Change note"), validators=[Optional(), Length(max=500)])
+
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class InspectionForm(_Versioned):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    inspected_unit = StringField(_l("Inspected unit"), validators=[Optional(), Length(max=200)])
+    inspection_team = StringField(_l("Inspection team"), validators=[Optional(), Length(max=200)])
+    start_date = DateField(_l("Inspection start"), validators=[Optional()])
+    end_date = DateField(_l("Inspection end"), validators=[Optional()])
+    feedback_date = DateField(_l("Feedback date"), validators=[Optional()])
+    approval_policy = SelectField(_l("Approval policy"), choices=APPROVAL_CHOICES)
+    party_secretary_id = SelectField(_l("Party secretary (党组书记)"), coerce=int)
+    contact_phone = StringField(_l("Public contact phone"), validators=[Optional(), Length(max=60)])
+    contact_address = StringField(_l("Public contact address"),
+                                  validators=[Optional(), Length(max=200)])
+    contact_email = StringField(_l("Public contact email"), validators=[
+        Optional(), Email(message=_l("Please enter a valid email address.")), Length(max=254)])
+
+    def set_choices(self, leaders) -> None:
+        self.party_secretary_id.choices = _person_choices(leaders)
+
+    def validate_end_date(self, field) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def validate_party_secretary_id(self, field) -> None:
+        if self.approval_policy.data == APPROVAL_DUAL and not field.data:
+            raise ValidationError(_l("双审制 needs a party secretary."))
+
+
+class CategoryForm(_Versioned):
+    label = StringField(_l("Label as written (e.g. 一)"), validators=[Optional(), Length(max=20)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(0, 999)])
+
+
+class ItemForm(_Versioned):
+    category_id = SelectField(_l("Category"), coerce=int)
+    number = StringField(_l("Number as written"), validators=[Optional(), Length(max=20)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    feedback_text = TextAreaField(_l("Feedback text (反馈问题)"), validators=[Optional()])
+    responsible_leader_id = SelectField(_l("Responsible leader (责任领导)"), coerce=int)
+    department_id = SelectField(_l("Responsible department (责任部门)"), coerce=int)
+    staff_id = SelectField(_l("Responsible staff (责任人)"), coerce=int)
+    deadline = DateField(_l("Deadline (整改时限)"), validators=[Optional()])
+    completion_summary = TextAreaField(_l("Completion summary (整改成效)"), validators=[Optional()])
+    money_to_recover = DecimalField(_l("Money to recover (yuan)"), places=2, validators=[
+        Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))])
+    money_recovered = DecimalField(_l("Money recovered (yuan)"), places=2, validators=[
+        Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))])
+    public_summary = TextAreaField(_l("Public summary"), validators=[Optional()])
+    progress_override = IntegerField(_l("Progress % (empty: from the measures)"),
+                                     validators=[Optional(), NumberRange(0, 100)])
+
+    def set_choices(self, categories, leaders, departments, staff) -> None:
+        self.category_id.choices = [(0, _l("(none)"))] + [
+            (c.id, f"{c.label} {c.title}".strip()) for c in categories]
+        self.responsible_leader_id.choices = _person_choices(leaders)
+        self.department_id.choices = [(0, _l("(none)"))] + [(d.id, d.name) for d in departments]
+        self.staff_id.choices = _person_choices(staff)
+
+
+class MeasureForm(FlaskForm):
+    label = StringField(_l("Label as written (e.g. 一是)"), validators=[Optional(), Length(max=20)])
+    text = TextAreaField(_l("Measure"), validators=[DataRequired()])
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    change_note = StringField(_l("Change note"), validators=[Optional(), Length(max=500)])
+
+
+class MeasureDoneForm(FlaskForm):
+    done = BooleanField()
+    version = HiddenField()
+
+
+class EvidenceForm(FlaskForm):
+    file = FileField(_l("File"))
+    note = TextAreaField(_l("Note or link"), validators=[Optional(), Length(max=4000)])
+    public = BooleanField(_l("May be shown on the public page"))
+
+    def validate_note(self, field) -> None:
+        if not field.data and not self.file.data:
+            raise ValidationError(_l("Choose a file or write a note."))
+
+
+class RevertForm(FlaskForm):
+    change_note = StringField(_l("Change note"), validators=[Optional(), Length(max=500)])

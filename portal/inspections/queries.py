@@ -1,0 +1,79 @@
+"""Read models for the pages: roll-ups computed in SQL, a constant number of statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+from portal.workflow.worklists import can_view
+
+Item = RectificationItem
+CLOSED_STATES = ("completed", "follow_up")
+
+
+def progress_expression():
+    """SQL: an item's progress 0–100 (override, else share of measures done, else by state)."""
+    total = (sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id)
+             .scalar_subquery())
+    done = (sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id, Measure.done)
+            .scalar_subquery())
+    by_state = sa.case((Item.state.in_(CLOSED_STATES), 100), else_=0)
+    by_measures = sa.case((total > 0, sa.func.round(100.0 * done / sa.func.nullif(total, 0))),
+                          else_=by_state)
+    return sa.func.coalesce(Item.progress_override, by_measures)
+
+
+@dataclass
+class ItemRow:
+    item: RectificationItem
+    progress: int
+    overdue: bool
+
+
+@dataclass
+class CategoryBlock:
+    category: Category | None
+    rows: list[ItemRow] = field(default_factory=list)
+
+    @property
+    def progress(self) -> int:
+        return round(sum(r.progress for r in self.rows) / len(self.rows)) if self.rows else 0
+
+
+@dataclass
+class Overview:
+    inspection: Inspection
+    blocks: list[CategoryBlock]
+    state_counts: dict[str, int]
+
+    @property
+    def rows(self) -> list[ItemRow]:
+        return [r for b in self.blocks for r in b.rows]
+
+    @property
+    def progress(self) -> int:
+        rows = self.rows
+        return round(sum(r.progress for r in rows) / len(rows)) if rows else 0
+
+
+def inspection_overview(inspection: Inspection, user, today) -> Overview:
+    """Categories with the items `user` may see, their progress and overdue marks."""
+    categories = db.session.scalars(sa.select(Category).where(
+        Category.inspection_id == inspection.id).order_by(Category.position, Category.id)).all()
+    blocks = {c.id: CategoryBlock(c) for c in categories}
+    uncategorised = CategoryBlock(None)
+    rows = db.session.execute(
+        sa.select(Item, progress_expression()).where(Item.inspection_id == inspection.id,
+                                                     can_view(user))
+        .order_by(Item.id)).all()
+    counts: dict[str, int] = {}
+    for item, progress in rows:
+        overdue = bool(item.deadline and item.deadline < today and item.state not in CLOSED_STATES)
+        blocks.get(item.category_id, uncategorised).rows.append(
+            ItemRow(item, int(progress or 0), overdue))
+        counts[item.state] = counts.get(item.state, 0) + 1
+    ordered = list(blocks.values()) + ([uncategorised] if uncategorised.rows else [])
+    return Overview(inspection, ordered, counts)

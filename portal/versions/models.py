@@ -1,0 +1,31 @@
+"""One stored snapshot of a document's editable fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from portal.extensions import db
+
+
+class DocumentVersion(db.Model):
+    """Version `number` of one inspection, category, item or measure."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("object_type", "object_id", "number", name="uq_document_versions_number"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    object_type: so.Mapped[str] = so.mapped_column(sa.String(20))
+    object_id: so.Mapped[int]
+    number: so.Mapped[int]
+    data: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    note: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    reverted_from: so.Mapped[int | None] = so.mapped_column()
+
+    actor = so.relationship("User")

@@ -1,0 +1,152 @@
+"""Recording versions, comparing them, reverting to one (never touching workflow state)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.audit.chain import Actor, record_event, utcnow
+from portal.extensions import db
+from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+from portal.versions.models import DocumentVersion
+
+#: The fields a version keeps, per document type. Workflow states are never among them.
+VERSIONED_FIELDS: dict[type, tuple[str, ...]] = {
+    Inspection: ("title", "inspected_unit", "inspection_team", "start_date", "end_date",
+                 "feedback_date", "approval_policy", "party_secretary_id", "contact_phone",
+                 "contact_address", "contact_email"),
+    Category: ("label", "title", "position"),
+    RectificationItem: ("category_id", "number", "title", "feedback_text",
+                        "responsible_leader_id", "department_id", "staff_id", "deadline",
+                        "completion_summary", "money_to_recover", "money_recovered",
+                        "public_summary", "progress_override"),
+    Measure: ("label", "text", "deadline"),
+}
+TYPE_NAMES = {Inspection: "inspection", Category: "category", RectificationItem: "item",
+              Measure: "measure"}
+MODELS = {name: model for model, name in TYPE_NAMES.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _from_json(model: type, field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    column_type = model.__table__.c[field].type
+    if isinstance(column_type, sa.Date):
+        return date.fromisoformat(value)
+    if isinstance(column_type, sa.Numeric):
+        return Decimal(value)
+    return value
+
+
+def snapshot(obj) -> dict[str, Any]:
+    return {f: _jsonable(getattr(obj, f)) for f in VERSIONED_FIELDS[type(obj)]}
+
+
+def versions_of(obj) -> list[DocumentVersion]:
+    return db.session.scalars(sa.select(DocumentVersion).where(
+        DocumentVersion.object_type == TYPE_NAMES[type(obj)],
+        DocumentVersion.object_id == obj.id).order_by(DocumentVersion.number)).all()
+
+
+def record_version(actor: Actor, obj, note: str = "", reverted_from: int | None = None
+                   ) -> DocumentVersion:
+    """Store the object's current fields as its next version."""
+    kind = TYPE_NAMES[type(obj)]
+    last = db.session.scalar(sa.select(sa.func.max(DocumentVersion.number)).where(
+        DocumentVersion.object_type == kind, DocumentVersion.object_id == obj.id)) or 0
+    version = DocumentVersion(object_type=kind, object_id=obj.id, number=last + 1,
+                              data=snapshot(obj), note=note.strip(), actor_id=actor.id,
+                              at=utcnow(), reverted_from=reverted_from)
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def apply_changes(actor: Actor, obj, values: dict[str, Any], note: str = "",
+                  action: str | None = None, reverted_from: int | None = None) -> dict:
+    """Set versioned fields, store a version and audit before/after; return the changes."""
+    fields = VERSIONED_FIELDS[type(obj)]
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ValueError(f"not versioned fields: {sorted(unknown)}")
+    before = snapshot(obj)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    db.session.flush()
+    after = snapshot(obj)
+    changes = {k: {"before": before[k], "after": after[k]} for k in fields if before[k] != after[k]}
+    if not changes:
+        return {}
+    version = record_version(actor, obj, note, reverted_from)
+    kind = TYPE_NAMES[type(obj)]
+    record_event(actor, action or f"{kind}.update", kind, obj.id,
+                 {"changes": changes, "version": version.number, "note": version.note,
+                  "reverted_from": reverted_from})
+    return changes
+
+
+def revert_to(actor: Actor, obj, number: int, note: str = "") -> dict:
+    """Make a new version equal to version `number`; workflow state is not a versioned field."""
+    kind = TYPE_NAMES[type(obj)]
+    old = db.session.scalar(sa.select(DocumentVersion).where(
+        DocumentVersion.object_type == kind, DocumentVersion.object_id == obj.id,
+        DocumentVersion.number == number))
+    if old is None:
+        raise LookupError(number)
+    values = {f: _from_json(type(obj), f, v) for f, v in old.data.items()
+              if f in VERSIONED_FIELDS[type(obj)]}
+    return apply_changes(actor, obj, values, note, action=f"{kind}.revert", reverted_from=number)
+
+
+# --- diffs ----------------------------------------------------------------------------------
+
+@dataclass
+class FieldDiff:
+    field: str
+    before: Any
+    after: Any
+    #: (tag, text) runs: "equal", "delete" (only in before), "insert" (only in after)
+    runs: list[tuple[str, str]]
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def char_runs(before: str, after: str) -> list[tuple[str, str]]:
+    """Character-level differences (Chinese has no word boundaries to diff on)."""
+    runs: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            runs.append(("equal", before[i1:i2]))
+        else:
+            if i2 > i1:
+                runs.append(("delete", before[i1:i2]))
+            if j2 > j1:
+                runs.append(("insert", after[j1:j2]))
+    return runs
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[FieldDiff]:
+    """Compare two snapshots field by field."""
+    result = []
+    for field in dict.fromkeys([*before, *after]):
+        a, b = before.get(field), after.get(field)
+        text_a = "" if a is None else str(a)
+        text_b = "" if b is None else str(b)
+        result.append(FieldDiff(field, a, b, char_runs(text_a, text_b)))
+    return result

@@ -1,0 +1,81 @@
+"""Version lists, field-by-field diffs and revert."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.audit.chain import Actor
+from portal.extensions import db
+from portal.inspections.forms import RevertForm
+from portal.inspections.models import Measure, RectificationItem
+from portal.inspections.views import INTERNAL, load
+from portal.security import roles_required
+from portal.versions.operations import MODELS, diff, versions_of
+from portal.workflow.operations import claim_version
+
+bp = Blueprint("versions", __name__, url_prefix="/versions")
+
+
+def _object(kind: str, object_id: int, permission: str = "view"):
+    model = MODELS.get(kind) or abort(404)
+    return load(model, object_id, permission)
+
+
+def back_url(obj) -> str:
+    if isinstance(obj, RectificationItem):
+        return url_for("documents.item", item_id=obj.id)
+    if isinstance(obj, Measure):
+        return url_for("documents.item", item_id=obj.item_id)
+    inspection_id = getattr(obj, "inspection_id", None) or obj.id
+    return url_for("documents.inspection", inspection_id=inspection_id)
+
+
+@bp.route("/<kind>/<int:object_id>")
+@roles_required(*INTERNAL)
+def history(kind: str, object_id: int):
+    obj = _object(kind, object_id)
+    versions = versions_of(obj)
+    numbers = [v.number for v in versions]
+    a = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else None)
+    b = request.args.get("b", type=int) or (numbers[-1] if numbers else None)
+    by_number = {v.number: v for v in versions}
+    if (a is not None and a not in by_number) or (b is not None and b not in by_number):
+        abort(404)
+    fields = diff(by_number[a].data, by_number[b].data) if a and b else []
+    return render_template("versions/history.html", obj=obj, kind=kind, versions=versions,
+                           a=a, b=b, fields=fields, back=back_url(obj),
+                           can_revert=_can_edit(obj), revert_form=RevertForm(formdata=None))
+
+
+def _can_edit(obj) -> bool:
+    from portal.workflow.policy import can
+
+    return can(current_user, "edit", obj.item if isinstance(obj, Measure) else obj)
+
+
+@bp.route("/<kind>/<int:object_id>/<int:number>/revert", methods=["POST"])
+@roles_required(*INTERNAL)
+def revert(kind: str, object_id: int, number: int):
+    obj = _object(kind, object_id, "edit")
+    form = RevertForm()
+    if not form.validate_on_submit():
+        abort(400)
+    from portal.versions.operations import revert_to
+
+    item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
+    try:
+        if item is not None:
+            claim_version(item, item.version)
+            db.session.expire(item, ["version"])
+        changes = revert_to(Actor.of(current_user), obj, number,
+                            form.change_note.data or _("Reverted to version %(n)d", n=number))
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    if changes:
+        flash(_("Reverted to version %(n)d; this is now a new version.", n=number), "success")
+    else:
+        flash(_("Version %(n)d is the same as the current one; nothing changed.", n=number), "info")
+    return redirect(url_for("versions.history", kind=kind, object_id=object_id))
