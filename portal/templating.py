@@ -18,7 +18,8 @@ def register_template_helpers(app: Flask) -> None:
             "nav_entries": nav_for_current_user,
             "nav_counts": nav_counts,
             "language_form": language_form,
-            "logout_form": LogoutForm,
+            # formdata=None: rendering must never parse the request body (it may be the 413).
+            "logout_form": lambda: LogoutForm(formdata=None),
             "role_label": role_label,
             "html_lang": lambda: html_lang(str(get_locale())),
             "current_locale": lambda: str(get_locale()),

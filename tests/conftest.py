@@ -140,3 +140,7 @@ def login_as(client, make_user):
         return client
 
     return factory
+
+
+# The persona world shared by workflow and document tests.
+from tests.world import signed_in, world  # noqa: E402, F401

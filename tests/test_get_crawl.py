@@ -11,9 +11,25 @@ ROLES = (None, "admin", "office", "leader", "staff", "auditor")
 
 def sample_arguments(app, target_id, item_id):
     """Values for every URL argument; a new argument must be added here to be crawled."""
+    from portal.evidence.models import Evidence
+    from portal.inspections.models import Measure, RectificationItem
+
+    with app.app_context():
+        item = db.session.get(RectificationItem, item_id)
+        measure_id = db.session.scalar(db.select(Measure.id).where(Measure.item_id == item_id))
+        evidence_id = db.session.scalar(db.select(Evidence.id).where(
+            Evidence.item_id == item_id, Evidence.storage_key.is_not(None)))
+        inspection_id, category_id = item.inspection_id, item.category_id
     return {
         "user_id": target_id,
         "item_id": item_id,
+        "inspection_id": inspection_id,
+        "category_id": category_id,
+        "measure_id": measure_id,
+        "evidence_id": evidence_id,
+        "kind": "item",
+        "object_id": item_id,
+        "name": "awaiting_review",
         "filename": {"static": "portal.css", "bootstrap.static": "css/bootstrap.min.css"},
     }
 
@@ -58,7 +74,7 @@ def test_get_requests_write_nothing(app, make_user, client, role):
         # crawl also renders the transition forms.
         assert client.login(role, demo_password(role)).status_code == 302
     urls = build_urls(app, target_id, item_id)
-    assert len(urls) >= 11
+    assert len(urls) >= 20
     with app.app_context():
         engine = db.engine
     statuses = {}

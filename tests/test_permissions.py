@@ -17,9 +17,17 @@ ACCESS = {
     ("GET", "/admin/departments"): {"admin", "office"},
     ("GET", "/audit/"): {"auditor"},
     ("GET", "/workflows/"): EVERYONE,
+    ("GET", "/inspections/"): EVERYONE,
+    ("GET", "/inspections/new"): {"office"},
+    ("GET", "/worklists/awaiting_review"): EVERYONE,
+    ("GET", "/worklists/my_items"): EVERYONE,
+    ("GET", "/worklists/overdue"): EVERYONE,
+    ("GET", "/worklists/due_soon"): EVERYONE,
 }
-# Item pages depend on local roles and states too: tests/workflow/test_permission_table.py.
-ITEM_PAGES = ("/items/",)
+# Pages of documents depend on local roles and states too; their tables are in
+# tests/workflow/test_permission_table.py and tests/documents/test_access.py.
+DOCUMENT_PAGES = ("/items/", "/categories/", "/measures/", "/evidence/", "/versions/",
+                  "/worklists/")
 
 PUBLIC = ("/", "/login")
 
@@ -52,7 +60,7 @@ def test_public_pages_open_to_anonymous(client, path):
 
 def test_every_protected_page_is_in_the_table(app):
     """A new page must be declared here before it ships."""
-    declared = {path.split("{")[0] for _method, path in ACCESS} | set(PUBLIC) | set(ITEM_PAGES)
+    declared = {path.split("{")[0] for _method, path in ACCESS} | set(PUBLIC) | set(DOCUMENT_PAGES)
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static"):
             continue

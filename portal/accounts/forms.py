@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from portal.accounts.models import ROLES
+from portal.forms import choices
 
 MIN_PASSWORD_LENGTH = 10
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -83,8 +84,9 @@ class _UserFields(FlaskForm):
     roles = MultiCheckboxField(_l("Roles"))
 
     def set_choices(self, departments) -> None:
-        self.department_id.choices = [(0, _l("(none)"))] + [(d.id, d.name) for d in departments]
-        self.roles.choices = [(r, ROLE_LABELS[r]) for r in ROLES]
+        self.department_id.choices = choices([(0, _l("(none)"))]
+                                             + [(d.id, d.name) for d in departments])
+        self.roles.choices = choices([(r, ROLE_LABELS[r]) for r in ROLES])
 
 
 class UserCreateForm(_UserFields):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import click
@@ -12,10 +13,17 @@ from flask.cli import AppGroup
 from portal.accounts.cli import department_by_name
 from portal.accounts.operations import create_user, find_user
 from portal.audit.chain import Actor
-from portal.evidence.operations import add_evidence_note
+from portal.evidence.operations import add_evidence_file, add_evidence_note
+from portal.evidence.storage import FileStore
 from portal.extensions import db
 from portal.inspections.models import Inspection
-from portal.inspections.operations import create_category, create_inspection, create_item
+from portal.inspections.operations import (
+    add_measure,
+    create_category,
+    create_inspection,
+    create_item,
+    set_measure_done,
+)
 from portal.workflow.operations import fire_transition
 
 demo_cli = AppGroup("demo", help="Demo content for local use.")
@@ -47,6 +55,17 @@ DEMO_ITEMS = (
         ("2", "党建责任落实不到位", date(2020, 12, 31), "assigned"),
     ]),
 )
+
+#: measures of the second item, labels as written in the notice
+DEMO_MEASURES = (
+    ("一是", "经局党组会审议印发《关于进一步加强自行采购管理工作的通知》，规范小型工程自行采购流程。"),
+    ("二是", "区科创中心制定《南山区科技创业服务中心支出管理制度》，严格履行审批流程。"),
+    ("三是", "严格执行《南山区建设工程预选库管理办法》，从预算库中选取供应商。"),
+)
+
+#: the smallest well-formed PDF: what an uploaded 整改报告.pdf stands for in the demo
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 STEPS_TO = {
     "assigned": [],
@@ -85,6 +104,13 @@ def _load_demo_inspection(actor: Actor) -> None:
                                title=item_title, responsible_leader=leader, staff=staff,
                                department=staff.department, deadline=deadline,
                                completion_summary="已制定并印发相关制度，按计划推进。")
+            if number == "2" and label == "一":
+                for measure_label, text in DEMO_MEASURES:
+                    measure = add_measure(actor, item, label=measure_label, text=text)
+                    set_measure_done(Actor.of(staff), measure, True)
+                add_evidence_file(Actor.of(staff), item, FileStore(current_app.config["EVIDENCE_DIR"]),
+                                  io.BytesIO(DEMO_PDF), "整改报告.pdf",
+                                  current_app.config["EVIDENCE_EXTENSIONS"])
             add_evidence_note(Actor.of(staff), item, "《关于进一步加强自行采购管理工作的通知》")
             for login, transition in STEPS_TO[state]:
                 fire_transition(find_user(login), item, transition, comment="演示数据")

@@ -19,14 +19,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from portal.forms import choices
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 
-APPROVAL_CHOICES = [(APPROVAL_SINGLE, _l("One approval by the responsible leader")),
-                    (APPROVAL_DUAL, _l("双审制: the responsible leader and the party secretary"))]
+APPROVAL_CHOICES = choices([
+    (APPROVAL_SINGLE, _l("One approval by the responsible leader")),
+    (APPROVAL_DUAL, _l("双审制: the responsible leader and the party secretary"))])
 
 
-def _person_choices(users) -> list[tuple[int, str]]:
-    return [(0, _l("(none)"))] + [(u.id, f"{u.display_name} ({u.login})") for u in users]
+def _person_choices(users):
+    return choices([(0, _l("(none)"))] + [(u.id, f"{u.display_name} ({u.login})") for u in users])
 
 
 class _Versioned(FlaskForm):
@@ -92,10 +94,11 @@ class ItemForm(_Versioned):
                                      validators=[Optional(), NumberRange(0, 100)])
 
     def set_choices(self, categories, leaders, departments, staff) -> None:
-        self.category_id.choices = [(0, _l("(none)"))] + [
-            (c.id, f"{c.label} {c.title}".strip()) for c in categories]
+        self.category_id.choices = choices([(0, _l("(none)"))] + [
+            (c.id, f"{c.label} {c.title}".strip()) for c in categories])
         self.responsible_leader_id.choices = _person_choices(leaders)
-        self.department_id.choices = [(0, _l("(none)"))] + [(d.id, d.name) for d in departments]
+        self.department_id.choices = choices([(0, _l("(none)"))]
+                                             + [(d.id, d.name) for d in departments])
         self.staff_id.choices = _person_choices(staff)
 
 

@@ -93,11 +93,11 @@ def add_measure(actor: Actor, item: RectificationItem, *, label: str, text: str,
                 deadline: date | None = None) -> Measure:
     """Add a 整改措施 after the existing ones; its label is kept as given."""
     position = 1 + max((m.position for m in item.measures), default=0)
-    measure = Measure(item=item, label=label.strip(), text=text.strip(), deadline=deadline,
-                      position=position)
     claim_version(item, item.version)
-    db.session.expire(item, ["version"])
+    measure = Measure(item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline,
+                      position=position)
     _created(actor, measure, "measure", {"item_id": item.id})
+    db.session.expire(item, ["version", "measures"])
     return measure
 
 

@@ -53,11 +53,24 @@ def load(model, object_id: int, permission: str = "view"):
     """Load or 404 — also 404 when the user may not even see it; 403 when only `permission`
     is missing."""
     obj = db.session.get(model, object_id)
-    if obj is None or not can(current_user, "view", _permission_target(obj)):
+    if obj is None or not visible(obj):
         abort(404)
     if permission != "view" and not can(current_user, permission, _permission_target(obj)):
         abort(403)
     return obj
+
+
+def visible(obj) -> bool:
+    """May the current user see `obj`? Containers are visible through any visible item."""
+    target = _permission_target(obj)
+    if can(current_user, "view", target):
+        return True
+    if isinstance(target, (Inspection, Category)):
+        column = (RectificationItem.inspection_id if isinstance(target, Inspection)
+                  else RectificationItem.category_id)
+        return db.session.scalar(sa.select(sa.exists().where(
+            column == target.id, can_view(current_user)))) is True
+    return False
 
 
 def _permission_target(obj):
@@ -67,6 +80,10 @@ def _permission_target(obj):
 def _users_with(role: str) -> list[User]:
     return db.session.scalars(sa.select(User).join(UserRole).where(
         UserRole.role == role, User.active.is_(True)).order_by(User.display_name)).all()
+
+
+def _text(field) -> str:
+    return (field.data or "").strip()
 
 
 def _choose(form_value: int, model):
@@ -94,14 +111,14 @@ def inspections():
 
 def _inspection_values(form: InspectionForm) -> dict:
     return {
-        "title": form.title.data.strip(), "inspected_unit": form.inspected_unit.data.strip(),
-        "inspection_team": form.inspection_team.data.strip(), "start_date": form.start_date.data,
+        "title": _text(form.title), "inspected_unit": _text(form.inspected_unit),
+        "inspection_team": _text(form.inspection_team), "start_date": form.start_date.data,
         "end_date": form.end_date.data, "feedback_date": form.feedback_date.data,
         "approval_policy": form.approval_policy.data,
         "party_secretary_id": form.party_secretary_id.data or None,
-        "contact_phone": form.contact_phone.data.strip(),
-        "contact_address": form.contact_address.data.strip(),
-        "contact_email": form.contact_email.data.strip(),
+        "contact_phone": _text(form.contact_phone),
+        "contact_address": _text(form.contact_address),
+        "contact_email": _text(form.contact_email),
     }
 
 
@@ -123,10 +140,8 @@ def new_inspection():
 @bp.route("/inspections/<int:inspection_id>")
 @roles_required(*INTERNAL)
 def inspection(inspection_id: int):
-    obj = db.session.get(Inspection, inspection_id) or abort(404)
+    obj = load(Inspection, inspection_id)
     overview = inspection_overview(obj, current_user, today())
-    if not overview.rows and not can(current_user, "view", obj):
-        abort(404)
     return render_template("documents/inspection.html", overview=overview,
                            can_edit=can(current_user, "edit", obj),
                            can_add_item=can(current_user, "add_item", obj),
@@ -158,7 +173,7 @@ def new_category(inspection_id: int):
     parent = load(Inspection, inspection_id, "edit")
     form = CategoryForm()
     if form.validate_on_submit():
-        create_category(Actor.of(current_user), parent, label=form.label.data.strip(),
+        create_category(Actor.of(current_user), parent, label=_text(form.label),
                         title=form.title.data, position=form.position.data or 0)
         db.session.commit()
         flash(_("Category added."), "success")
@@ -174,7 +189,7 @@ def edit_category(category_id: int):
     form = CategoryForm(obj=obj)
     if form.validate_on_submit():
         update_document(Actor.of(current_user), obj, {
-            "label": form.label.data.strip(), "title": form.title.data.strip(),
+            "label": _text(form.label), "title": _text(form.title),
             "position": form.position.data or 0}, form.change_note.data or "")
         db.session.commit()
         flash(_("Saved."), "success")
@@ -198,8 +213,8 @@ def _item_form(inspection: Inspection, obj=None) -> ItemForm:
 
 def _item_values(form: ItemForm) -> dict:
     return {
-        "category_id": form.category_id.data or None, "number": form.number.data.strip(),
-        "title": form.title.data.strip(), "feedback_text": form.feedback_text.data or "",
+        "category_id": form.category_id.data or None, "number": _text(form.number),
+        "title": _text(form.title), "feedback_text": form.feedback_text.data or "",
         "responsible_leader_id": form.responsible_leader_id.data or None,
         "department_id": form.department_id.data or None, "staff_id": form.staff_id.data or None,
         "deadline": form.deadline.data, "completion_summary": form.completion_summary.data or "",
@@ -309,7 +324,7 @@ def edit_measure(measure_id: int):
     form = MeasureForm(obj=obj)
     if form.validate_on_submit():
         update_document(Actor.of(current_user), obj, {
-            "label": form.label.data.strip(), "text": form.text.data.strip(),
+            "label": _text(form.label), "text": _text(form.text),
             "deadline": form.deadline.data}, form.change_note.data or "")
         db.session.commit()
         flash(_("Saved."), "success")

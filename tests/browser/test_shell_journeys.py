@@ -7,15 +7,17 @@ from portal.demo.cli import demo_password
 
 pytestmark = pytest.mark.browser
 
-ALL_ENTRIES = {"首页", "用户管理", "部门管理", "审计日志", "流程说明"}
+ALL_ENTRIES = {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "用户管理", "部门管理",
+               "审计日志", "流程说明"}
 #: What each demo role sees in the main menu (declared here, independently of portal.core.nav).
 MENUS = {
-    "admin": {"首页", "用户管理", "部门管理", "流程说明"},
-    "office": {"首页", "部门管理", "流程说明"},
-    "leader": {"首页", "流程说明"},
-    "staff": {"首页", "流程说明"},
-    "auditor": {"首页", "审计日志", "流程说明"},
+    "admin": {"首页", "巡察整改", "用户管理", "部门管理", "流程说明"},
+    "office": {"首页", "巡察整改", "已逾期", "部门管理", "流程说明"},
+    "leader": {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "流程说明"},
+    "staff": {"首页", "巡察整改", "我的整改事项", "已逾期", "流程说明"},
+    "auditor": {"首页", "巡察整改", "已逾期", "审计日志", "流程说明"},
 }
+LABELS = "#nav-entries .nav-label"
 
 
 def sign_in(page, login, password):
@@ -30,7 +32,7 @@ def sign_in(page, login, password):
 def test_each_role_sees_its_own_menu(page, role):
     sign_in(page, role, demo_password(role))
     expect(page.locator(".alert-success")).to_contain_text("欢迎")
-    menu = page.locator("#nav-entries a")
+    menu = page.locator(LABELS)
     expect(menu).to_have_count(len(MENUS[role]))
     assert set(menu.all_inner_texts()) == MENUS[role]
     for hidden in ALL_ENTRIES - MENUS[role]:
@@ -61,7 +63,7 @@ def test_switch_to_english(page):
     page.fill("input[name=login]", "auditor")
     page.fill("input[name=password]", demo_password("auditor"))
     page.click("#login-form [type=submit]")
-    assert set(page.locator("#nav-entries a").all_inner_texts()) == {
-        "Home", "Audit log", "Workflows"}
+    assert set(page.locator(LABELS).all_inner_texts()) == {
+        "Home", "Inspections", "Overdue", "Audit log", "Workflows"}
     page.click("button[data-lang=zh]")
-    assert set(page.locator("#nav-entries a").all_inner_texts()) == {"首页", "审计日志", "流程说明"}
+    assert set(page.locator(LABELS).all_inner_texts()) == MENUS["auditor"]

@@ -14,7 +14,7 @@ from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 from portal.workflow.models import Approval, WorkflowHistory
 from portal.workflow.operations import MissingRequirements
 from portal.workflow.policy import allowed_transitions
-from tests.workflow.conftest import PERSONAS
+from tests.world import PERSONAS
 from workflows import PUBLICATION, RECTIFICATION, TransitionNotAllowed
 
 MANUAL = [t.id for wf in (RECTIFICATION, PUBLICATION) for t in wf.transitions if not t.automatic]

@@ -10,7 +10,7 @@ from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 from portal.workflow import worklists
 from portal.workflow.policy import allowed_transitions, can, has_permission
 from tests.helpers import count_writes
-from tests.workflow.conftest import PERSONAS
+from tests.world import PERSONAS
 
 TODAY = date(2026, 11, 28)
 

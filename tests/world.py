@@ -1,4 +1,5 @@
-"""A small world for workflow tests: personas, two inspections (single and dual approval)."""
+"""A small world for workflow and document tests: personas, two inspections (single and dual
+approval). Its fixtures are registered in tests/conftest.py."""
 
 from __future__ import annotations
 
