@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.evidence.views import bp as evidence_bp
     from portal.inspections.views import bp as documents_bp
     from portal.sharing import models as _sharing_models  # noqa: F401
+    from portal.sharing.views import bp as sharing_bp
     from portal.templating import register_template_helpers
     from portal.versions import models as _versions_models  # noqa: F401
     from portal.versions.views import bp as versions_bp
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(versions_bp)
+    app.register_blueprint(sharing_bp)
     for group in (users_cli, audit_cli, demo_cli):
         app.cli.add_command(group)
     register_error_pages(app)

@@ -5,11 +5,14 @@ from workflows.definition import Guard, State, Transition, Workflow, Worklist, r
 VIEWERS = roles("office", "leader", "auditor", "Reader", "Editor", "Reviewer")
 WORKERS = roles("Editor", "ResponsibleLeader")
 FOLLOW_UP = roles("office", "Reviewer")
+# Who manages an item's Sharing tab: the office, its editors and its responsible leader
+# (each can grant only the roles they hold; see portal.sharing).
+SHARERS = roles("office", "Editor", "ResponsibleLeader")
 
 
 def _state(id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=frozenset()):
     return State(id, zh, en, {"view": VIEWERS, "edit": edit, "work": work, "review": review,
-                              "follow_up": follow_up, "share": roles("office")})
+                              "follow_up": follow_up, "share": SHARERS})
 
 
 RECTIFICATION = Workflow(

@@ -145,6 +145,7 @@ def inspection(inspection_id: int):
     return render_template("documents/inspection.html", overview=overview,
                            can_edit=can(current_user, "edit", obj),
                            can_add_item=can(current_user, "add_item", obj),
+                           can_share=can(current_user, "share", obj),
                            state_title=state_title)
 
 
@@ -267,6 +268,7 @@ def render_item(item: RectificationItem, form: TransitionForm | None = None,
         timeline=item_timeline(item), transitions=allowed_transitions(current_user, item),
         form=form or TransitionForm(formdata=None, version=item.version), failed=failed,
         can_edit=can(current_user, "edit", item), can_work=can(current_user, "work", item),
+        can_share=can(current_user, "share", item),
         evidence_form=EvidenceForm(formdata=None), done_form=MeasureDoneForm(formdata=None),
         measure_form=MeasureForm(formdata=None), transition_title=transition_title,
         state_title=state_title,

@@ -36,3 +36,6 @@ class LocalRole(db.Model):
     role: so.Mapped[str] = so.mapped_column(sa.String(20))
     granted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     granted_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+
+    user = so.relationship("User", foreign_keys=[user_id])
+    department = so.relationship("Department")

@@ -1,11 +1,22 @@
-"""Granting local roles and blocking their inheritance (the Sharing tab arrives later)."""
+"""Sharing (Plone's Sharing tab): local role grants and blocking their inheritance.
+
+Rules: the office may grant any local role; anyone else who may manage sharing grants only the
+local roles they hold on the object themselves; and nobody may remove (by revoking a grant or by
+blocking inheritance) their own last way to manage the object. Every change is audited with the
+object's grants before and after.
+"""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
 from portal.audit.chain import Actor, record_event, utcnow
+from portal.errors import OperationError
 from portal.extensions import db
 from portal.inspections.models import Category, Inspection, RectificationItem
 from portal.sharing.models import LocalRole
+from workflows.roles import LOCAL_ROLES
 
 _TYPES = {Inspection: "inspection", Category: "category", RectificationItem: "item"}
 
@@ -14,8 +25,32 @@ def object_type(obj) -> str:
     return _TYPES[type(obj)]
 
 
+def grants_on(obj) -> list[LocalRole]:
+    return db.session.scalars(sa.select(LocalRole).where(
+        LocalRole.object_type == object_type(obj), LocalRole.object_id == obj.id)
+        .order_by(LocalRole.id)).all()
+
+
+def _describe(grants: list[LocalRole]) -> list[dict]:
+    return [{"role": g.role, "user_id": g.user_id, "department_id": g.department_id}
+            for g in grants]
+
+
+def grantable_roles(user, obj) -> list[str]:
+    """The local roles `user` may hand out on `obj`."""
+    from portal.workflow.policy import can, roles_on
+
+    if not can(user, "share", obj):
+        return []
+    if user.has_role("office"):
+        return list(LOCAL_ROLES)
+    held = roles_on(user, obj)
+    return [r for r in LOCAL_ROLES if r in held]
+
+
 def grant_local_role(actor: Actor, obj, role: str, *, user=None, department=None) -> LocalRole:
-    """Grant `role` on `obj` to one user or to a department."""
+    """Record a grant (no rule checks: for setup code; the web uses `share`)."""
+    before = _describe(grants_on(obj))
     grant = LocalRole(object_type=object_type(obj), object_id=obj.id, role=role,
                       user_id=user.id if user else None,
                       department_id=department.id if department else None,
@@ -23,13 +58,50 @@ def grant_local_role(actor: Actor, obj, role: str, *, user=None, department=None
     db.session.add(grant)
     db.session.flush()
     record_event(actor, "sharing.grant", grant.object_type, obj.id, {
-        "role": role, "user_id": grant.user_id, "department_id": grant.department_id})
+        "role": role, "user_id": grant.user_id, "department_id": grant.department_id,
+        "before": before, "after": _describe(grants_on(obj))})
     return grant
 
 
-def set_inheritance_blocked(actor: Actor, obj, blocked: bool) -> None:
-    before = obj.local_roles_blocked
-    obj.local_roles_blocked = blocked
+def share(by, obj, role: str, *, user=None, department=None) -> LocalRole:
+    """Grant `role` on `obj` as `by`, who may only hand out roles they hold."""
+    if role not in grantable_roles(by, obj):
+        raise OperationError(_("You can only grant roles you hold yourself here."))
+    principal = (LocalRole.user_id == user.id) if user else (LocalRole.department_id == department.id)
+    if db.session.scalar(sa.select(LocalRole.id).where(
+            LocalRole.object_type == object_type(obj), LocalRole.object_id == obj.id,
+            LocalRole.role == role, principal)) is not None:
+        raise OperationError(_("This grant already exists."))
+    return grant_local_role(Actor.of(by), obj, role, user=user, department=department)
+
+
+def _keeps_management(by, obj) -> bool:
+    from portal.workflow.policy import can
+
     db.session.flush()
-    record_event(actor, "sharing.block_inheritance", object_type(obj), obj.id,
+    db.session.expire(obj)
+    return can(by, "share", obj)
+
+
+def revoke(by, obj, grant: LocalRole) -> None:
+    """Remove a grant made on `obj`; refused when it is `by`'s last way to manage it."""
+    before = _describe(grants_on(obj))
+    db.session.delete(grant)
+    if not _keeps_management(by, obj):
+        raise OperationError(_("You cannot remove your own last way to manage sharing here."))
+    record_event(Actor.of(by), "sharing.revoke", object_type(obj), obj.id, {
+        "role": grant.role, "user_id": grant.user_id, "department_id": grant.department_id,
+        "before": before, "after": _describe(grants_on(obj))})
+
+
+def set_inheritance_blocked(actor, obj, blocked: bool) -> None:
+    """Block or restore the grants inherited from above. `actor` is a user or an Actor."""
+    before = obj.local_roles_blocked
+    if before == blocked:
+        return
+    obj.local_roles_blocked = blocked
+    if not isinstance(actor, Actor) and not _keeps_management(actor, obj):
+        raise OperationError(_("You cannot remove your own last way to manage sharing here."))
+    record_event(actor if isinstance(actor, Actor) else Actor.of(actor),
+                 "sharing.block_inheritance", object_type(obj), obj.id,
                  {"before": before, "after": blocked})

@@ -29,7 +29,7 @@ CONTAINER_PERMISSIONS = {
     "view": role_set("office", "leader", "auditor", "Reader", "Editor", "Reviewer"),
     "edit": role_set("office"),
     "add_item": role_set("office"),
-    "share": role_set("office"),
+    "share": role_set("office", "Editor"),
 }
 
 

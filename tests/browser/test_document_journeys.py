@@ -182,3 +182,23 @@ def test_edit_diff_revert(page, people):
     page.goto(f"/items/{people['item']}")
     expect(page.locator("h1")).to_contain_text("6. 财务制度执行不到位")
     expect(page.locator("#item-state [data-state]")).to_have_text("已交办")
+
+
+def test_office_shares_review_of_an_item(page, people):
+    from portal.demo.cli import demo_password
+
+    sign_in(page, "zhangwei")
+    expect(page.locator("[data-badge=awaiting_review]")).to_have_text("0")
+    sign_out(page)
+    sign_in(page, "office", demo_password("office"))
+    page.goto(f"/items/{people['dual_item']}")
+    page.click("#item-sharing")
+    expect(page.locator("#grants [data-derived=Reviewer]").first).to_be_visible()
+    page.select_option("#grant-form select[name=principal]", label="张伟（分管领导） (zhangwei)")
+    page.select_option("#grant-form select[name=role]", label="审核者")
+    page.click("#grant-form [type=submit]")
+    expect(page.locator(".alert-success")).to_contain_text("已授予角色")
+    expect(page.locator("#grants [data-role=Reviewer][data-grant]")).to_contain_text("张伟")
+    sign_out(page)
+    sign_in(page, "zhangwei")
+    expect(page.locator("[data-badge=awaiting_review]")).to_have_text("1")

@@ -1,0 +1,150 @@
+"""The Sharing tab of an inspection, category or item."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField
+
+from portal.accounts.models import Department, User
+from portal.errors import OperationError
+from portal.extensions import db
+from portal.forms import choices
+from portal.inspections.models import APPROVAL_DUAL, Category, Inspection, RectificationItem
+from portal.inspections.views import INTERNAL, load
+from portal.security import roles_required
+from portal.sharing.models import LocalRole
+from portal.sharing.operations import (
+    grantable_roles,
+    grants_on,
+    revoke,
+    set_inheritance_blocked,
+    share,
+)
+from workflows.roles import LOCAL_ROLES
+
+bp = Blueprint("sharing", __name__, url_prefix="/sharing")
+MODELS = {"inspection": Inspection, "category": Category, "item": RectificationItem}
+ROLE_LABELS = {"Reader": _l("Reader"), "Editor": _l("Editor"), "Reviewer": _l("Reviewer")}
+
+
+class GrantForm(FlaskForm):
+    principal = SelectField(_l("User or department"))
+    role = SelectField(_l("Role"))
+
+
+class BlockForm(FlaskForm):
+    blocked = BooleanField(_l("Do not inherit roles granted above"))
+
+
+def _load(kind: str, object_id: int, permission: str = "view"):
+    model = MODELS.get(kind) or abort(404)
+    return load(model, object_id, permission)
+
+
+def _ancestors(obj) -> list:
+    """Objects whose grants reach `obj`, nearest first (respecting blocks)."""
+    if isinstance(obj, Inspection) or obj.local_roles_blocked:
+        return []
+    if isinstance(obj, Category):
+        return [obj.inspection]
+    parent = obj.category or obj.inspection
+    return [parent] + _ancestors(parent)
+
+
+def _derived(obj) -> list[tuple[str, str, str]]:
+    """(who, role, why) rows that follow from fields, shown for completeness."""
+    rows = []
+    inspection = obj if isinstance(obj, Inspection) else obj.inspection
+    if inspection.approval_policy == APPROVAL_DUAL and inspection.party_secretary:
+        rows.append((inspection.party_secretary.display_name, "Reviewer", _("party secretary")))
+    if isinstance(obj, RectificationItem):
+        if obj.staff:
+            rows.append((obj.staff.display_name, "Editor", _("responsible staff")))
+        if obj.responsible_leader:
+            rows.append((obj.responsible_leader.display_name, "Reviewer",
+                         _("responsible leader")))
+    return rows
+
+
+def _grant_form(obj) -> GrantForm:
+    form = GrantForm()
+    users = db.session.scalars(sa.select(User).where(User.active.is_(True))
+                               .order_by(User.display_name)).all()
+    departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
+    form.principal.choices = choices(
+        [(f"u:{u.id}", f"{u.display_name} ({u.login})") for u in users]
+        + [(f"d:{d.id}", _("Department: %(name)s", name=d.name)) for d in departments])
+    # Every local role validates, so that a role one does not hold gets the operation's clear
+    # message; the page offers only the grantable ones.
+    form.role.choices = choices([(r, ROLE_LABELS[r]) for r in LOCAL_ROLES])
+    return form
+
+
+@bp.route("/<kind>/<int:object_id>", methods=["GET", "POST"])
+@roles_required(*INTERNAL)
+def page(kind: str, object_id: int):
+    obj = _load(kind, object_id, "share")
+    form = _grant_form(obj)
+    if form.validate_on_submit():
+        prefix, _sep, raw_id = form.principal.data.partition(":")
+        principal = db.session.get(User if prefix == "u" else Department, int(raw_id))
+        try:
+            share(current_user, obj, form.role.data,
+                  **({"user": principal} if prefix == "u" else {"department": principal}))
+            db.session.commit()
+        except OperationError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Role granted."), "success")
+            return redirect(url_for("sharing.page", kind=kind, object_id=object_id))
+    inherited = [(ancestor, grants_on(ancestor)) for ancestor in _ancestors(obj)]
+    return render_template("sharing/page.html", obj=obj, kind=kind, form=form,
+                           grantable=grantable_roles(current_user, obj),
+                           grants=grants_on(obj), inherited=inherited, derived=_derived(obj),
+                           block_form=BlockForm(formdata=None, blocked=getattr(
+                               obj, "local_roles_blocked", False)),
+                           role_labels=ROLE_LABELS, revoke_form=FlaskForm(formdata=None))
+
+
+@bp.route("/grants/<int:grant_id>/revoke", methods=["POST"])
+@roles_required(*INTERNAL)
+def revoke_grant(grant_id: int):
+    grant = db.session.get(LocalRole, grant_id) or abort(404)
+    obj = _load(grant.object_type, grant.object_id, "share")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        revoke(current_user, obj, grant)
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        flash(_("Role removed."), "info")
+    return redirect(url_for("sharing.page", kind=grant.object_type, object_id=grant.object_id))
+
+
+@bp.route("/<kind>/<int:object_id>/inheritance", methods=["POST"])
+@roles_required(*INTERNAL)
+def inheritance(kind: str, object_id: int):
+    obj = _load(kind, object_id, "share")
+    if kind == "inspection":
+        abort(404)  # nothing above an inspection to inherit from
+    form = BlockForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        set_inheritance_blocked(current_user, obj, bool(form.blocked.data))
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("sharing.page", kind=kind, object_id=object_id))
