@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.audit.chain import Actor
-from portal.errors import OperationError
 from portal.evidence.models import Evidence
 from portal.evidence.operations import add_evidence_file, add_evidence_note, withdraw_evidence
 from portal.evidence.storage import FileStore
@@ -16,6 +15,7 @@ from portal.inspections.forms import EvidenceForm
 from portal.inspections.models import RectificationItem
 from portal.inspections.views import INTERNAL, load
 from portal.security import roles_required
+from portal.views_util import attempt, flash_errors
 
 bp = Blueprint("evidence", __name__)
 
@@ -30,25 +30,20 @@ def add(item_id: int):
     item = load(RectificationItem, item_id, "work")
     form = EvidenceForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_errors(form)
         return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
     actor = Actor.of(current_user)
     upload = form.file.data
-    try:
+
+    def add_it():
         if upload and upload.filename:
             add_evidence_file(actor, item, evidence_store(), upload.stream, upload.filename,
                               current_app.config["EVIDENCE_EXTENSIONS"], note=form.note.data or "",
                               public=form.public.data)
         else:
             add_evidence_note(actor, item, form.note.data, public=form.public.data)
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        flash(_("Evidence added."), "success")
+
+    attempt(add_it, _("Evidence added."))
     return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
 
 
@@ -83,12 +78,6 @@ def withdraw(evidence_id: int):
 
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        withdraw_evidence(Actor.of(current_user), evidence, item)
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        flash(_("Evidence withdrawn; it stays in the history."), "info")
+    attempt(lambda: withdraw_evidence(Actor.of(current_user), evidence, item),
+            _("Evidence withdrawn; it stays in the history."), "info")
     return redirect(url_for("documents.item", item_id=item.id) + "#evidence")

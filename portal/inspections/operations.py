@@ -84,11 +84,6 @@ def update_document(actor: Actor, obj, values: dict, note: str = "",
     return apply_changes(actor, obj, values, note)
 
 
-def set_completion_summary(actor: Actor, item: RectificationItem, text: str) -> None:
-    """Record the 整改成效 text."""
-    update_document(actor, item, {"completion_summary": text.strip()})
-
-
 def add_measure(actor: Actor, item: RectificationItem, *, label: str, text: str,
                 deadline: date | None = None) -> Measure:
     """Add a 整改措施 after the existing ones; its label is kept as given."""

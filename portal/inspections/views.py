@@ -35,6 +35,7 @@ from portal.inspections.queries import inspection_overview
 from portal.inspections.timeline import item_timeline
 from portal.security import roles_required
 from portal.timeutil import today
+from portal.views_util import flash_errors
 from portal.workflow.forms import TransitionForm
 from portal.workflow.models import Approval
 from portal.workflow.operations import Conflict, transition_title
@@ -308,9 +309,7 @@ def new_measure(item_id: int):
     parent = load(RectificationItem, item_id, "edit")
     form = MeasureForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_errors(form)
         return redirect(url_for("documents.item", item_id=parent.id))
     add_measure(Actor.of(current_user), parent, label=form.label.data or "", text=form.text.data,
                 deadline=form.deadline.data)

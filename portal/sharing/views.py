@@ -25,6 +25,7 @@ from portal.sharing.operations import (
     set_inheritance_blocked,
     share,
 )
+from portal.views_util import attempt
 from workflows.roles import LOCAL_ROLES
 
 bp = Blueprint("sharing", __name__, url_prefix="/sharing")
@@ -119,14 +120,7 @@ def revoke_grant(grant_id: int):
     obj = _load(grant.object_type, grant.object_id, "share")
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        revoke(current_user, obj, grant)
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        flash(_("Role removed."), "info")
+    attempt(lambda: revoke(current_user, obj, grant), _("Role removed."), "info")
     return redirect(url_for("sharing.page", kind=grant.object_type, object_id=grant.object_id))
 
 
@@ -139,12 +133,6 @@ def inheritance(kind: str, object_id: int):
     form = BlockForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        set_inheritance_blocked(current_user, obj, bool(form.blocked.data))
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        flash(_("Saved."), "success")
+    attempt(lambda: set_inheritance_blocked(current_user, obj, bool(form.blocked.data)),
+            _("Saved."))
     return redirect(url_for("sharing.page", kind=kind, object_id=object_id))
