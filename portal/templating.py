@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask_babel import format_datetime, get_locale
+from markupsafe import Markup, escape
 
 from portal.accounts.forms import LogoutForm, role_label
 from portal.core.nav import nav_counts, nav_for_current_user
 from portal.core.views import language_form
 from portal.i18n import html_lang
+
+URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -24,6 +29,19 @@ def register_template_helpers(app: Flask) -> None:
             "html_lang": lambda: html_lang(str(get_locale())),
             "current_locale": lambda: str(get_locale()),
         }
+
+    @app.template_filter("linkify")
+    def _linkify(text: str) -> Markup:
+        """Escape `text` and make its http(s) addresses links that leave no referrer."""
+        parts, last = [], 0
+        for match in URL.finditer(text):
+            url = escape(match.group(0))
+            parts += [escape(text[last:match.start()]),
+                      Markup('<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">'
+                             '{0}</a>').format(url)]
+            last = match.end()
+        parts.append(escape(text[last:]))
+        return Markup("").join(parts)
 
     @app.template_filter("datetime")
     def _datetime(value, fmt="yyyy-MM-dd HH:mm:ss"):

@@ -13,7 +13,7 @@ from portal.evidence.storage import FileStore
 from portal.extensions import db
 from portal.inspections.forms import EvidenceForm
 from portal.inspections.models import RectificationItem
-from portal.inspections.views import INTERNAL, load
+from portal.inspections.views import INTERNAL, load, render_item
 from portal.security import roles_required
 from portal.views_util import attempt, flash_errors
 
@@ -31,7 +31,7 @@ def add(item_id: int):
     form = EvidenceForm()
     if not form.validate_on_submit():
         flash_errors(form)
-        return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
+        return render_item(item, evidence_form=form, status=400)
     actor = Actor.of(current_user)
     upload = form.file.data
 
@@ -43,7 +43,8 @@ def add(item_id: int):
         else:
             add_evidence_note(actor, item, form.note.data, public=form.public.data)
 
-    attempt(add_it, _("Evidence added."))
+    if not attempt(add_it, _("Evidence added.")):
+        return render_item(item, evidence_form=form, status=400)  # keeps the note typed
     return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
 
 

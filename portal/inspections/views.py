@@ -257,8 +257,9 @@ def state_title(workflow_id: str, state_id: str) -> str:
 
 
 def render_item(item: RectificationItem, form: TransitionForm | None = None,
-                failed: str | None = None, status: int = 200):
-    """The item page (also re-rendered, with messages, when a transition is refused)."""
+                failed: str | None = None, status: int = 200,
+                evidence_form: EvidenceForm | None = None, measure_form: MeasureForm | None = None):
+    """The item page; re-rendered with the user's input and messages when something is refused."""
     approvals = db.session.scalars(sa.select(Approval).options(so.joinedload(Approval.user))
                                    .where(Approval.item_id == item.id).order_by(Approval.id)).all()
     evidence = db.session.scalars(sa.select(Evidence).options(so.joinedload(Evidence.added_by))
@@ -270,8 +271,9 @@ def render_item(item: RectificationItem, form: TransitionForm | None = None,
         form=form or TransitionForm(formdata=None, version=item.version), failed=failed,
         can_edit=can(current_user, "edit", item), can_work=can(current_user, "work", item),
         can_share=can(current_user, "share", item),
-        evidence_form=EvidenceForm(formdata=None), done_form=MeasureDoneForm(formdata=None),
-        measure_form=MeasureForm(formdata=None), transition_title=transition_title,
+        evidence_form=evidence_form or EvidenceForm(formdata=None),
+        done_form=MeasureDoneForm(formdata=None),
+        measure_form=measure_form or MeasureForm(formdata=None), transition_title=transition_title,
         state_title=state_title,
         action_title=lambda wf, action: transition_title(WORKFLOWS[wf].transition(action)),
     ), status
@@ -310,7 +312,7 @@ def new_measure(item_id: int):
     form = MeasureForm()
     if not form.validate_on_submit():
         flash_errors(form)
-        return redirect(url_for("documents.item", item_id=parent.id))
+        return render_item(parent, measure_form=form, status=400)
     add_measure(Actor.of(current_user), parent, label=form.label.data or "", text=form.text.data,
                 deadline=form.deadline.data)
     db.session.commit()

@@ -72,8 +72,7 @@ def test_bad_uploads_are_refused_with_a_message(app, world, signed_in, content, 
     item_id = world.new_item(state="in_progress")
     staff = signed_in("staff_resp")
     response = upload(staff, item_id, content, name)
-    assert response.status_code == 302
-    assert message in staff.get(f"/items/{item_id}").text
+    assert response.status_code == 400 and message in response.text
     assert evidence_rows(app, item_id) == []
 
 
@@ -141,3 +140,18 @@ def test_evidence_of_items_not_shared_is_404(app, world, signed_in):
     assert upload(other, item_id, PDF, "x.pdf").status_code == 404
     assert signed_in("auditor").post_form(f"/items/{item_id}/evidence",
                                           {"note": "x"}).status_code == 403
+
+
+def test_refused_upload_keeps_the_note_and_links_are_safe(app, world, signed_in):
+    item_id = world.new_item(state="in_progress")
+    staff = signed_in("staff_resp")
+    response = upload(staff, item_id, b"<html></html>", "报告.pdf", "会议纪要见 https://example.cn/a?b=1")
+    assert response.status_code == 400
+    assert "会议纪要见 https://example.cn/a?b=1</textarea>" in response.text
+    staff.post_form(f"/items/{item_id}/evidence", {
+        "note": 'https://example.cn/x" onmouseover="alert(1) 与 <script>x</script>'})
+    page = staff.get(f"/items/{item_id}").text
+    assert '<a href="https://example.cn/x" rel="noopener noreferrer nofollow"' in page
+    assert 'onmouseover="alert' not in page  # the quote ended the address, and was escaped
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert 'rel="noopener noreferrer nofollow"' in page

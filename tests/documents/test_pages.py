@@ -187,3 +187,11 @@ def test_item_page_runs_a_constant_number_of_statements(app, world, signed_in):
         world.fire("office", large, "schedule_follow_up")
         world.fire("office", large, "confirm")
     assert statements_for(small) == statements_for(large)
+
+
+def test_a_refused_measure_keeps_what_was_typed(app, world, signed_in):
+    item_id = world.new_item()
+    response = signed_in("office").post_form(f"/items/{item_id}/measures",
+                                             {"label": "二是", "text": ""})
+    assert response.status_code == 400
+    assert 'value="二是"' in response.text and "<details class=\"mb-3\" open>" in response.text
