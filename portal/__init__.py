@@ -86,7 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(versions_bp)
     app.register_blueprint(sharing_bp)
-    for group in (users_cli, audit_cli, demo_cli):
+    from portal.notices.cli import notice_cli
+
+    for group in (users_cli, audit_cli, demo_cli, notice_cli):
         app.cli.add_command(group)
     register_error_pages(app)
     register_template_helpers(app)

@@ -48,6 +48,8 @@ class Inspection(db.Model):
     contact_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="",
                                                      server_default="")
     source_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    #: SHA-256 of the imported notice text, so that importing it twice finds the first import
+    source_sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     party_secretary = so.relationship("User", foreign_keys=[party_secretary_id])

@@ -1,0 +1,78 @@
+"""`flask notice parse FILE [--json]` and `flask notice import FILE`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from portal.accounts.cli import cli_actor
+from portal.accounts.operations import find_user
+from portal.errors import OperationError
+from portal.extensions import db
+from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
+from portal.notices.operations import AlreadyImported, import_notice
+from portal.notices.parser import ParsedNotice, parse
+from portal.notices.text import NoticeInputError, decode
+
+notice_cli = AppGroup("notice", help="Parse and import rectification notices (整改情况通报).")
+
+
+def _read(path: str) -> tuple[str, ParsedNotice]:
+    try:
+        text = decode(Path(path).read_bytes())
+    except (OSError, NoticeInputError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from exc
+    return text, parse(text)
+
+
+@notice_cli.command("parse")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed tree and warnings as JSON.")
+def parse_command(file: str, as_json: bool) -> None:
+    """Parse FILE and show what would be imported; saves nothing."""
+    _text, parsed = _read(file)
+    if as_json:
+        click.echo(json.dumps(parsed.to_json(), ensure_ascii=False, indent=1))
+        return
+    click.echo(parsed.title)
+    for category in parsed.categories:
+        click.echo(f"  {category.label} {category.title}")
+        for problem in category.problems:
+            labels = "、".join(m.ordinal for m in problem.measures if m.label) or "-"
+            click.echo(f"    {problem.number}. {problem.title}  [{labels}]"
+                       f"{'  due ' + problem.deadline.isoformat() if problem.deadline else ''}")
+    for warning in parsed.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@notice_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dual", is_flag=True, help="双审制: the responsible leader and the party secretary.")
+@click.option("--secretary", help="Login name of the party secretary (党组书记).")
+def import_command(file: str, dual: bool, secretary: str | None) -> None:
+    """Import FILE as a new inspection (refused if the same text was imported before)."""
+    text, parsed = _read(file)
+    secretary_user = find_user(secretary) if secretary else None
+    if secretary and secretary_user is None:
+        raise click.ClickException(f"no account with login name {secretary!r}")
+    if dual and secretary_user is None:
+        raise click.ClickException("--dual needs --secretary")
+    try:
+        inspection = import_notice(cli_actor(), parsed, text,
+                                   approval_policy=APPROVAL_DUAL if dual else APPROVAL_SINGLE,
+                                   party_secretary=secretary_user)
+        db.session.commit()
+    except AlreadyImported as exc:
+        db.session.rollback()
+        raise click.ClickException(f"already imported as inspection {exc.inspection.id}: "
+                                   f"{exc.inspection.title}") from exc
+    except OperationError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"imported inspection {inspection.id}: {len(parsed.problems)} items in "
+               f"{len(parsed.categories)} categories")
+    for warning in parsed.warnings:
+        click.echo(f"warning: {warning}", err=True)

@@ -1,0 +1,71 @@
+"""Importing a parsed notice as an inspection with its categories, items and measures."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.audit.chain import Actor, record_event
+from portal.errors import OperationError
+from portal.extensions import db
+from portal.inspections.models import APPROVAL_SINGLE, Inspection
+from portal.inspections.operations import (
+    add_measure,
+    create_category,
+    create_inspection,
+    create_item,
+)
+from portal.notices.parser import ParsedNotice
+
+
+class AlreadyImported(OperationError):
+    def __init__(self, inspection: Inspection):
+        super().__init__(_("This notice was already imported as “%(title)s”.",
+                           title=inspection.title))
+        self.inspection = inspection
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def find_imported(text: str) -> Inspection | None:
+    return db.session.scalar(sa.select(Inspection).where(
+        Inspection.source_sha256 == text_sha256(text)))
+
+
+def import_notice(actor: Actor, parsed: ParsedNotice, source_text: str, *,
+                  approval_policy: str = APPROVAL_SINGLE, party_secretary=None) -> Inspection:
+    """Create the inspection described by `parsed`; refuse a text imported before."""
+    existing = find_imported(source_text)
+    if existing is not None:
+        raise AlreadyImported(existing)
+    inspection = create_inspection(
+        actor, title=parsed.title or _("Imported notice"), inspected_unit=parsed.inspected_unit,
+        inspection_team=parsed.inspection_team, start_date=parsed.inspection_start,
+        end_date=parsed.inspection_end, feedback_date=parsed.feedback_date,
+        contact_phone=parsed.contact_phone, contact_address=parsed.contact_address,
+        contact_email=parsed.contact_email, source_text=source_text,
+        approval_policy=approval_policy, party_secretary=party_secretary)
+    inspection.source_sha256 = text_sha256(source_text)
+    items = 0
+    for position, parsed_category in enumerate(parsed.categories):
+        category = None
+        if parsed_category.label or parsed_category.title:
+            category = create_category(actor, inspection, label=parsed_category.label,
+                                       title=parsed_category.title, position=position)
+        for problem in parsed_category.problems:
+            item = create_item(actor, inspection, category=category, number=problem.number,
+                               title=problem.title, feedback_text=problem.text,
+                               deadline=problem.deadline,
+                               money_to_recover=problem.money_to_recover)
+            for measure in problem.measures:
+                add_measure(actor, item, label=measure.label, text=measure.text,
+                            deadline=measure.deadline)
+            items += 1
+    db.session.flush()
+    record_event(actor, "notice.import", "inspection", inspection.id, {
+        "sha256": inspection.source_sha256, "items": items, "warnings": parsed.warnings})
+    return inspection
