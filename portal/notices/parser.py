@@ -23,7 +23,7 @@ CATEGORY = re.compile(rf"^\(({CN})\)(.+)$")
 PROBLEM = re.compile(r"^(\d{1,3})[.、](?!\d)\s*(.+)$")
 PROBLEM_CN = re.compile(rf"^反馈问题({CN})\s*:\s*(.+)$")
 SUB_PROBLEM = re.compile(r"^\((\d{1,2})\)(.+)$")
-MEASURE = re.compile(rf"(?:^|(?<=[。;!?]))\s*({CN})是")
+MEASURE = re.compile(rf"(?:^|(?<=[。;!?\n]))\s*({CN})是")
 QUOTED = re.compile(r"[“\"]\s*(.+?)\s*[”\"]")
 TITLE = re.compile(r"(关于.*?(?:整改情况的通报|整改进展情况的通报|整改情况报告|整改情况的报告|"
                    r"整改进展情况通报))")
@@ -237,6 +237,7 @@ def _parse_problem_section(content: list[str], notice: ParsedNotice) -> None:
     has_numbered = any(PROBLEM.match(line) or PROBLEM_CN.match(line) for line in content)
     category: Category | None = None
     problem: Problem | None = None
+    parent_number = ""
     for line in content:
         cat = CATEGORY.match(line)
         num = PROBLEM.match(line) or PROBLEM_CN.match(line)
@@ -256,10 +257,10 @@ def _parse_problem_section(content: list[str], notice: ParsedNotice) -> None:
             else:
                 number, rest = str(cn_number(cat.group(1))), cat.group(2)
             problem = Problem(number, _heading_title(rest))
+            parent_number = number
             category.problems.append(problem)
         elif sub and problem is not None and len(line) < 120:
-            parent = problem
-            problem = Problem(f"{parent.number}({sub.group(1)})", _heading_title(sub.group(2)))
+            problem = Problem(f"{parent_number}({sub.group(1)})", _heading_title(sub.group(2)))
             category.problems.append(problem)
         elif problem is not None:
             problem.text = (problem.text + "\n" + line).strip()
