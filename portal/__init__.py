@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.evidence import models as _evidence_models  # noqa: F401
     from portal.evidence.views import bp as evidence_bp
     from portal.inspections.views import bp as documents_bp
+    from portal.notices.views import bp as notices_bp
     from portal.sharing import models as _sharing_models  # noqa: F401
     from portal.sharing.views import bp as sharing_bp
     from portal.templating import register_template_helpers
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(versions_bp)
     app.register_blueprint(sharing_bp)
+    app.register_blueprint(notices_bp)
     from portal.notices.cli import notice_cli
 
     for group in (users_cli, audit_cli, demo_cli, notice_cli):

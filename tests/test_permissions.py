@@ -19,6 +19,7 @@ ACCESS = {
     ("GET", "/workflows/"): EVERYONE,
     ("GET", "/inspections/"): EVERYONE,
     ("GET", "/inspections/new"): {"office"},
+    ("GET", "/inspections/import"): {"office"},
     ("GET", "/worklists/awaiting_review"): EVERYONE,
     ("GET", "/worklists/my_items"): EVERYONE,
     ("GET", "/worklists/overdue"): EVERYONE,

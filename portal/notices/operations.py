@@ -36,6 +36,12 @@ def find_imported(text: str) -> Inspection | None:
         Inspection.source_sha256 == text_sha256(text)))
 
 
+def _user(user_id: int | None):
+    from portal.accounts.models import User
+
+    return db.session.get(User, user_id) if user_id else None
+
+
 def import_notice(actor: Actor, parsed: ParsedNotice, source_text: str, *,
                   approval_policy: str = APPROVAL_SINGLE, party_secretary=None) -> Inspection:
     """Create the inspection described by `parsed`; refuse a text imported before."""
@@ -60,7 +66,9 @@ def import_notice(actor: Actor, parsed: ParsedNotice, source_text: str, *,
             item = create_item(actor, inspection, category=category, number=problem.number,
                                title=problem.title, feedback_text=problem.text,
                                deadline=problem.deadline,
-                               money_to_recover=problem.money_to_recover)
+                               money_to_recover=problem.money_to_recover,
+                               responsible_leader=_user(problem.leader_id),
+                               staff=_user(problem.staff_id))
             for measure in problem.measures:
                 add_measure(actor, item, label=measure.label, text=measure.text,
                             deadline=measure.deadline)

@@ -73,6 +73,9 @@ class Problem:
     money_to_recover: Decimal | None = None
     persons: list[tuple[str, str]] = field(default_factory=list)
     status: str | None = None  # completed, partial, planned
+    # Set by the office in the import preview, never by the parser.
+    leader_id: int | None = None
+    staff_id: int | None = None
 
 
 @dataclass

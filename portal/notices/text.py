@@ -7,15 +7,19 @@ import unicodedata
 
 
 class NoticeInputError(ValueError):
-    """The input is not text the parser can read (empty, binary, undecodable)."""
+    """The input is not text the parser can read; `code` is empty, binary or encoding."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def decode(data: bytes) -> str:
     """Decode UTF-8 (with or without BOM) or GB18030; refuse empty, binary or other input."""
     if not data or not data.strip():
-        raise NoticeInputError("the file is empty")
+        raise NoticeInputError("empty", "the file is empty")
     if b"\x00" in data[:4096]:
-        raise NoticeInputError("the file is binary, not text (save the notice as .txt)")
+        raise NoticeInputError("binary", "the file is binary, not text (save the notice as .txt)")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -23,9 +27,9 @@ def decode(data: bytes) -> str:
             continue
         controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
         if controls > max(3, len(text) // 100):
-            raise NoticeInputError("the file is binary, not text (save the notice as .txt)")
+            raise NoticeInputError("binary", "the file is binary, not text (save the notice as .txt)")
         return text
-    raise NoticeInputError("the text is neither UTF-8 nor GB18030")
+    raise NoticeInputError("encoding", "the text is neither UTF-8 nor GB18030")
 
 
 _FULLWIDTH = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "．": ".",
