@@ -28,6 +28,7 @@ ACCESS = {
 # Pages of documents depend on local roles and states too; their tables are in
 # tests/workflow/test_permission_table.py and tests/documents/test_access.py.
 DOCUMENT_PAGES = ("/items/", "/categories/", "/measures/", "/evidence/", "/versions/", "/sharing/",
+                  "/inspections/",
                   "/worklists/")
 
 PUBLIC = ("/", "/login")

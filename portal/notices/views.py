@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -15,6 +17,7 @@ from portal.notices.operations import AlreadyImported, find_imported, import_not
 from portal.notices.parser import ParsedNotice, parse
 from portal.notices.text import NoticeInputError, decode
 from portal.security import roles_required
+from workflows.roles import GLOBAL_ROLES as INTERNAL_ROLES
 
 bp = Blueprint("notices", __name__)
 
@@ -105,3 +108,60 @@ def confirm():
         return redirect(url_for("documents.inspection", inspection_id=exc.inspection.id))
     flash(_("Imported: %(n)d items.", n=len(parsed.problems)), "success")
     return redirect(url_for("documents.inspection", inspection_id=inspection.id))
+
+
+# --- the generated notice -------------------------------------------------------------------
+
+def _notice_for(inspection_id: int):
+    from portal.inspections.models import Inspection, RectificationItem
+    from portal.inspections.views import load
+    from portal.notices.export import build_notice
+    from portal.workflow.worklists import can_view
+
+    inspection = load(Inspection, inspection_id)
+    items = db.session.scalars(sa.select(RectificationItem).where(
+        RectificationItem.inspection_id == inspection.id, can_view(current_user))
+        .order_by(RectificationItem.id)).all()
+    return inspection, build_notice(inspection, items)
+
+
+@bp.route("/inspections/<int:inspection_id>/notice")
+@roles_required(*INTERNAL_ROLES)
+def notice_html(inspection_id: int):
+    from portal.notices.export import INVITATION, measures_paragraph, problem_heading, section_heading
+
+    inspection, notice = _notice_for(inspection_id)
+    return render_template("notices/notice.html", inspection=inspection, notice=notice,
+                           invitation=INVITATION, section_heading=section_heading,
+                           problem_heading=problem_heading, measures_paragraph=measures_paragraph)
+
+
+def _download(body: bytes, mimetype: str, filename: str):
+    from flask import Response
+    from werkzeug.http import dump_options_header
+
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = dump_options_header(
+        "attachment", {"filename*": f"UTF-8''{quote(filename)}"})
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/inspections/<int:inspection_id>/notice.txt")
+@roles_required(*INTERNAL_ROLES)
+def notice_text(inspection_id: int):
+    from portal.notices.export import render_text
+
+    inspection, notice = _notice_for(inspection_id)
+    return _download(render_text(notice).encode("utf-8"), "text/plain; charset=utf-8",
+                     f"{inspection.title}.txt")
+
+
+@bp.route("/inspections/<int:inspection_id>/notice.docx")
+@roles_required(*INTERNAL_ROLES)
+def notice_docx(inspection_id: int):
+    from portal.notices.export import render_docx
+
+    inspection, notice = _notice_for(inspection_id)
+    return _download(render_docx(notice), "application/vnd.openxmlformats-officedocument."
+                     "wordprocessingml.document", f"{inspection.title}.docx")

@@ -1,0 +1,190 @@
+"""Generating the public rectification notice (整改情况通报) from the current data.
+
+One structure, three renderings: plain text, HTML (a template) and DOCX in the look of an
+official document (GB/T 9704: A4, 方正小标宋 title, 黑体/楷体 headings, 仿宋 body). The text
+rendering parses back (portal.notices.parser) to the same tree: that round trip is tested.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+
+CN_NUMERALS = "一二三四五六七八九十"
+STATUS_TEXT = {"assigned": "未完成", "in_progress": "持续推进", "pending_review": "持续推进",
+               "completed": "完成", "follow_up": "完成"}
+INVITATION = "欢迎广大干部群众对巡察整改落实情况进行监督。如有意见建议,请及时反馈。"
+
+
+def cn_numeral(n: int) -> str:
+    if n <= 10:
+        return CN_NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return (CN_NUMERALS[tens - 1] if tens > 1 else "") + "十" + (CN_NUMERALS[ones - 1] if ones else "")
+
+
+def cn_date(d: date, with_year: bool = True) -> str:
+    return (f"{d.year}年" if with_year else "") + f"{d.month}月{d.day}日"
+
+
+@dataclass
+class NoticeProblem:
+    number: str
+    title: str
+    measures: list[tuple[str, str]]  # (label as written, text)
+    status: str
+
+
+@dataclass
+class NoticeSection:
+    label: str  # 一, 二 … ("" for problems with no category)
+    title: str
+    problems: list[NoticeProblem] = field(default_factory=list)
+
+
+@dataclass
+class Notice:
+    title: str
+    opening: str
+    organisation: str
+    sections: list[NoticeSection]
+    closing: str
+    contact: str
+
+
+def build_notice(inspection: Inspection, items: list[RectificationItem] | None = None) -> Notice:
+    """Collect the notice's content (three queries whatever the number of items)."""
+    if items is None:
+        items = db.session.scalars(sa.select(RectificationItem).where(
+            RectificationItem.inspection_id == inspection.id).order_by(RectificationItem.id)).all()
+    categories = db.session.scalars(sa.select(Category).where(
+        Category.inspection_id == inspection.id).order_by(Category.position, Category.id)).all()
+    measures: dict[int, list[Measure]] = {}
+    for m in db.session.scalars(sa.select(Measure).where(
+            Measure.item_id.in_([i.id for i in items])).order_by(Measure.position, Measure.id)):
+        measures.setdefault(m.item_id, []).append(m)
+    sections = {c.id: NoticeSection(c.label or cn_numeral(n + 1), c.title)
+                for n, c in enumerate(categories)}
+    loose = NoticeSection("", "")
+    for item in items:
+        problem = NoticeProblem(item.number or "", item.title,
+                                [(m.label, m.text) for m in measures.get(item.id, [])],
+                                STATUS_TEXT[item.state])
+        sections.get(item.category_id, loose).problems.append(problem)
+    ordered = [s for s in sections.values() if s.problems] + ([loose] if loose.problems else [])
+    for section in ordered:
+        for n, problem in enumerate(section.problems, start=1):
+            problem.number = problem.number or str(n)
+    done = sum(1 for s in ordered for p in s.problems if p.status == "完成")
+    total = sum(len(s.problems) for s in ordered)
+    return Notice(
+        title=inspection.title, opening=_opening(inspection),
+        organisation=(f"对巡察反馈的{total}项问题逐项制定整改措施,明确责任领导、责任部门和整改时限。"
+                      f"巡察反馈{total}个具体问题,整改完成{done}个。"),
+        sections=ordered,
+        closing="对已完成的整改任务适时组织“回头看”,对需要长期坚持的加强跟踪督办,持续巩固整改成效。",
+        contact=_contact(inspection))
+
+
+def _opening(inspection: Inspection) -> str:
+    team = inspection.inspection_team or "巡察组"
+    unit = inspection.inspected_unit or "本单位"
+    parts = ["根据巡察工作统一部署,"]
+    if inspection.start_date and inspection.end_date:
+        same_year = inspection.start_date.year == inspection.end_date.year
+        parts.append(f"{cn_date(inspection.start_date)}至"
+                     f"{cn_date(inspection.end_date, with_year=not same_year)},")
+    parts.append(f"{team}对{unit}开展了巡察。")
+    if inspection.feedback_date:
+        parts.append(f"{cn_date(inspection.feedback_date)},{team}向{unit}反馈了巡察意见。")
+    parts.append("按照党务公开原则和巡察工作有关要求,现将巡察整改情况予以公布。")
+    return "".join(parts)
+
+
+def _contact(inspection: Inspection) -> str:
+    parts = [p for p in (
+        f"联系方式:{inspection.contact_phone}" if inspection.contact_phone else "",
+        f"邮政地址:{inspection.contact_address}" if inspection.contact_address else "",
+        f"电子邮箱:{inspection.contact_email}" if inspection.contact_email else "") if p]
+    return ";".join(parts) + ("。" if parts else "")
+
+
+def section_heading(section: NoticeSection) -> str:
+    return f"({section.label})对于巡察反馈意见中关于“{section.title}”问题的整改"
+
+
+def problem_heading(problem: NoticeProblem) -> str:
+    return f"{problem.number}.对于“{problem.title}”问题的整改"
+
+
+def measures_paragraph(problem: NoticeProblem) -> str:
+    return "".join(f"{label}{text}" if label else text for label, text in problem.measures)
+
+
+def render_text(notice: Notice) -> str:
+    lines = [notice.title, "", notice.opening, "", "一、组织整改", "", notice.organisation, "",
+             "二、对照问题清单,扎实推进整改落实", ""]
+    for section in notice.sections:
+        if section.title:
+            lines += [section_heading(section), ""]
+        for problem in section.problems:
+            lines += [problem_heading(problem), ""]
+            if problem.measures:
+                lines += [measures_paragraph(problem), ""]
+            lines += [f"整改状态:{problem.status}", ""]
+    lines += ["三、持续整改,巩固提升整改成效", "", notice.closing, "",
+              INVITATION + notice.contact]
+    return "\n".join(lines) + "\n"
+
+
+def render_docx(notice: Notice) -> bytes:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    page = document.sections[0]
+    page.page_width, page.page_height = Cm(21), Cm(29.7)
+    page.top_margin, page.bottom_margin = Cm(3.7), Cm(3.5)
+    page.left_margin, page.right_margin = Cm(2.8), Cm(2.6)
+
+    def paragraph(text: str, font: str, size: float, *, center=False, indent=True):
+        p = document.add_paragraph()
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        p.paragraph_format.line_spacing = Pt(28)
+        if center:
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif indent:
+            p.paragraph_format.first_line_indent = Pt(size * 2)
+        run = p.add_run(text)
+        run.font.size = Pt(size)
+        run.font.name = font
+        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+        return p
+
+    paragraph(notice.title, "方正小标宋简体", 22, center=True)
+    paragraph(notice.opening, "仿宋_GB2312", 16)
+    paragraph("一、组织整改", "黑体", 16)
+    paragraph(notice.organisation, "仿宋_GB2312", 16)
+    paragraph("二、对照问题清单,扎实推进整改落实", "黑体", 16)
+    for section in notice.sections:
+        if section.title:
+            paragraph(section_heading(section), "楷体_GB2312", 16)
+        for problem in section.problems:
+            paragraph(problem_heading(problem), "仿宋_GB2312", 16).runs[0].font.bold = True
+            if problem.measures:
+                paragraph(measures_paragraph(problem), "仿宋_GB2312", 16)
+            paragraph(f"整改状态:{problem.status}", "仿宋_GB2312", 16)
+    paragraph("三、持续整改,巩固提升整改成效", "黑体", 16)
+    paragraph(notice.closing, "仿宋_GB2312", 16)
+    paragraph(INVITATION + notice.contact, "仿宋_GB2312", 16)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
