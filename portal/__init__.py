@@ -88,9 +88,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(versions_bp)
     app.register_blueprint(sharing_bp)
     app.register_blueprint(notices_bp)
+    from portal.ledger.cli import ledger_cli
     from portal.notices.cli import notice_cli
 
-    for group in (users_cli, audit_cli, demo_cli, notice_cli):
+    for group in (users_cli, audit_cli, demo_cli, notice_cli, ledger_cli):
         app.cli.add_command(group)
     register_error_pages(app)
     register_template_helpers(app)

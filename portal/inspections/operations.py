@@ -58,14 +58,15 @@ def create_item(actor: Actor, inspection: Inspection, *, title: str,
                 category: Category | None = None, number: str = "", feedback_text: str = "",
                 responsible_leader=None, staff=None, department=None,
                 deadline: date | None = None, completion_summary: str = "",
-                money_to_recover: Decimal | None = None, public_summary: str = ""
-                ) -> RectificationItem:
+                money_to_recover: Decimal | None = None, public_summary: str = "",
+                progress_override: int | None = None) -> RectificationItem:
     """Create an item in the workflows' initial states (assigned, private)."""
     item = RectificationItem(
         inspection=inspection, category=category, number=number, title=title.strip(),
         feedback_text=feedback_text, responsible_leader=responsible_leader, staff=staff,
         department=department, deadline=deadline, completion_summary=completion_summary,
-        money_to_recover=money_to_recover, public_summary=public_summary, created_at=utcnow())
+        money_to_recover=money_to_recover, public_summary=public_summary,
+        progress_override=progress_override, created_at=utcnow())
     _created(actor, item, "item", {"inspection_id": inspection.id, "state": item.state,
                                    "publication_state": item.publication_state})
     return item

@@ -72,3 +72,12 @@ class PreviewForm(FlaskForm):
     def validate_party_secretary_id(self, field) -> None:
         if self.approval_policy.data == "dual" and not field.data:
             raise ValidationError(_l("双审制 needs a party secretary."))
+
+
+class LedgerUploadForm(FlaskForm):
+    file = FileField(_l("Ledger (.xlsx)"))
+    title = StringField(_l("Title of the new inspection"), validators=[Optional(), Length(max=300)])
+
+    def validate_file(self, field) -> None:
+        if not (field.data and field.data.filename):
+            raise ValidationError(_l("Choose a file."))

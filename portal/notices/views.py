@@ -165,3 +165,48 @@ def notice_docx(inspection_id: int):
     inspection, notice = _notice_for(inspection_id)
     return _download(render_docx(notice), "application/vnd.openxmlformats-officedocument."
                      "wordprocessingml.document", f"{inspection.title}.docx")
+
+
+# --- the ledger (整改台账) -------------------------------------------------------------------
+
+@bp.route("/inspections/<int:inspection_id>/ledger.xlsx")
+@roles_required(*INTERNAL_ROLES)
+def ledger_export(inspection_id: int):
+    from portal.inspections.models import Inspection, RectificationItem
+    from portal.inspections.views import load
+    from portal.ledger.operations import ledger_rows
+    from portal.ledger.xlsx import write_ledger
+    from portal.workflow.worklists import can_view
+
+    inspection = load(Inspection, inspection_id)
+    items = db.session.scalars(sa.select(RectificationItem).where(
+        RectificationItem.inspection_id == inspection.id, can_view(current_user))
+        .order_by(RectificationItem.id)).all()
+    return _download(write_ledger(inspection.title, ledger_rows(inspection, items)),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"{inspection.title}-整改台账.xlsx")
+
+
+@bp.route("/inspections/import-ledger", methods=["GET", "POST"])
+@roles_required("office")
+def ledger_import():
+    from portal.ledger.operations import LedgerInvalid, import_ledger
+    from portal.ledger.xlsx import read_ledger
+    from portal.notices.forms import LedgerUploadForm
+
+    form = LedgerUploadForm()
+    errors = []
+    if form.validate_on_submit():
+        ledger = read_ledger(form.file.data.stream)
+        try:
+            inspection = import_ledger(Actor.of(current_user), ledger, form.title.data or "")
+            db.session.commit()
+        except LedgerInvalid as exc:
+            db.session.rollback()
+            errors = exc.errors
+            form.form_errors.append(exc.message)
+        else:
+            flash(_("Imported: %(n)d items.", n=len(ledger.rows)), "success")
+            return redirect(url_for("documents.inspection", inspection_id=inspection.id))
+    return render_template("notices/ledger_upload.html", form=form, errors=errors), \
+        400 if errors else 200

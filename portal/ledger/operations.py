@@ -1,0 +1,123 @@
+"""Ledger export (from the documents) and import (into a new inspection, all or nothing)."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.accounts.models import Department, User, UserRole
+from portal.audit.chain import Actor, record_event
+from portal.errors import OperationError
+from portal.evidence.models import Evidence
+from portal.extensions import db
+from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+from portal.inspections.operations import add_measure, create_category, create_inspection, create_item
+from portal.inspections.queries import progress_expression
+from portal.ledger.xlsx import Ledger, LedgerError, LedgerRow
+from workflows import RECTIFICATION
+
+CATEGORY_TEXT = re.compile(r"^([一二三四五六七八九十]+)、(.*)$")
+
+
+class LedgerInvalid(OperationError):
+    def __init__(self, errors: list[LedgerError]):
+        super().__init__(_("The ledger has %(n)d problem(s); nothing was imported.", n=len(errors)))
+        self.errors = errors
+
+
+def ledger_rows(inspection: Inspection, items: list[RectificationItem]) -> list[LedgerRow]:
+    """One row per item (a fixed number of queries whatever the number of items)."""
+    ids = [i.id for i in items]
+    categories = {c.id: c for c in db.session.scalars(
+        sa.select(Category).where(Category.inspection_id == inspection.id))}
+    measures: dict[int, list[Measure]] = {}
+    for m in db.session.scalars(sa.select(Measure).where(Measure.item_id.in_(ids))
+                                .order_by(Measure.position, Measure.id)):
+        measures.setdefault(m.item_id, []).append(m)
+    evidence = dict(db.session.execute(
+        sa.select(Evidence.item_id, sa.func.count()).where(
+            Evidence.item_id.in_(ids), Evidence.withdrawn_at.is_(None))
+        .group_by(Evidence.item_id)).all())
+    progress = dict(db.session.execute(
+        sa.select(RectificationItem.id, progress_expression()).where(
+            RectificationItem.id.in_(ids))).all())
+    people = {u.id: u.display_name for u in db.session.scalars(sa.select(User))}
+    departments = {d.id: d.name for d in db.session.scalars(sa.select(Department))}
+    rows = []
+    for n, item in enumerate(items, start=1):
+        category = categories.get(item.category_id)
+        rows.append(LedgerRow(
+            number=item.number or str(n),
+            category=(f"{category.label}、{category.title}" if category and category.label
+                      else (category.title if category else "")),
+            title=item.title, measures=[(m.label, m.text) for m in measures.get(item.id, [])],
+            leader=people.get(item.responsible_leader_id, ""),
+            department=departments.get(item.department_id, ""),
+            staff=people.get(item.staff_id, ""), deadline=item.deadline,
+            status=RECTIFICATION.state(item.state).title_zh,
+            progress=int(progress.get(item.id) or 0),
+            completion_summary=item.completion_summary, evidence_count=evidence.get(item.id, 0)))
+    return rows
+
+
+def _people_by_name(role: str) -> dict[str, User]:
+    users = db.session.scalars(sa.select(User).join(UserRole).where(
+        UserRole.role == role, User.active.is_(True))).all()
+    found: dict[str, User] = {}
+    for user in users:
+        found.setdefault(user.display_name, user)
+        found.setdefault(user.login, user)
+    return found
+
+
+def import_ledger(actor: Actor, ledger: Ledger, title: str) -> Inspection:
+    """Create an inspection from a ledger; any error anywhere means nothing is written."""
+    errors = list(ledger.errors)
+    leaders, staff = _people_by_name("leader"), _people_by_name("staff")
+    departments = {d.name: d for d in db.session.scalars(sa.select(Department))}
+    states = {s.title_zh for s in RECTIFICATION.states} | {s.title_en for s in RECTIFICATION.states}
+    resolved = []
+    for row in ledger.rows:
+        leader = leaders.get(row.leader) if row.leader else None
+        person = staff.get(row.staff) if row.staff else None
+        department = departments.get(row.department) if row.department else None
+        if row.leader and leader is None:
+            errors.append(LedgerError(row.row, "责任领导", f"no active leader named {row.leader}"))
+        if row.staff and person is None:
+            errors.append(LedgerError(row.row, "责任人", f"no active staff member named {row.staff}"))
+        if row.department and department is None:
+            errors.append(LedgerError(row.row, "责任部门", f"no department named {row.department}"))
+        if row.status and row.status not in states:
+            errors.append(LedgerError(row.row, "整改状态", f"unknown state {row.status}"))
+        resolved.append((row, leader, person, department))
+    if not ledger.rows and not errors:
+        errors.append(LedgerError(0, "", "the ledger has no rows"))
+    if errors:
+        raise LedgerInvalid(errors)
+
+    inspection = create_inspection(actor, title=title.strip() or ledger.title or "整改台账")
+    categories: dict[str, Category] = {}
+    for row, leader, person, department in resolved:
+        category = None
+        if row.category:
+            category = categories.get(row.category)
+            if category is None:
+                match = CATEGORY_TEXT.match(row.category)
+                label, cat_title = (match.group(1), match.group(2)) if match else ("", row.category)
+                category = create_category(actor, inspection, label=label, title=cat_title,
+                                           position=len(categories))
+                categories[row.category] = category
+        item = create_item(actor, inspection, category=category, number=row.number,
+                           title=row.title, responsible_leader=leader, staff=person,
+                           department=department, deadline=row.deadline,
+                           completion_summary=row.completion_summary,
+                           # imported measures are not ticked: keep the progress reported
+                           progress_override=row.progress or None)
+        for label, text in row.measures:
+            add_measure(actor, item, label=label, text=text)
+    db.session.flush()
+    record_event(actor, "ledger.import", "inspection", inspection.id,
+                 {"rows": len(resolved), "title": inspection.title})
+    return inspection
