@@ -20,6 +20,7 @@ ACCESS = {
     ("GET", "/inspections/"): EVERYONE,
     ("GET", "/inspections/new"): {"office"},
     ("GET", "/inspections/import"): {"office"},
+    ("GET", "/inspections/import-ledger"): {"office"},
     ("GET", "/worklists/awaiting_review"): EVERYONE,
     ("GET", "/worklists/my_items"): EVERYONE,
     ("GET", "/worklists/overdue"): EVERYONE,
