@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from portal.notices.parser import parse
 from portal.notices.text import NoticeInputError, decode
 
-# A copy of shared/seed/: a real published notice and the structure it must import to.
+# Copies of shared/seed/: a real published notice (the demo imports it too) and the structure
+# it must import to.
 SEED = Path(__file__).resolve().parent / "fixtures"
-NOTICE = SEED / "nanshan-kjj-2020-rectification-notice.txt"
+NOTICE = (Path(__file__).resolve().parents[2] / "portal" / "demo" / "seed"
+          / "nanshan-kjj-2020-rectification-notice.txt")
 EXPECTED = SEED / "nanshan-kjj-2020-expected.json"
 
 
