@@ -106,11 +106,23 @@ def chain_head() -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
+def _cached_head() -> tuple[int, str] | None:
+    """The head this transaction appended last, if any (the lock keeps it current)."""
+    cached = db.session.info.get("audit_head")
+    transaction = db.session().get_transaction()
+    if cached and transaction is not None and cached[0] is transaction:
+        return cached[1], cached[2]
+    return None
+
+
 def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
                  payload: Mapping[str, Any] | None = None) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction (flushes, never commits)."""
-    _lock_chain_head()
-    seq, prev_hash = chain_head()
+    """Append one event to the chain inside the caller's transaction (never commits)."""
+    head = _cached_head()
+    if head is None:
+        _lock_chain_head()
+        head = chain_head()
+    seq, prev_hash = head
     event = AuditEvent(
         seq=seq + 1, at=utcnow(), actor_id=actor.id, actor=actor.name, action=action,
         object_type=object_type, object_id=str(object_id), payload=canonical_json(payload or {}),
@@ -119,8 +131,11 @@ def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
     event.hash = compute_hash(prev_hash, canonical_row(
         event.seq, event.at, event.actor_id, event.actor, event.action, event.object_type,
         event.object_id, event.payload))
+    # No flush here: events go out in order with the next flush (autoflush before any query,
+    # or the commit), batched with the writes they describe.
     db.session.add(event)
-    db.session.flush()
+    # Within this transaction we hold the chain's lock: the next append needs no query.
+    db.session.info["audit_head"] = (db.session().get_transaction(), event.seq, event.hash)
     return event
 
 

@@ -25,7 +25,7 @@ from portal.workflow.operations import claim_version
 def _created(actor: Actor, obj, kind: str, extra: dict | None = None) -> None:
     db.session.add(obj)
     db.session.flush()
-    record_version(actor, obj, "")
+    record_version(actor, obj, "", first=True)
     record_event(actor, f"{kind}.create", kind, obj.id, {**snapshot(obj), **(extra or {})})
 
 
@@ -59,8 +59,10 @@ def create_item(actor: Actor, inspection: Inspection, *, title: str,
                 responsible_leader=None, staff=None, department=None,
                 deadline: date | None = None, completion_summary: str = "",
                 money_to_recover: Decimal | None = None, public_summary: str = "",
-                progress_override: int | None = None) -> RectificationItem:
-    """Create an item in the workflows' initial states (assigned, private)."""
+                progress_override: int | None = None,
+                measures: list[tuple[str, str, date | None]] = ()) -> RectificationItem:
+    """Create an item in the workflows' initial states (assigned, private), with its measures
+    (label as written, text, deadline)."""
     item = RectificationItem(
         inspection=inspection, category=category, number=number, title=title.strip(),
         feedback_text=feedback_text, responsible_leader=responsible_leader, staff=staff,
@@ -69,6 +71,15 @@ def create_item(actor: Actor, inspection: Inspection, *, title: str,
         progress_override=progress_override, created_at=utcnow())
     _created(actor, item, "item", {"inspection_id": inspection.id, "state": item.state,
                                    "publication_state": item.publication_state})
+    rows = [Measure(item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline,
+                    position=position) for position, (label, text, deadline)
+            in enumerate(measures, start=1)]
+    db.session.add_all(rows)
+    db.session.flush()  # one flush for all the measures' ids
+    for measure in rows:
+        record_version(actor, measure, "", first=True)
+        record_event(actor, "measure.create", "measure", measure.id,
+                     {**snapshot(measure), "item_id": item.id})
     return item
 
 

@@ -13,7 +13,7 @@ from portal.errors import OperationError
 from portal.evidence.models import Evidence
 from portal.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
-from portal.inspections.operations import add_measure, create_category, create_inspection, create_item
+from portal.inspections.operations import create_category, create_inspection, create_item
 from portal.inspections.queries import progress_expression
 from portal.ledger.xlsx import Ledger, LedgerError, LedgerRow
 from workflows import RECTIFICATION
@@ -109,14 +109,13 @@ def import_ledger(actor: Actor, ledger: Ledger, title: str) -> Inspection:
                 category = create_category(actor, inspection, label=label, title=cat_title,
                                            position=len(categories))
                 categories[row.category] = category
-        item = create_item(actor, inspection, category=category, number=row.number,
+        create_item(actor, inspection, category=category, number=row.number,
                            title=row.title, responsible_leader=leader, staff=person,
                            department=department, deadline=row.deadline,
                            completion_summary=row.completion_summary,
                            # imported measures are not ticked: keep the progress reported
-                           progress_override=row.progress or None)
-        for label, text in row.measures:
-            add_measure(actor, item, label=label, text=text)
+                           progress_override=row.progress or None,
+                           measures=[(label, text, None) for label, text in row.measures])
     db.session.flush()
     record_event(actor, "ledger.import", "inspection", inspection.id,
                  {"rows": len(resolved), "title": inspection.title})

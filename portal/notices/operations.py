@@ -11,12 +11,7 @@ from portal.audit.chain import Actor, record_event
 from portal.errors import OperationError
 from portal.extensions import db
 from portal.inspections.models import APPROVAL_SINGLE, Inspection
-from portal.inspections.operations import (
-    add_measure,
-    create_category,
-    create_inspection,
-    create_item,
-)
+from portal.inspections.operations import create_category, create_inspection, create_item
 from portal.notices.parser import ParsedNotice
 
 
@@ -63,15 +58,13 @@ def import_notice(actor: Actor, parsed: ParsedNotice, source_text: str, *,
             category = create_category(actor, inspection, label=parsed_category.label,
                                        title=parsed_category.title, position=position)
         for problem in parsed_category.problems:
-            item = create_item(actor, inspection, category=category, number=problem.number,
+            create_item(actor, inspection, category=category, number=problem.number,
                                title=problem.title, feedback_text=problem.text,
                                deadline=problem.deadline,
                                money_to_recover=problem.money_to_recover,
                                responsible_leader=_user(problem.leader_id),
-                               staff=_user(problem.staff_id))
-            for measure in problem.measures:
-                add_measure(actor, item, label=measure.label, text=measure.text,
-                            deadline=measure.deadline)
+                               staff=_user(problem.staff_id),
+                               measures=[(m.label, m.text, m.deadline) for m in problem.measures])
             items += 1
     db.session.flush()
     record_event(actor, "notice.import", "inspection", inspection.id, {

@@ -61,17 +61,16 @@ def versions_of(obj) -> list[DocumentVersion]:
         DocumentVersion.object_id == obj.id).order_by(DocumentVersion.number)).all()
 
 
-def record_version(actor: Actor, obj, note: str = "", reverted_from: int | None = None
-                   ) -> DocumentVersion:
-    """Store the object's current fields as its next version."""
+def record_version(actor: Actor, obj, note: str = "", reverted_from: int | None = None,
+                   first: bool = False) -> DocumentVersion:
+    """Store the object's current fields as its next version (`first`: a new object's)."""
     kind = TYPE_NAMES[type(obj)]
-    last = db.session.scalar(sa.select(sa.func.max(DocumentVersion.number)).where(
+    last = 0 if first else db.session.scalar(sa.select(sa.func.max(DocumentVersion.number)).where(
         DocumentVersion.object_type == kind, DocumentVersion.object_id == obj.id)) or 0
     version = DocumentVersion(object_type=kind, object_id=obj.id, number=last + 1,
                               data=snapshot(obj), note=note.strip(), actor_id=actor.id,
                               at=utcnow(), reverted_from=reverted_from)
     db.session.add(version)
-    db.session.flush()
     return version
 
 
