@@ -23,26 +23,12 @@ SEED = Path(__file__).resolve().parents[1] / "portal" / "demo" / "seed" / \
 
 
 def fresh_app():
-    import flask_migrate
-    import sqlalchemy as sa
-
-    from portal import create_app
+    from benchdb import migrated_app
 
     instance = tempfile.mkdtemp(prefix="rectify-bench-")
     url = os.environ.get("DATABASE_URL", "").replace("postgresql://", "postgresql+psycopg://") \
         or f"sqlite:///{instance}/bench.db"
-    if url.startswith("postgresql"):
-        admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = url.rsplit("/", 1)[1]
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        admin.dispose()
-    app = create_app({"CONFIG": "testing", "SECRET_KEY": "bench", "INSTANCE_PATH": instance,
-                      "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        flask_migrate.upgrade()
-    return app
+    return migrated_app(url, instance)
 
 
 def ledger_bytes(rows: int) -> bytes:

@@ -34,8 +34,8 @@ def make_app(url: str, instance: str):
 
 
 def prepare(url: str, instance: str, n_items: int) -> list[int]:
-    import flask_migrate
     import sqlalchemy as sa
+    from benchdb import migrated_app
 
     from portal.accounts.operations import create_user
     from portal.audit.chain import Actor
@@ -43,16 +43,8 @@ def prepare(url: str, instance: str, n_items: int) -> list[int]:
     from portal.extensions import db
     from portal.inspections.operations import create_category, create_inspection, create_item
 
-    if url.startswith("postgresql"):
-        admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = url.rsplit("/", 1)[1]
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        admin.dispose()
-    app = make_app(url, instance)
+    app = migrated_app(url, instance)
     with app.app_context():
-        flask_migrate.upgrade()
         actor = Actor.system("bench")
         staff = create_user(actor, login="staff", display_name="经办人", password="bench-pass-1",
                             roles=["staff"])
