@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.evidence.views import bp as evidence_bp
     from portal.inspections.views import bp as documents_bp
     from portal.notices.views import bp as notices_bp
+    from portal.public.views import bp as public_bp
     from portal.sharing import models as _sharing_models  # noqa: F401
     from portal.sharing.views import bp as sharing_bp
     from portal.templating import register_template_helpers
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(versions_bp)
     app.register_blueprint(sharing_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(public_bp)
     from portal.ledger.cli import ledger_cli
     from portal.notices.cli import notice_cli
 

@@ -1,0 +1,91 @@
+"""Public pages: published inspections, their items, the generated notice. No sign-in needed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+
+from portal.evidence.models import Evidence
+from portal.evidence.storage import FileStore
+from portal.extensions import db
+from portal.inspections.models import Inspection
+from portal.notices.export import (
+    INVITATION,
+    build_notice,
+    measures_paragraph,
+    problem_heading,
+    section_heading,
+)
+from portal.public import queries
+from workflows import RECTIFICATION
+
+bp = Blueprint("public", __name__, url_prefix="/public")
+FILTERS = ("completed", "under_way", "not_started")
+
+
+def _public_inspection(inspection_id: int) -> Inspection:
+    inspection = db.session.get(Inspection, inspection_id)
+    if inspection is None or not queries.inspection_rows(inspection):
+        abort(404)
+    return inspection
+
+
+def state_title(state: str) -> str:
+    from flask_babel import get_locale
+
+    s = RECTIFICATION.state(state)
+    return s.title_zh if str(get_locale()).startswith("zh") else s.title_en
+
+
+@bp.route("/")
+def inspections():
+    return render_template("public/inspections.html", rows=queries.published_inspections())
+
+
+@bp.route("/inspections/<int:inspection_id>")
+def inspection(inspection_id: int):
+    obj = _public_inspection(inspection_id)
+    state = request.args.get("state") if request.args.get("state") in FILTERS else None
+    category_id = request.args.get("category", type=int)
+    every = queries.inspection_rows(obj)
+    shown = queries.inspection_rows(obj, state, category_id) if (state or category_id) else every
+    categories = queries.categories_of(obj)
+    per_category = {c.id: [r for r in every if r.item.category_id == c.id] for c in categories}
+    return render_template("public/inspection.html", inspection=obj, rows=shown,
+                           headline=queries.headline(every), categories=categories,
+                           per_category=per_category, state=state, category_id=category_id,
+                           state_title=state_title)
+
+
+@bp.route("/items/<int:item_id>")
+def item(item_id: int):
+    obj = queries.public_item(item_id) or abort(404)
+    original = queries.original_deadline(obj)
+    extended = bool(obj.deadline and original and original != obj.deadline.isoformat())
+    return render_template("public/item.html", item=obj, measures=queries.public_measures(obj),
+                           timeline=queries.public_timeline(obj),
+                           evidence=queries.public_evidence(obj), extended=extended,
+                           state_title=state_title)
+
+
+@bp.route("/evidence/<int:evidence_id>")
+def evidence(evidence_id: int):
+    piece = db.session.get(Evidence, evidence_id)
+    if piece is None or not piece.public or piece.withdrawn_at or not piece.is_file \
+            or queries.public_item(piece.item_id) is None:
+        abort(404)
+    store = FileStore(current_app.config["EVIDENCE_DIR"])
+    if store.sha256(piece.storage_key) != piece.sha256:
+        abort(409)
+    response = send_file(store.open(piece.storage_key), mimetype=piece.content_type,
+                         as_attachment=True, download_name=piece.filename)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@bp.route("/inspections/<int:inspection_id>/notice")
+def notice(inspection_id: int):
+    obj = _public_inspection(inspection_id)
+    items = [r.item for r in queries.inspection_rows(obj)]
+    return render_template("public/notice.html", inspection=obj, notice=build_notice(obj, items),
+                           invitation=INVITATION, section_heading=section_heading,
+                           problem_heading=problem_heading, measures_paragraph=measures_paragraph)

@@ -1,0 +1,114 @@
+"""Public pages: what they show, and a crawl proving nothing private leaks."""
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+
+from portal.accounts.operations import update_user
+from portal.audit.chain import Actor
+from portal.evidence.models import Evidence
+from portal.evidence.operations import add_evidence_file, add_evidence_note
+from portal.evidence.storage import FileStore
+from portal.extensions import db
+from portal.inspections.models import RectificationItem
+from portal.inspections.operations import update_document
+from tests.documents.test_evidence import PDF
+
+MARKERS = ("PRIVATE-NAME", "PRIVATE-COMMENT", "PRIVATE-EVIDENCE", "PRIVATE-SUMMARY",
+           "PRIVATE-FEEDBACK", "PRIVATE-TITLE", "PRIVATE-NOTE", "PRIVATE-FILE")
+
+
+@pytest.fixture
+def public(app, world):
+    """One published completed item with private material around it, one unpublished item."""
+    shown = world.new_item(state="completed")
+    hidden = world.new_item(state="in_progress")
+    actor = Actor.system("test")
+    with app.app_context():
+        for persona in ("staff_resp", "leader_resp"):
+            user = world.user(persona)
+            update_user(actor, user, display_name=f"{persona} PRIVATE-NAME", email=None,
+                        department=None)
+        item = db.session.get(RectificationItem, shown)
+        update_document(actor, item, {
+            "public_summary": "已完成产业用房管理规定修订并公开发布。",
+            "completion_summary": "PRIVATE-SUMMARY 内部成效", "feedback_text": "PRIVATE-FEEDBACK 原文",
+            "money_to_recover": 161000, "money_recovered": 20000}, note="PRIVATE-NOTE")
+        store = FileStore(app.config["EVIDENCE_DIR"])
+        add_evidence_note(actor, item, "PRIVATE-EVIDENCE 内部材料")
+        add_evidence_file(actor, item, store, io.BytesIO(PDF), "PRIVATE-FILE.pdf", ("pdf",))
+        add_evidence_file(actor, item, store, io.BytesIO(PDF), "公开的整改报告.pdf", ("pdf",),
+                          public=True)
+        db.session.get(RectificationItem, hidden).title = "PRIVATE-TITLE 未公开事项"
+        db.session.commit()
+    world.fire("leader_resp", shown, "publish", comment="PRIVATE-COMMENT 公开前内部意见")
+    return {"shown": shown, "hidden": hidden, "inspection": world.inspections["single"]}
+
+
+def test_public_inspection_page(app, public):
+    client = app.test_client()
+    listing = client.get("/public/")
+    assert listing.status_code == 200 and "区科技创新局巡察整改" in listing.text
+    page = client.get(f"/public/inspections/{public['inspection']}").text
+    assert 'data-headline="total">1<' in page and 'data-headline="completed">1<' in page
+    assert 'data-headline="rate">100%<' in page and "20,000.00 / 161,000.00" in page
+    assert f'data-item="{public["shown"]}"' in page and f'data-item="{public["hidden"]}"' not in page
+    filtered = client.get(f"/public/inspections/{public['inspection']}?state=not_started").text
+    assert f'data-item="{public["shown"]}"' not in filtered
+
+
+def test_public_item_page(app, public):
+    client = app.test_client()
+    page = client.get(f"/public/items/{public['shown']}").text
+    assert "已完成产业用房管理规定修订并公开发布。" in page and "公开的整改报告.pdf" in page
+    assert 'data-action="complete"' in page
+    assert client.get(f"/public/items/{public['hidden']}").status_code == 404
+
+
+def test_public_evidence_downloads_only_public_pieces(app, public):
+    client = app.test_client()
+    with app.app_context():
+        pieces = {e.filename: e.id for e in db.session.scalars(
+            sa.select(Evidence).where(Evidence.storage_key.is_not(None)))}
+    assert client.get(f"/public/evidence/{pieces['公开的整改报告.pdf']}").data == PDF
+    assert client.get(f"/public/evidence/{pieces['PRIVATE-FILE.pdf']}").status_code == 404
+
+
+def public_urls(app, public):
+    with app.app_context():
+        evidence_ids = db.session.scalars(sa.select(Evidence.id)).all()
+    samples = {"inspection_id": [public["inspection"], 999], "item_id": [public["shown"],
+                                                                         public["hidden"]],
+               "evidence_id": evidence_ids}
+    urls = ["/", "/login"]
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("public.") or "GET" not in rule.methods:
+            continue
+        combos = [{}]
+        for name in rule.arguments:
+            assert name in samples, f"no sample for <{name}> in {rule.rule}"
+            combos = [{**c, name: v} for c in combos for v in samples[name]]
+        with app.test_request_context():
+            urls += [url_for(rule.endpoint, **c) for c in combos]
+        for query in ("?state=completed", "?category=1", "?lang=en"):
+            if rule.endpoint == "public.inspection":
+                urls.append(f"/public/inspections/{public['inspection']}{query}")
+    return urls
+
+
+def test_nothing_private_reaches_a_public_page(app, public):
+    client = app.test_client()
+    urls = public_urls(app, public)
+    assert len(urls) >= 10
+    seen = 0
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        body = response.get_data(as_text=True) if response.mimetype.startswith("text") else \
+            response.data.decode("latin-1")
+        for marker in MARKERS:
+            assert marker not in body, (marker, url)
+        seen += response.status_code == 200
+    assert seen >= 6
