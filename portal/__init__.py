@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.config import PROJECT_ROOT, config_class
 from portal.database import configure_sqlite_engine, reset_write_intent, set_write_intent
-from portal.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -52,6 +52,12 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PROJECT_ROOT / "portal" / "translations"))
     bootstrap.init_app(app)
+    limiter.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to open this page.")
@@ -70,6 +76,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.demo.cli import demo_cli
     from portal.evidence import models as _evidence_models  # noqa: F401
     from portal.evidence.views import bp as evidence_bp
+    from portal.feedback import models as _feedback_models  # noqa: F401
+    from portal.feedback.views import bp as feedback_bp
     from portal.inspections.views import bp as documents_bp
     from portal.notices.views import bp as notices_bp
     from portal.public.views import bp as public_bp
@@ -90,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sharing_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(feedback_bp)
     from portal.ledger.cli import ledger_cli
     from portal.notices.cli import notice_cli
 

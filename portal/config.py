@@ -80,6 +80,10 @@ class Config:
 
     BOOTSTRAP_SERVE_LOCAL = True
 
+    RATELIMIT_HEADERS_ENABLED = True
+    FEEDBACK_RATE_LIMIT = "5 per minute;30 per day"
+    LOOKUP_RATE_LIMIT = "10 per minute"
+
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     EVIDENCE_EXTENSIONS = ("pdf", "docx", "xlsx", "doc", "xls", "jpg", "jpeg", "png", "ofd", "zip")
 
@@ -99,6 +103,8 @@ class Config:
                 minutes=_int_env("LOGIN_FAILURE_WINDOW_MINUTES", 15)
             ),
             "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 25) * 1024 * 1024,
+            "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "").strip() or "memory://",
+            "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
             "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(instance_path / "evidence")),
             "AUDIT_CHECKPOINT_KEY_FILE": os.environ.get(
                 "AUDIT_CHECKPOINT_KEY_FILE", str(instance_path / "checkpoint.key")

@@ -25,6 +25,7 @@ ACCESS = {
     ("GET", "/worklists/my_items"): EVERYONE,
     ("GET", "/worklists/overdue"): EVERYONE,
     ("GET", "/worklists/due_soon"): EVERYONE,
+    ("GET", "/feedback/"): {"office", "auditor"},
 }
 # Pages of documents depend on local roles and states too; their tables are in
 # tests/workflow/test_permission_table.py and tests/documents/test_access.py.
@@ -32,7 +33,7 @@ DOCUMENT_PAGES = ("/items/", "/categories/", "/measures/", "/evidence/", "/versi
                   "/inspections/",
                   "/worklists/")
 
-PUBLIC = ("/", "/login", "/public/")
+PUBLIC = ("/", "/login", "/public/", "/public/feedback/lookup")
 # Public pages of published content; what they may show is tested in tests/public/.
 PUBLIC_CONTENT = ("/public/inspections/", "/public/items/", "/public/evidence/")
 

@@ -35,6 +35,7 @@ NAV = (
              {"name": "my_items"}, "my_items"),
     NavEntry("workflow.worklist", _l("Overdue"), frozenset({"office", "leader", "staff", "auditor"}),
              {"name": "overdue"}, "overdue"),
+    NavEntry("feedback.queue", _l("Feedback"), frozenset({"office"}), {}, "feedback"),
     NavEntry("accounts.users", _l("Users"), frozenset({"admin"})),
     NavEntry("accounts.departments", _l("Departments"), frozenset({"admin", "office"})),
     NavEntry("audit.events", _l("Audit log"), frozenset({"auditor"})),
@@ -57,4 +58,12 @@ def nav_counts() -> dict[str, int]:
         from portal.workflow import worklists
 
         g.nav_counts = worklists.counts(current_user, today())
+        if current_user.has_role("office"):
+            import sqlalchemy as sa
+
+            from portal.extensions import db
+            from portal.feedback.models import Feedback
+
+            g.nav_counts["feedback"] = db.session.scalar(sa.select(sa.func.count()).where(
+                Feedback.moderation_state == "pending"))
     return g.nav_counts

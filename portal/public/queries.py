@@ -114,3 +114,12 @@ def original_deadline(item: RectificationItem):
         DocumentVersion.object_type == "item", DocumentVersion.object_id == item.id,
         DocumentVersion.number == 1))
     return (first or {}).get("deadline")
+
+
+def public_feedback(item: RectificationItem) -> list:
+    """Published feedback on the item, with the office's replies (never contact details)."""
+    from portal.feedback.models import Feedback
+
+    return db.session.scalars(sa.select(Feedback).where(
+        Feedback.item_id == item.id, Feedback.moderation_state == "published")
+        .order_by(Feedback.id)).all()

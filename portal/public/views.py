@@ -64,6 +64,7 @@ def item(item_id: int):
     return render_template("public/item.html", item=obj, measures=queries.public_measures(obj),
                            timeline=queries.public_timeline(obj),
                            evidence=queries.public_evidence(obj), extended=extended,
+                           feedback=queries.public_feedback(obj),
                            state_title=state_title)
 
 

@@ -7,12 +7,12 @@ from portal.demo.cli import demo_password
 
 pytestmark = pytest.mark.browser
 
-ALL_ENTRIES = {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "用户管理", "部门管理",
-               "审计日志", "流程说明"}
+ALL_ENTRIES = {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "意见建议", "用户管理",
+               "部门管理", "审计日志", "流程说明"}
 #: What each demo role sees in the main menu (declared here, independently of portal.core.nav).
 MENUS = {
     "admin": {"首页", "巡察整改", "用户管理", "部门管理", "流程说明"},
-    "office": {"首页", "巡察整改", "已逾期", "部门管理", "流程说明"},
+    "office": {"首页", "巡察整改", "已逾期", "意见建议", "部门管理", "流程说明"},
     "leader": {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "流程说明"},
     "staff": {"首页", "巡察整改", "我的整改事项", "已逾期", "流程说明"},
     "auditor": {"首页", "巡察整改", "已逾期", "审计日志", "流程说明"},

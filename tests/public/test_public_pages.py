@@ -17,7 +17,8 @@ from portal.inspections.operations import update_document
 from tests.documents.test_evidence import PDF
 
 MARKERS = ("PRIVATE-NAME", "PRIVATE-COMMENT", "PRIVATE-EVIDENCE", "PRIVATE-SUMMARY",
-           "PRIVATE-FEEDBACK", "PRIVATE-TITLE", "PRIVATE-NOTE", "PRIVATE-FILE")
+           "PRIVATE-FEEDBACK", "PRIVATE-TITLE", "PRIVATE-NOTE", "PRIVATE-FILE", "PRIVATE-CONTACT",
+           "private-contact@example.cn", "13912345678", "PRIVATE-UNPUBLISHED")
 
 
 @pytest.fixture
@@ -44,6 +45,20 @@ def public(app, world):
         db.session.get(RectificationItem, hidden).title = "PRIVATE-TITLE 未公开事项"
         db.session.commit()
     world.fire("leader_resp", shown, "publish", comment="PRIVATE-COMMENT 公开前内部意见")
+    from portal.feedback.operations import moderate, submit_feedback
+    from portal.inspections.models import Inspection
+
+    with app.app_context():
+        item = db.session.get(RectificationItem, shown)
+        inspection = db.session.get(Inspection, item.inspection_id)
+        contact = {"name": "PRIVATE-CONTACT", "phone": "13912345678",
+                   "email": "private-contact@example.cn"}
+        submit_feedback(inspection, item, kind="clue", text="PRIVATE-UNPUBLISHED 线索", **contact)
+        published, _code = submit_feedback(inspection, item, kind="suggestion",
+                                           text="建议公开整改台账。", **contact)
+        db.session.flush()
+        moderate(world.user("office"), published, "publish")
+        db.session.commit()
     return {"shown": shown, "hidden": hidden, "inspection": world.inspections["single"]}
 
 
@@ -62,6 +77,7 @@ def test_public_inspection_page(app, public):
 def test_public_item_page(app, public):
     client = app.test_client()
     page = client.get(f"/public/items/{public['shown']}").text
+    assert "建议公开整改台账。" in page  # published feedback shows, without its contact
     assert "已完成产业用房管理规定修订并公开发布。" in page and "公开的整改报告.pdf" in page
     assert 'data-action="complete"' in page
     assert client.get(f"/public/items/{public['hidden']}").status_code == 404
@@ -84,7 +100,9 @@ def public_urls(app, public):
                "evidence_id": evidence_ids}
     urls = ["/", "/login"]
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("public.") or "GET" not in rule.methods:
+        public_endpoint = rule.endpoint.startswith("public.") or rule.endpoint in (
+            "feedback.give", "feedback.lookup")
+        if not public_endpoint or "GET" not in rule.methods:
             continue
         combos = [{}]
         for name in rule.arguments:

@@ -1,0 +1,44 @@
+"""One piece of public feedback on an inspection or an item."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from portal.extensions import db
+
+KINDS = ("suggestion", "clue", "not_rectified")  # 意见建议 / 问题线索 / 整改不到位反映
+
+
+class Feedback(db.Model):
+    """意见建议. Contact details are private: only the office and auditors see them."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("kind").in_(KINDS), name="known_kind"),
+        sa.Index("ix_feedback_state", "moderation_state", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    inspection_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    item_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: what the submitter wrote, kept for auditors when the office edits `text`
+    original_text: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    name: so.Mapped[str] = so.mapped_column(sa.String(60), default="", server_default="")
+    phone: so.Mapped[str] = so.mapped_column(sa.String(30), default="", server_default="")
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), default="", server_default="")
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    moderation_state: so.Mapped[str] = so.mapped_column(sa.String(20), default="pending",
+                                                        server_default="pending")
+    reply: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    replied_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+
+    inspection = so.relationship("Inspection")
+    item = so.relationship("RectificationItem")

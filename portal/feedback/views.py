@@ -1,0 +1,167 @@
+"""Public feedback (form, tracking code, lookup) and the office's moderation queue."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.extensions import db, limiter
+from portal.feedback.forms import (
+    KIND_LABELS,
+    EditTextForm,
+    FeedbackForm,
+    LookupForm,
+    ModerationForm,
+    ReplyForm,
+)
+from portal.feedback.models import Feedback
+from portal.feedback.operations import edit_text, find_by_code, moderate, submit_feedback
+from portal.inspections.models import Inspection
+from portal.public import queries
+from portal.security import roles_required
+from portal.views_util import attempt
+from workflows import MODERATION
+
+bp = Blueprint("feedback", __name__)
+STATES = [s.id for s in MODERATION.states]
+
+
+def _feedback_limit() -> str:
+    return current_app.config["FEEDBACK_RATE_LIMIT"]
+
+
+def _lookup_limit() -> str:
+    return current_app.config["LOOKUP_RATE_LIMIT"]
+
+
+def _target(inspection_id: int, item_id: int | None):
+    inspection = db.session.get(Inspection, inspection_id)
+    if inspection is None or not queries.inspection_rows(inspection):
+        abort(404)
+    item = None
+    if item_id is not None:
+        item = queries.public_item(item_id)
+        if item is None or item.inspection_id != inspection.id:
+            abort(404)
+    return inspection, item
+
+
+@bp.route("/public/inspections/<int:inspection_id>/feedback", methods=["GET", "POST"])
+@bp.route("/public/inspections/<int:inspection_id>/items/<int:item_id>/feedback",
+          methods=["GET", "POST"])
+@limiter.limit(_feedback_limit, methods=["POST"])
+def give(inspection_id: int, item_id: int | None = None):
+    inspection, item = _target(inspection_id, item_id)
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        if form.website.data:  # the honeypot: a person never fills it in
+            abort(400)
+        _feedback, code = submit_feedback(
+            inspection, item, kind=form.kind.data, text=form.text.data, name=form.name.data or "",
+            phone=form.phone.data or "", email=form.email.data or "")
+        db.session.commit()
+        return render_template("feedback/received.html", code=code, inspection=inspection,
+                               item=item), 201
+    return render_template("feedback/give.html", form=form, inspection=inspection, item=item), \
+        400 if form.errors else 200
+
+
+@bp.route("/public/feedback/lookup", methods=["GET", "POST"])
+@limiter.limit(_lookup_limit, methods=["POST"])
+def lookup():
+    form = LookupForm()
+    found = None
+    if form.validate_on_submit():
+        found = find_by_code(form.code.data)
+        if found is None:
+            form.code.errors.append(_("No feedback has this tracking code. Check it and try again."))
+    return render_template("feedback/lookup.html", form=form, found=found,
+                           kind_labels=KIND_LABELS, state_title=_state_title)
+
+
+def _state_title(state: str) -> str:
+    from flask_babel import get_locale
+
+    s = MODERATION.state(state)
+    return s.title_zh if str(get_locale()).startswith("zh") else s.title_en
+
+
+# --- moderation (office) ----------------------------------------------------------------------
+
+@bp.route("/feedback/")
+@roles_required("office", "auditor")
+def queue():
+    state = request.args.get("state", "pending")
+    if state not in STATES:
+        abort(404)
+    rows = db.session.scalars(sa.select(Feedback).where(Feedback.moderation_state == state)
+                              .options(sa.orm.selectinload(Feedback.inspection),
+                                       sa.orm.selectinload(Feedback.item))
+                              .order_by(Feedback.id.desc()).limit(200)).all()
+    counts = dict(db.session.execute(sa.select(Feedback.moderation_state, sa.func.count())
+                                     .group_by(Feedback.moderation_state)).all())
+    return render_template("feedback/queue.html", rows=rows, state=state, states=STATES,
+                           counts=counts, kind_labels=KIND_LABELS, state_title=_state_title,
+                           form=ModerationForm(formdata=None), reply_form=ReplyForm(formdata=None),
+                           edit_form=EditTextForm(formdata=None),
+                           can_moderate=current_user.has_role("office"))
+
+
+@bp.route("/feedback/bulk", methods=["POST"])
+@roles_required("office")
+def bulk():
+    form = ModerationForm()
+    if not form.validate_on_submit() or not form.ids.data:
+        flash(_("Select at least one entry."), "warning")
+        return redirect(url_for("feedback.queue"))
+    rows = db.session.scalars(sa.select(Feedback).where(Feedback.id.in_(form.ids.data))).all()
+    from portal.workflow.operations import Conflict, MissingRequirements
+    from workflows import TransitionNotAllowed
+
+    def run():
+        for row in rows:
+            moderate(current_user, row, form.action.data, form.comment.data or "")
+
+    try:
+        attempt(run, _("%(n)d entries updated.", n=len(rows)))
+    except (TransitionNotAllowed, MissingRequirements, Conflict) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", None) or _("Not possible for the selected entries."),
+              "danger")
+    return redirect(url_for("feedback.queue", state=request.args.get("state", "pending")))
+
+
+def _one(feedback_id: int) -> Feedback:
+    return db.session.get(Feedback, feedback_id) or abort(404)
+
+
+@bp.route("/feedback/<int:feedback_id>/reply", methods=["POST"])
+@roles_required("office")
+def reply(feedback_id: int):
+    row = _one(feedback_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        flash(_("Write a reply first."), "warning")
+    else:
+        from workflows import TransitionNotAllowed
+
+        try:
+            attempt(lambda: moderate(current_user, row, "reply", form.reply.data),
+                    _("Reply saved; it is shown with the feedback once published."))
+        except TransitionNotAllowed:
+            db.session.rollback()
+            flash(_("Not possible for the selected entries."), "danger")
+    return redirect(url_for("feedback.queue", state=row.moderation_state))
+
+
+@bp.route("/feedback/<int:feedback_id>/edit", methods=["POST"])
+@roles_required("office")
+def edit(feedback_id: int):
+    row = _one(feedback_id)
+    form = EditTextForm()
+    if form.validate_on_submit():
+        attempt(lambda: edit_text(current_user, row, form.text.data),
+                _("Saved; the original text is kept for auditors."))
+    return redirect(url_for("feedback.queue", state=row.moderation_state))
