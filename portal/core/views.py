@@ -34,6 +34,8 @@ def home():
             "overdue": worklists.overdue(current_user, day, per_page=5),
             "due_soon": worklists.due_within(current_user, 7, day, per_page=5),
         }
+        if current_user.has_role("office", "leader"):
+            lists["not_fixed"] = worklists.reported_not_fixed(current_user, per_page=5)
     return render_template("home.html", lists=lists)
 
 

@@ -51,3 +51,14 @@ class ReplyForm(FlaskForm):
 
 class EditTextForm(FlaskForm):
     text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=2000)])
+
+
+FIX_LABELS = {"fixed": _l("Yes, it is fixed"), "not_fixed": _l("No, it is not fixed"),
+              "partly": _l("Partly")}
+
+
+class FixCheckForm(FlaskForm):
+    answer = SelectField(_l("Is it really fixed?"), choices=choices(FIX_LABELS.items()))
+    comment = TextAreaField(_l("Comment (optional)"), validators=[
+        Optional(), Length(max=500, message=_l("At most 500 characters, please."))])
+    website = StringField(_l("Leave this empty"))

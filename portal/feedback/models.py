@@ -42,3 +42,22 @@ class Feedback(db.Model):
 
     inspection = so.relationship("Inspection")
     item = so.relationship("RectificationItem")
+
+
+FIX_ANSWERS = ("fixed", "not_fixed", "partly")
+
+
+class FixCheck(db.Model):
+    """“真的改好了吗?”: one member of the public's answer on a completed item (kept internal)."""
+
+    __tablename__ = "fix_checks"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("answer").in_(FIX_ANSWERS), name="known_answer"),
+        sa.Index("ix_fix_checks_item", "item_id", "answer", "created_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"))
+    answer: so.Mapped[str] = so.mapped_column(sa.String(12))
+    comment: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())

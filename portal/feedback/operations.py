@@ -108,3 +108,23 @@ def edit_text(user, feedback: Feedback, text: str) -> None:
     db.session.flush()
     record_event(Actor.of(user), "feedback.edit", "feedback", feedback.id,
                  {"before": before, "after": text})
+
+
+def answer_fix_check(item, answer: str, comment: str = ""):
+    """Record a public “is it really fixed?” answer on a completed item."""
+    from portal.feedback.models import FixCheck
+
+    check = FixCheck(item_id=item.id, answer=answer, comment=comment.strip()[:500],
+                     created_at=utcnow())
+    db.session.add(check)
+    db.session.flush()
+    record_event(Actor.anonymous(), "fix_check.answer", "item", item.id,
+                 {"answer": answer, "comment": check.comment, "fix_check_id": check.id})
+    return check
+
+
+def fix_check_counts(item_id: int) -> dict[str, int]:
+    from portal.feedback.models import FixCheck
+
+    return dict(db.session.execute(sa.select(FixCheck.answer, sa.func.count()).where(
+        FixCheck.item_id == item_id).group_by(FixCheck.answer)).all())

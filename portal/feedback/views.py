@@ -165,3 +165,22 @@ def edit(feedback_id: int):
         attempt(lambda: edit_text(current_user, row, form.text.data),
                 _("Saved; the original text is kept for auditors."))
     return redirect(url_for("feedback.queue", state=row.moderation_state))
+
+
+@bp.route("/public/items/<int:item_id>/fixed", methods=["POST"])
+@limiter.limit(_feedback_limit)
+def fix_check(item_id: int):
+    from portal.feedback.forms import FixCheckForm
+    from portal.feedback.operations import answer_fix_check
+
+    item = queries.public_item(item_id)
+    if item is None or item.state not in ("completed", "follow_up"):
+        abort(404)
+    form = FixCheckForm()
+    if not form.validate_on_submit() or form.website.data:
+        abort(400)
+    answer_fix_check(item, form.answer.data, form.comment.data or "")
+    db.session.commit()
+    flash(_("Thank you. Your answer helps the office decide on a follow-up check (回头看)."),
+          "success")
+    return redirect(url_for("public.item", item_id=item.id))

@@ -13,6 +13,7 @@ from portal.audit.chain import Actor
 from portal.errors import OperationError
 from portal.evidence.models import Evidence
 from portal.extensions import db
+from portal.feedback.operations import fix_check_counts
 from portal.inspections.forms import (
     CategoryForm,
     EvidenceForm,
@@ -270,7 +271,7 @@ def render_item(item: RectificationItem, form: TransitionForm | None = None,
         timeline=item_timeline(item), transitions=allowed_transitions(current_user, item),
         form=form or TransitionForm(formdata=None, version=item.version), failed=failed,
         can_edit=can(current_user, "edit", item), can_work=can(current_user, "work", item),
-        can_share=can(current_user, "share", item),
+        can_share=can(current_user, "share", item), fix_counts=fix_check_counts(item.id),
         evidence_form=evidence_form or EvidenceForm(formdata=None),
         done_form=MeasureDoneForm(formdata=None),
         measure_form=measure_form or MeasureForm(formdata=None), transition_title=transition_title,

@@ -65,7 +65,14 @@ def item(item_id: int):
                            timeline=queries.public_timeline(obj),
                            evidence=queries.public_evidence(obj), extended=extended,
                            feedback=queries.public_feedback(obj),
+                           fix_form=_fix_form(obj),
                            state_title=state_title)
+
+
+def _fix_form(item):
+    from portal.feedback.forms import FixCheckForm
+
+    return FixCheckForm(formdata=None) if item.state in ("completed", "follow_up") else None
 
 
 @bp.route("/evidence/<int:evidence_id>")

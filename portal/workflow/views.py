@@ -57,7 +57,7 @@ def transition(item_id: int, transition_id: str):
     return redirect(url_for("documents.item", item_id=item.id))
 
 
-WORKLISTS = ("awaiting_review", "my_items", "overdue", "due_soon")
+WORKLISTS = ("awaiting_review", "my_items", "overdue", "due_soon", "not_fixed")
 
 
 @bp.route("/worklists/<name>")
@@ -72,6 +72,7 @@ def worklist(name: str):
         "my_items": lambda: worklists.my_items(current_user, page),
         "overdue": lambda: worklists.overdue(current_user, day, page),
         "due_soon": lambda: worklists.due_within(current_user, 7, day, page),
+        "not_fixed": lambda: worklists.reported_not_fixed(current_user, page),
     }[name]()
     return render_template("workflow/worklist.html", name=name, page=result,
                            state_title=state_title, today=day)

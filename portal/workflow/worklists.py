@@ -115,6 +115,23 @@ def due_within_query(user, days: int, today: date) -> sa.Select:
                                  Item.deadline <= today + timedelta(days=days), can_view(user))
 
 
+def reported_not_fixed_query(user) -> sa.Select:
+    """回头看候选: completed items the public says are not fixed since they were completed."""
+    from portal.feedback.models import FixCheck
+    from portal.workflow.models import WorkflowHistory
+
+    completed_at = (sa.select(sa.func.max(WorkflowHistory.at)).where(
+        WorkflowHistory.object_type == "item", WorkflowHistory.object_id == Item.id,
+        WorkflowHistory.to_state == "completed").scalar_subquery())
+    return sa.select(Item).where(Item.state == "completed", can_view(user), sa.exists().where(
+        FixCheck.item_id == Item.id, FixCheck.answer == "not_fixed",
+        FixCheck.created_at >= completed_at))
+
+
+def reported_not_fixed(user, page: int = 1, per_page: int = 20) -> Page:
+    return _page(reported_not_fixed_query(user), page, per_page)
+
+
 def awaiting_my_review(user, page: int = 1, per_page: int = 20) -> Page:
     return _page(awaiting_my_review_query(user), page, per_page)
 
