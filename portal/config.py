@@ -105,6 +105,9 @@ class Config:
             "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 25) * 1024 * 1024,
             "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "").strip() or "memory://",
             "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
+            "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip(),
+            "SMTP_PORT": _int_env("SMTP_PORT", 25),
+            "SMTP_FROM": os.environ.get("SMTP_FROM", "rectify@localhost").strip(),
             "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(instance_path / "evidence")),
             "AUDIT_CHECKPOINT_KEY_FILE": os.environ.get(
                 "AUDIT_CHECKPOINT_KEY_FILE", str(instance_path / "checkpoint.key")

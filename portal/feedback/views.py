@@ -16,6 +16,7 @@ from portal.feedback.forms import (
     ModerationForm,
     ReplyForm,
 )
+from portal.feedback.mail import notify_moderators
 from portal.feedback.models import Feedback
 from portal.feedback.operations import edit_text, find_by_code, moderate, submit_feedback
 from portal.inspections.models import Inspection
@@ -58,10 +59,11 @@ def give(inspection_id: int, item_id: int | None = None):
     if form.validate_on_submit():
         if form.website.data:  # the honeypot: a person never fills it in
             abort(400)
-        _feedback, code = submit_feedback(
+        feedback, code = submit_feedback(
             inspection, item, kind=form.kind.data, text=form.text.data, name=form.name.data or "",
             phone=form.phone.data or "", email=form.email.data or "")
         db.session.commit()
+        notify_moderators(feedback)  # after the commit: mail never holds up or undoes the save
         return render_template("feedback/received.html", code=code, inspection=inspection,
                                item=item), 201
     return render_template("feedback/give.html", form=form, inspection=inspection, item=item), \

@@ -1,0 +1,42 @@
+"""E-mail to moderators about new feedback, sent after the commit, when SMTP is configured."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+
+from portal.accounts.models import User, UserRole
+from portal.extensions import db
+
+
+def moderator_addresses() -> list[str]:
+    return [email for email in db.session.scalars(
+        sa.select(User.email).join(UserRole).where(
+            UserRole.role == "office", User.active.is_(True), User.email.is_not(None))) if email]
+
+
+def notify_moderators(feedback) -> bool:
+    """Tell the office there is feedback to moderate; never raises (the feedback is saved)."""
+    host = current_app.config.get("SMTP_HOST")
+    recipients = moderator_addresses() if host else []
+    if not recipients:
+        return False
+    message = EmailMessage()
+    message["Subject"] = "【巡察整改督办平台】新的意见建议待审核"
+    message["From"] = current_app.config["SMTP_FROM"]
+    message["To"] = ", ".join(recipients)
+    message.set_content(
+        f"收到一条新的意见建议（编号 {feedback.id}），请登录平台审核：\n"
+        f"{url_for('feedback.queue', _external=True)}\n\n"
+        "为保护反映人，本邮件不包含意见内容和联系方式。")
+    try:
+        with smtplib.SMTP(host, current_app.config["SMTP_PORT"], timeout=10) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("could not e-mail the moderators about feedback %s",
+                                     feedback.id)
+        return False
+    return True
