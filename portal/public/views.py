@@ -97,3 +97,15 @@ def notice(inspection_id: int):
     return render_template("public/notice.html", inspection=obj, notice=build_notice(obj, items),
                            invitation=INVITATION, section_heading=section_heading,
                            problem_heading=problem_heading, measures_paragraph=measures_paragraph)
+
+
+@bp.route("/inspections/<int:inspection_id>/notice.docx")
+def notice_docx(inspection_id: int):
+    from portal.notices.export import render_docx
+    from portal.notices.views import _download
+
+    obj = _public_inspection(inspection_id)
+    items = [r.item for r in queries.inspection_rows(obj)]
+    return _download(render_docx(build_notice(obj, items)),
+                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     f"{obj.title}.docx")

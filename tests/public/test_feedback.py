@@ -149,3 +149,11 @@ def test_edits_keep_the_original_for_auditors(app, published_item, signed_in):
 def test_pending_badge_for_the_office(app, published_item, signed_in):
     give(app.test_client(), published_item)
     assert 'data-badge="feedback">1<' in signed_in("office").get("/").text
+
+
+def test_feedback_without_a_csrf_token_is_refused(app, published_item):
+    response = app.test_client().post(feedback_url(published_item),
+                                      data={"kind": "suggestion", "text": "没有令牌的提交"})
+    assert response.status_code == 400 and "安全令牌" in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 0

@@ -83,6 +83,14 @@ def test_public_item_page(app, public):
     assert client.get(f"/public/items/{public['hidden']}").status_code == 404
 
 
+def test_public_notice_shows_only_published_items(app, public):
+    client = app.test_client()
+    page = client.get(f"/public/inspections/{public['inspection']}/notice").text
+    assert "加强科创中心产业用房管理" in page and "PRIVATE-TITLE" not in page
+    docx = client.get(f"/public/inspections/{public['inspection']}/notice.docx")
+    assert docx.status_code == 200 and docx.data[:2] == b"PK"
+
+
 def test_public_evidence_downloads_only_public_pieces(app, public):
     client = app.test_client()
     with app.app_context():
