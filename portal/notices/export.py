@@ -127,6 +127,12 @@ def measures_paragraph(problem: NoticeProblem) -> str:
     return "".join(f"{label}{text}" if label else text for label, text in problem.measures)
 
 
+def template_helpers() -> dict:
+    """What templates/notices/_article.html needs besides the notice itself."""
+    return {"invitation": INVITATION, "section_heading": section_heading,
+            "problem_heading": problem_heading, "measures_paragraph": measures_paragraph}
+
+
 def render_text(notice: Notice) -> str:
     lines = [notice.title, "", notice.opening, "", "一、组织整改", "", notice.organisation, "",
              "二、对照问题清单,扎实推进整改落实", ""]

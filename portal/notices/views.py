@@ -128,12 +128,11 @@ def _notice_for(inspection_id: int):
 @bp.route("/inspections/<int:inspection_id>/notice")
 @roles_required(*INTERNAL_ROLES)
 def notice_html(inspection_id: int):
-    from portal.notices.export import INVITATION, measures_paragraph, problem_heading, section_heading
+    from portal.notices.export import template_helpers
 
     inspection, notice = _notice_for(inspection_id)
     return render_template("notices/notice.html", inspection=inspection, notice=notice,
-                           invitation=INVITATION, section_heading=section_heading,
-                           problem_heading=problem_heading, measures_paragraph=measures_paragraph)
+                           **template_helpers())
 
 
 def _download(body: bytes, mimetype: str, filename: str):

@@ -8,13 +8,7 @@ from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.extensions import db
 from portal.inspections.models import Inspection
-from portal.notices.export import (
-    INVITATION,
-    build_notice,
-    measures_paragraph,
-    problem_heading,
-    section_heading,
-)
+from portal.notices.export import build_notice, template_helpers
 from portal.public import queries
 from workflows import RECTIFICATION
 
@@ -95,8 +89,7 @@ def notice(inspection_id: int):
     obj = _public_inspection(inspection_id)
     items = [r.item for r in queries.inspection_rows(obj)]
     return render_template("public/notice.html", inspection=obj, notice=build_notice(obj, items),
-                           invitation=INVITATION, section_heading=section_heading,
-                           problem_heading=problem_heading, measures_paragraph=measures_paragraph)
+                           **template_helpers())
 
 
 @bp.route("/inspections/<int:inspection_id>/notice.docx")
