@@ -138,3 +138,19 @@ def test_nothing_private_reaches_a_public_page(app, public):
             assert marker not in body, (marker, url)
         seen += response.status_code == 200
     assert seen >= 6
+
+
+def test_an_extended_deadline_is_marked(app, world):
+    from datetime import date
+
+    item_id = world.new_item(state="in_progress", deadline=date(2026, 6, 30))
+    world.fire("leader_resp", item_id, "publish")
+    client = app.test_client()
+    assert 'id="extended"' not in client.get(f"/public/items/{item_id}").text
+    with app.app_context():
+        update_document(Actor.system("test"), db.session.get(RectificationItem, item_id),
+                        {"deadline": date(2026, 9, 30)}, note="延期至9月底")
+        db.session.commit()
+    page = client.get(f"/public/items/{item_id}").text
+    assert 'id="extended"' in page and "2026-09-30" in page
+    assert "延期至9月底" not in page  # the reason is an internal change note
