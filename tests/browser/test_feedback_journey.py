@@ -29,6 +29,19 @@ XSS = [
 ]
 
 
+def office_signed_in(page, dialogs):
+    """A second browser context, signed in as the demo office, beside the visitor's."""
+    context = page.context.browser.new_context(locale="zh-CN",
+                                               base_url=page.url.split("/public")[0])
+    office = context.new_page()
+    office.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    office.goto("/login")
+    office.fill("input[name=login]", "office")
+    office.fill("input[name=password]", demo_password("office"))
+    office.click("#login-form [type=submit]")
+    return context, office
+
+
 def test_feedback_round_trip(page, app):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -44,13 +57,7 @@ def test_feedback_round_trip(page, app):
     code = page.locator("#tracking-code").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
 
-    office = page.context.browser.new_context(locale="zh-CN", base_url=page.url.split("/public")[0])
-    staff_page = office.new_page()
-    staff_page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    staff_page.goto("/login")
-    staff_page.fill("input[name=login]", "office")
-    staff_page.fill("input[name=password]", demo_password("office"))
-    staff_page.click("#login-form [type=submit]")
+    office, staff_page = office_signed_in(page, dialogs)
     expect(staff_page.locator("[data-badge=feedback]")).to_have_text("1")
     staff_page.locator("#nav-entries").get_by_text("意见建议", exact=True).click()
     expect(staff_page.locator("#feedback-queue")).to_contain_text("13800138000")
@@ -98,13 +105,7 @@ def test_script_payloads_stay_inert(page, app):
         page.goto("/public/feedback/lookup")
         page.fill("input[name=code]", payload[:30])
         page.click("#lookup-form [type=submit]")
-    staff = page.context.browser.new_context(locale="zh-CN", base_url=give_url.split("/public")[0])
-    office = staff.new_page()
-    office.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    office.goto("/login")
-    office.fill("input[name=login]", "office")
-    office.fill("input[name=password]", demo_password("office"))
-    office.click("#login-form [type=submit]")
+    staff, office = office_signed_in(page, dialogs)
     office.goto("/feedback/")
     expect(office.locator("#feedback-queue tr[data-feedback]")).to_have_count(len(XSS))
     for box in office.locator("#feedback-queue input[name=ids]").all():
