@@ -79,13 +79,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def canonical_row(seq: int, at: datetime, actor_id: int | None, actor: str, action: str,
-                  object_type: str, object_id: str, payload: str) -> str:
-    return canonical_json({
-        "seq": seq, "at": format_time(at), "actor_id": actor_id, "actor": actor,
-        "action": action, "object_type": object_type, "object_id": object_id,
+def canonical_row(seq: int, at: datetime | str, actor_id: int | None, actor: str, action: str,
+                  object_type: str, object_id: str, payload: str,
+                  inspection_id: int | None = None) -> str:
+    """The hashed form of a row. `inspection_id` joins it only when set (it came later)."""
+    row = {
+        "seq": seq, "at": at if isinstance(at, str) else format_time(at), "actor_id": actor_id,
+        "actor": actor, "action": action, "object_type": object_type, "object_id": object_id,
         "payload": payload,
-    })
+    }
+    if inspection_id is not None:
+        row["inspection_id"] = inspection_id
+    return canonical_json(row)
 
 
 def compute_hash(prev_hash: str, row: str) -> str:
@@ -115,9 +120,26 @@ def _cached_head() -> tuple[int, str] | None:
     return None
 
 
+def inspection_id_of(obj) -> int | None:
+    """The inspection a document belongs to (itself for an inspection), for `record_event`."""
+    if obj is None:
+        return None
+    if getattr(obj, "__tablename__", None) == "inspections":
+        return obj.id
+    if hasattr(obj, "inspection_id"):
+        return obj.inspection_id
+    item = getattr(obj, "item", None)  # a measure
+    return item.inspection_id if item is not None else None
+
+
 def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
-                 payload: Mapping[str, Any] | None = None) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction (never commits)."""
+                 payload: Mapping[str, Any] | None = None, *,
+                 inspection_id: int | None = None) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction (never commits).
+
+    `inspection_id` names the inspection the object belongs to, so that auditors can filter
+    the log by inspection; it is part of the hash.
+    """
     head = _cached_head()
     if head is None:
         _lock_chain_head()
@@ -126,11 +148,11 @@ def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
     event = AuditEvent(
         seq=seq + 1, at=utcnow(), actor_id=actor.id, actor=actor.name, action=action,
         object_type=object_type, object_id=str(object_id), payload=canonical_json(payload or {}),
-        prev_hash=prev_hash,
+        prev_hash=prev_hash, inspection_id=inspection_id,
     )
     event.hash = compute_hash(prev_hash, canonical_row(
         event.seq, event.at, event.actor_id, event.actor, event.action, event.object_type,
-        event.object_id, event.payload))
+        event.object_id, event.payload, event.inspection_id))
     # No flush here: events go out in order with the next flush (autoflush before any query,
     # or the commit), batched with the writes they describe.
     db.session.add(event)
@@ -153,7 +175,7 @@ class VerifyResult:
 
 _COLUMNS = (AuditEvent.seq, AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor,
             AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.payload,
-            AuditEvent.prev_hash, AuditEvent.hash)
+            AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.inspection_id)
 
 
 def iter_event_rows(batch: int = 5000) -> Iterable[tuple]:
@@ -167,7 +189,7 @@ def verify_rows(rows: Iterable[tuple],
                 progress_every: int = 100_000) -> VerifyResult:
     """Check seq contiguity, each prev_hash link and each hash; stop at the first bad row."""
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    for seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash in rows:
+    for seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp in rows:
         if seq != expected_seq:
             return VerifyResult(False, checked, expected_seq - 1, prev_hash, expected_seq,
                                 f"seq {expected_seq} is missing (next stored seq is {seq})")
@@ -175,7 +197,7 @@ def verify_rows(rows: Iterable[tuple],
             return VerifyResult(False, checked, seq - 1, prev_hash, seq,
                                 f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}")
         actual = compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype,
-                                                      oid, payload))
+                                                      oid, payload, insp))
         if actual != row_hash:
             return VerifyResult(False, checked, seq - 1, prev_hash, seq,
                                 f"seq {seq}: stored hash does not match its content")

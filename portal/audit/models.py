@@ -17,7 +17,10 @@ class AuditEvent(db.Model):
     __table_args__ = (
         sa.Index("ix_audit_events_object", "object_type", "object_id", "seq"),
         sa.Index("ix_audit_events_actor", "actor_id", "seq"),
+        sa.Index("ix_audit_events_actor_name", "actor", "seq"),
         sa.Index("ix_audit_events_action", "action", "seq"),
+        sa.Index("ix_audit_events_type", "object_type", "seq"),
+        sa.Index("ix_audit_events_inspection", "inspection_id", "seq"),
         sa.Index("ix_audit_events_at", "at"),
     )
 
@@ -30,6 +33,9 @@ class AuditEvent(db.Model):
     action: so.Mapped[str] = so.mapped_column(sa.String(64))
     object_type: so.Mapped[str] = so.mapped_column(sa.String(40))
     object_id: so.Mapped[str] = so.mapped_column(sa.String(120))
+    # The inspection (巡察轮次) the object belongs to, for filtering; hashed when present, so
+    # events written before the column existed keep their hashes.
+    inspection_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     payload: so.Mapped[str] = so.mapped_column(sa.Text)
     prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)

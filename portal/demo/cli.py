@@ -16,6 +16,7 @@ from portal.audit.chain import Actor
 from portal.evidence.operations import add_evidence_file, add_evidence_note
 from portal.evidence.storage import FileStore
 from portal.extensions import db
+from portal.feedback.operations import edit_text, moderate, submit_feedback
 from portal.inspections.models import RectificationItem
 from portal.inspections.operations import set_measure_done, update_document
 from portal.notices.operations import find_imported, import_notice
@@ -102,6 +103,31 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
                 set_measure_done(as_staff, measure, True)
         for login, transition in STEPS_TO[state]:
             fire_transition(find_user(login), item, transition, comment="演示数据")
+    published = next(item for item, state in zip(items, DEMO_STATES, strict=True)
+                     if state == "published")
+    _load_demo_feedback(inspection, published, find_user("office"))
+
+
+#: public feedback on a published item, and what the office did with it
+DEMO_FEEDBACK = (
+    ("suggestion", "建议在单位网站公开小型工程项目的招标结果。", [("reply", "已采纳，招标结果将在网站公开。"),
+                                                 ("publish", "")]),
+    ("not_rectified", "该问题整改后仍有同类情况，请核实。联系人张三 13800000000。",
+     [("edit", "该问题整改后仍有同类情况，请核实。"), ("publish", "")]),
+    ("clue", "与本问题无关的广告内容。", [("mark_spam", "")]),
+    ("suggestion", "请问整改资金何时全部追回？", [("reject", "涉及个人信息，不予公开，已电话答复。")]),
+    ("suggestion", "希望持续公开整改进展。", []),
+)
+
+
+def _load_demo_feedback(inspection, item, office) -> None:
+    for kind, text, steps in DEMO_FEEDBACK:
+        feedback, _code = submit_feedback(inspection, item, kind=kind, text=text)
+        for step, comment in steps:
+            if step == "edit":
+                edit_text(office, feedback, comment)
+            else:
+                moderate(office, feedback, step, comment)
 
 
 @demo_cli.command("load")

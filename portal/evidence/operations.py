@@ -24,7 +24,8 @@ def add_evidence_note(actor: Actor, item, note: str, public: bool = False) -> Ev
     db.session.add(evidence)
     db.session.flush()
     record_event(actor, "evidence.add", "item", item.id, {
-        "evidence_id": evidence.id, "note": evidence.note, "public": public})
+        "evidence_id": evidence.id, "note": evidence.note, "public": public},
+        inspection_id=item.inspection_id)
     return evidence
 
 
@@ -58,7 +59,7 @@ def add_evidence_file(actor: Actor, item, store: FileStore, stream: BinaryIO, fi
     db.session.flush()
     record_event(actor, "evidence.add", "item", item.id, {
         "evidence_id": evidence.id, "filename": name, "sha256": sha256, "size": size,
-        "note": evidence.note, "public": public})
+        "note": evidence.note, "public": public}, inspection_id=item.inspection_id)
     return evidence
 
 
@@ -71,4 +72,5 @@ def withdraw_evidence(actor: Actor, evidence: Evidence, item) -> None:
     evidence.withdrawn_at, evidence.withdrawn_by_id = utcnow(), actor.id
     db.session.flush()
     record_event(actor, "evidence.withdraw", "item", item.id, {
-        "evidence_id": evidence.id, "filename": evidence.filename, "sha256": evidence.sha256})
+        "evidence_id": evidence.id, "filename": evidence.filename, "sha256": evidence.sha256},
+        inspection_id=item.inspection_id)

@@ -41,7 +41,8 @@ def submit_feedback(inspection, item, *, kind: str, text: str, name: str = "", p
     # Contact details are stored once, on the row; the audit event only says they were given.
     record_event(Actor.anonymous(), "feedback.submit", "feedback", feedback.id, {
         "inspection_id": inspection.id, "item_id": feedback.item_id, "kind": kind,
-        "text": feedback.text, "contact_given": bool(name or phone or email)})
+        "text": feedback.text, "contact_given": bool(name or phone or email)},
+        inspection_id=inspection.id)
     return feedback, code
 
 
@@ -92,7 +93,8 @@ def moderate(user, feedback: Feedback, transition_id: str, comment: str = "") ->
             action=step.transition.id, actor_id=user.id, comment=comment,
             from_state=step.from_state, to_state=step.to_state, at=utcnow(), evidence_ids=[]))
         record_event(Actor.of(user), f"moderation.{step.transition.id}", "feedback", feedback.id,
-                     {"from": step.from_state, "to": step.to_state, "comment": comment})
+                     {"from": step.from_state, "to": step.to_state, "comment": comment},
+                     inspection_id=feedback.inspection_id)
     db.session.flush()
     db.session.expire(feedback)
 
@@ -107,7 +109,7 @@ def edit_text(user, feedback: Feedback, text: str) -> None:
     before, feedback.text = feedback.text, text
     db.session.flush()
     record_event(Actor.of(user), "feedback.edit", "feedback", feedback.id,
-                 {"before": before, "after": text})
+                 {"before": before, "after": text}, inspection_id=feedback.inspection_id)
 
 
 def answer_fix_check(item, answer: str, comment: str = ""):
@@ -119,7 +121,8 @@ def answer_fix_check(item, answer: str, comment: str = ""):
     db.session.add(check)
     db.session.flush()
     record_event(Actor.anonymous(), "fix_check.answer", "item", item.id,
-                 {"answer": answer, "comment": check.comment, "fix_check_id": check.id})
+                 {"answer": answer, "comment": check.comment, "fix_check_id": check.id},
+                 inspection_id=item.inspection_id)
     return check
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from portal.audit.chain import Actor, record_event, utcnow
+from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
 from portal.extensions import db
 from portal.inspections.models import (
     APPROVAL_SINGLE,
@@ -22,11 +22,13 @@ from portal.versions.operations import apply_changes, record_version, snapshot
 from portal.workflow.operations import claim_version
 
 
-def _created(actor: Actor, obj, kind: str, extra: dict | None = None) -> None:
+def _created(actor: Actor, obj, kind: str, extra: dict | None = None,
+             inspection_id: int | None = None) -> None:
     db.session.add(obj)
     db.session.flush()
     record_version(actor, obj, "", first=True)
-    record_event(actor, f"{kind}.create", kind, obj.id, {**snapshot(obj), **(extra or {})})
+    record_event(actor, f"{kind}.create", kind, obj.id, {**snapshot(obj), **(extra or {})},
+                 inspection_id=inspection_id or inspection_id_of(obj))
 
 
 def create_inspection(actor: Actor, *, title: str, inspected_unit: str = "",
@@ -79,7 +81,7 @@ def create_item(actor: Actor, inspection: Inspection, *, title: str,
     for measure in rows:
         record_version(actor, measure, "", first=True)
         record_event(actor, "measure.create", "measure", measure.id,
-                     {**snapshot(measure), "item_id": item.id})
+                     {**snapshot(measure), "item_id": item.id}, inspection_id=item.inspection_id)
     return item
 
 
@@ -103,7 +105,7 @@ def add_measure(actor: Actor, item: RectificationItem, *, label: str, text: str,
     claim_version(item, item.version)
     measure = Measure(item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline,
                       position=position)
-    _created(actor, measure, "measure", {"item_id": item.id})
+    _created(actor, measure, "measure", {"item_id": item.id}, inspection_id=item.inspection_id)
     db.session.expire(item, ["version", "measures"])
     return measure
 
@@ -117,7 +119,8 @@ def set_measure_done(actor: Actor, measure: Measure, done: bool) -> None:
     measure.done = done
     db.session.flush()
     record_event(actor, "measure.done" if done else "measure.undone", "measure", measure.id,
-                 {"item_id": measure.item_id, "label": measure.label, "done": done})
+                 {"item_id": measure.item_id, "label": measure.label, "done": done},
+                 inspection_id=measure.item.inspection_id)
 
 
 def item_progress(item: RectificationItem) -> int:

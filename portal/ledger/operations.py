@@ -118,5 +118,5 @@ def import_ledger(actor: Actor, ledger: Ledger, title: str) -> Inspection:
                            measures=[(label, text, None) for label, text in row.measures])
     db.session.flush()
     record_event(actor, "ledger.import", "inspection", inspection.id,
-                 {"rows": len(resolved), "title": inspection.title})
+                 {"rows": len(resolved), "title": inspection.title}, inspection_id=inspection.id)
     return inspection

@@ -68,5 +68,6 @@ def import_notice(actor: Actor, parsed: ParsedNotice, source_text: str, *,
             items += 1
     db.session.flush()
     record_event(actor, "notice.import", "inspection", inspection.id, {
-        "sha256": inspection.source_sha256, "items": items, "warnings": parsed.warnings})
+        "sha256": inspection.source_sha256, "items": items, "warnings": parsed.warnings},
+        inspection_id=inspection.id)
     return inspection

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.audit.chain import Actor, record_event, utcnow
+from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
 from portal.errors import OperationError
 from portal.extensions import db
 from portal.inspections.models import Category, Inspection, RectificationItem
@@ -59,7 +59,8 @@ def grant_local_role(actor: Actor, obj, role: str, *, user=None, department=None
     db.session.flush()
     record_event(actor, "sharing.grant", grant.object_type, obj.id, {
         "role": role, "user_id": grant.user_id, "department_id": grant.department_id,
-        "before": before, "after": _describe(grants_on(obj))})
+        "before": before, "after": _describe(grants_on(obj))},
+        inspection_id=inspection_id_of(obj))
     return grant
 
 
@@ -91,7 +92,8 @@ def revoke(by, obj, grant: LocalRole) -> None:
         raise OperationError(_("You cannot remove your own last way to manage sharing here."))
     record_event(Actor.of(by), "sharing.revoke", object_type(obj), obj.id, {
         "role": grant.role, "user_id": grant.user_id, "department_id": grant.department_id,
-        "before": before, "after": _describe(grants_on(obj))})
+        "before": before, "after": _describe(grants_on(obj))},
+        inspection_id=inspection_id_of(obj))
 
 
 def set_inheritance_blocked(actor, obj, blocked: bool) -> None:
@@ -104,4 +106,4 @@ def set_inheritance_blocked(actor, obj, blocked: bool) -> None:
         raise OperationError(_("You cannot remove your own last way to manage sharing here."))
     record_event(actor if isinstance(actor, Actor) else Actor.of(actor),
                  "sharing.block_inheritance", object_type(obj), obj.id,
-                 {"before": before, "after": blocked})
+                 {"before": before, "after": blocked}, inspection_id=inspection_id_of(obj))

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.audit.chain import Actor, record_event, utcnow
+from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
 from portal.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.versions.models import DocumentVersion
@@ -93,7 +93,7 @@ def apply_changes(actor: Actor, obj, values: dict[str, Any], note: str = "",
     kind = TYPE_NAMES[type(obj)]
     record_event(actor, action or f"{kind}.update", kind, obj.id,
                  {"changes": changes, "version": version.number, "note": version.note,
-                  "reverted_from": reverted_from})
+                  "reverted_from": reverted_from}, inspection_id=inspection_id_of(obj))
     return changes
 
 

@@ -126,7 +126,8 @@ def fire_transition(user, item: RectificationItem, transition_id: str, *, commen
         record_event(actor, f"workflow.{step.transition.id}", "item", item.id, {
             "workflow": workflow.id, "transition": step.transition.id, "automatic": not manual,
             "from": step.from_state, "to": step.to_state, "comment": entry.comment,
-            "evidence_ids": entry.evidence_ids, "version": version + 1, "history_id": entry.id})
+            "evidence_ids": entry.evidence_ids, "version": version + 1, "history_id": entry.id},
+            inspection_id=item.inspection_id)
 
     steps = engine.fire(holder, transition_id, ctx, on_step=record)
     db.session.execute(

@@ -46,18 +46,19 @@ def recompute_chain() -> None:
     """Recompute every prev_hash and hash so that the chain is self-consistent again."""
     with behind_the_triggers() as conn:
         rows = conn.execute(sa.text(
-            "SELECT seq, at, actor_id, actor, action, object_type, object_id, payload "
+            "SELECT seq, at, actor_id, actor, action, object_type, object_id, payload, "
+            "inspection_id "
             "FROM audit_events ORDER BY seq")).all()
         # Hashes are unique: clear them first so that intermediate states do not collide.
         conn.execute(sa.text("UPDATE audit_events SET hash = 'x' || CAST(seq AS VARCHAR(20))"))
         prev = "0" * 64
-        for seq, at, actor_id, actor, action, otype, oid, payload in rows:
+        for seq, at, actor_id, actor, action, otype, oid, payload, insp in rows:
             if isinstance(at, str):
                 from datetime import datetime
 
                 at = datetime.fromisoformat(at)
             new = compute_hash(prev, canonical_row(seq, at, actor_id, actor, action, otype, oid,
-                                                   payload))
+                                                   payload, insp))
             conn.execute(sa.text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s"),
                          {"p": prev, "h": new, "s": seq})
             prev = new

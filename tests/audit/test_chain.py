@@ -50,6 +50,28 @@ def test_events_form_a_hash_chain(chain):
     assert "整改报告" in rows[2].payload  # stored as written, not \u-escaped
 
 
+def test_inspection_id_is_hashed_only_when_present(app, runner):
+    """Rows from before the column existed hash as they did; a set inspection_id is covered."""
+    at = "2026-11-28T08:00:00.000000Z"
+    without = canonical_row(1, at, 1, "office", "a", "user", "1", "{}")
+    assert "inspection_id" not in without
+    assert canonical_row(1, at, 1, "office", "a", "user", "1", "{}", None) == without
+    assert json.loads(canonical_row(1, at, 1, "office", "a", "item", "1", "{}", 4))[
+        "inspection_id"] == 4
+    with app.app_context():
+        record_event(Actor(1, "office"), "test.event", "item", 1, {}, inspection_id=4)
+        record_event(Actor(1, "office"), "test.event", "user", 1, {})
+        db.session.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    from tests.audit.tampering import behind_the_triggers
+
+    with app.app_context(), behind_the_triggers() as conn:
+        conn.execute(sa.text("UPDATE audit_events SET inspection_id = 5 WHERE seq = 1"))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "first bad seq: 1" in result.output
+
+
 def test_event_rolls_back_with_its_transaction(chain):
     with chain.app_context():
         record_event(Actor.system("test"), "test.event", "item", 99, {})
@@ -149,3 +171,18 @@ def test_verify_demo_database(app, runner):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "head seq" in result.output
+
+
+def test_document_events_name_their_inspection(app):
+    """Every event about a document of an inspection carries it, so the log can filter by it."""
+    from portal.demo.cli import load_demo
+
+    with app.app_context():
+        load_demo()
+        rows = db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.inspection_id)).all()
+    by_type = {}
+    for otype, inspection_id in rows:
+        by_type.setdefault(otype, set()).add(inspection_id)
+    for otype in ("inspection", "category", "item", "measure", "feedback"):
+        assert otype in by_type and None not in by_type[otype], otype
+    assert by_type["user"] == {None}
