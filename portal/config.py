@@ -112,6 +112,12 @@ class Config:
             "AUDIT_CHECKPOINT_KEY_FILE": os.environ.get(
                 "AUDIT_CHECKPOINT_KEY_FILE", str(instance_path / "checkpoint.key")
             ),
+            # Signed checkpoints of the chain head; copy them somewhere the database's
+            # administrators cannot write (see README).
+            "AUDIT_CHECKPOINT_DIR": os.environ.get(
+                "AUDIT_CHECKPOINT_DIR", str(instance_path / "checkpoints")),
+            # How long the auditor's verification page may run before it reports "incomplete".
+            "AUDIT_VERIFY_BUDGET_SECONDS": _int_env("AUDIT_VERIFY_BUDGET_SECONDS", 20),
         }
         extensions = os.environ.get("EVIDENCE_EXTENSIONS", "").strip()
         if extensions:

@@ -45,6 +45,7 @@ def base_config(tmp_path: Path, url: str) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,
         "AUDIT_CHECKPOINT_KEY_FILE": str(tmp_path / "keys" / "checkpoint.key"),
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
     }
     if url.startswith("postgresql"):
         # Tests need no durability across a crash; skipping the WAL flush per commit saves minutes.

@@ -214,24 +214,29 @@ def verify_chain(checkpoint: Mapping[str, Any] | None = None, key: bytes | None 
     result = verify_rows(iter_event_rows(), progress=progress)
     if not result.ok or checkpoint is None:
         return result
+    problem = checkpoint_problem(checkpoint, key, result.head_seq)
+    if problem:
+        return VerifyResult(False, result.checked, result.head_seq, result.head_hash, *problem)
+    return result
+
+
+def checkpoint_problem(checkpoint: Mapping[str, Any], key: bytes | None,
+                       head_seq: int) -> tuple[int | None, str] | None:
+    """(bad seq, problem) when the chain disagrees with a signed checkpoint, else None."""
     if key is None:
         raise ValueError("a checkpoint needs the checkpoint key to be checked")
     problem = check_checkpoint_signature(checkpoint, key)
     if problem:
-        return VerifyResult(False, result.checked, result.head_seq, result.head_hash, None,
-                            problem)
+        return None, problem
     cp_seq, cp_hash = int(checkpoint["seq"]), checkpoint["hash"]
-    if cp_seq > result.head_seq:
-        return VerifyResult(False, result.checked, result.head_seq, result.head_hash,
-                            result.head_seq + 1,
-                            f"the chain ends at seq {result.head_seq} but the checkpoint records "
-                            f"seq {cp_seq}: events {result.head_seq + 1}..{cp_seq} were removed")
+    if cp_seq > head_seq:
+        return (head_seq + 1, f"the chain ends at seq {head_seq} but the checkpoint records "
+                              f"seq {cp_seq}: events {head_seq + 1}..{cp_seq} were removed")
     stored = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == cp_seq))
     if stored != cp_hash:
-        return VerifyResult(False, result.checked, result.head_seq, result.head_hash, cp_seq,
-                            f"seq {cp_seq}: hash differs from the signed checkpoint; the chain "
-                            f"was rewritten")
-    return result
+        return cp_seq, (f"seq {cp_seq}: hash differs from the signed checkpoint; the chain "
+                        f"was rewritten")
+    return None
 
 
 # --- checkpoints ----------------------------------------------------------------------------
@@ -270,3 +275,32 @@ def check_checkpoint_signature(checkpoint: Mapping[str, Any], key: bytes) -> str
     if not hmac.compare_digest(expected, given):
         return "the checkpoint signature is invalid (wrong key or edited checkpoint)"
     return None
+
+
+def write_checkpoint(directory: str | os.PathLike, key: bytes,
+                     out: str | os.PathLike | None = None) -> tuple[Path, dict[str, Any]]:
+    """Write a signed checkpoint to `out`, or to `directory` named by its seq and time."""
+    checkpoint = make_checkpoint(key)
+    if out is None:
+        stamp = checkpoint["created_at"].replace(":", "").replace("-", "").replace(".", "")
+        out = Path(directory) / f"checkpoint-{checkpoint['seq']:012d}-{stamp}.json"
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(checkpoint, indent=2) + "\n", encoding="utf-8")
+    return out, checkpoint
+
+
+def latest_checkpoint(directory: str | os.PathLike) -> tuple[Path, dict[str, Any]] | None:
+    """The newest readable checkpoint file in `directory` (by its recorded time), if any."""
+    found = []
+    for path in Path(directory).glob("checkpoint-*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            found.append((str(data["created_at"]), int(data["seq"]), path, data))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if not found:
+        return None
+    _created, _seq, path, data = max(found, key=lambda f: (f[0], f[1]))
+    return path, data
+

@@ -1,0 +1,209 @@
+"""Reading the audit log: filters, keyset pages, exports and readable payloads (审计日志查询).
+
+Every filter maps onto an index that ends in `seq` (actor, action, object type, object,
+inspection), so a page is an index range read backwards from a seq, whatever the table size.
+A date range is turned into a seq range first: events are stamped while their transaction
+holds the chain's lock, so `at` grows with `seq`, and one probe of the `at` index at each end
+of the range finds the seqs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.audit.chain import format_time
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+from portal.versions.operations import char_runs
+
+PAGE_SIZE = 50
+
+#: The object types events are recorded about (for the filter's choices).
+OBJECT_TYPES = ("inspection", "category", "item", "measure", "feedback", "user", "department",
+                "audit")
+
+#: The columns of an export, in order; `payload` is the canonical JSON string that was hashed.
+EXPORT_COLUMNS = ("seq", "at", "actor_id", "actor", "action", "object_type", "object_id",
+                  "inspection_id", "payload", "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    inspection: int | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+    def is_empty(self) -> bool:
+        return self == LogFilter()
+
+    def as_args(self) -> dict[str, str]:
+        """The filter as query arguments (for links, forms and the export's record)."""
+        args = {}
+        for name, value in asdict(self).items():
+            if value not in (None, ""):
+                args[name] = value.isoformat() if isinstance(value, date) else str(value)
+        return args
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """WHERE clauses, with the date range also bounding `seq` (see the module docstring)."""
+        clauses: list[sa.ColumnElement[bool]] = []
+        if self.actor:
+            clauses.append(AuditEvent.actor == self.actor)
+        if self.action:
+            clauses.append(AuditEvent.action == self.action)
+        if self.object_type:
+            clauses.append(AuditEvent.object_type == self.object_type)
+        if self.object_id:
+            clauses.append(AuditEvent.object_id == self.object_id)
+        if self.inspection is not None:
+            clauses.append(AuditEvent.inspection_id == self.inspection)
+        if self.since is not None:
+            start = datetime.combine(self.since, time.min)
+            first = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at >= start)
+                                      .order_by(AuditEvent.at).limit(1))
+            clauses += [AuditEvent.seq >= (first if first is not None else _NO_SEQ),
+                        AuditEvent.at >= start]
+        if self.until is not None:
+            end = datetime.combine(self.until + timedelta(days=1), time.min)
+            last = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at < end)
+                                     .order_by(AuditEvent.at.desc()).limit(1))
+            clauses += [AuditEvent.seq <= (last if last is not None else 0), AuditEvent.at < end]
+        return clauses
+
+
+_NO_SEQ = 2 ** 62  # a lower bound no event reaches: the range is empty
+
+
+@dataclass
+class Page:
+    events: list[AuditEvent]
+    older: int | None  # `before` for the next (older) page
+    newer: int | None  # `after` for the previous (newer) page
+
+
+def page(log_filter: LogFilter, before: int | None = None, after: int | None = None,
+         size: int = PAGE_SIZE) -> Page:
+    """One page of matching events, newest first, keyed by seq (never OFFSET)."""
+    conditions = log_filter.conditions()
+    query = sa.select(AuditEvent).where(*conditions).limit(size + 1)
+    if after is not None:
+        rows = db.session.scalars(query.where(AuditEvent.seq > after)
+                                  .order_by(AuditEvent.seq.asc())).all()
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        older = rows[-1].seq if rows and _any(conditions, AuditEvent.seq < rows[-1].seq) else None
+        return Page(rows, older, rows[0].seq if rows and more_newer else None)
+    if before is not None:
+        query = query.where(AuditEvent.seq < before)
+    rows = db.session.scalars(query.order_by(AuditEvent.seq.desc())).all()
+    more_older = len(rows) > size
+    rows = rows[:size]
+    newer = None
+    if before is not None and rows and _any(conditions, AuditEvent.seq > rows[0].seq):
+        newer = rows[0].seq
+    return Page(rows, rows[-1].seq if rows and more_older else None, newer)
+
+
+def _any(conditions, bound) -> bool:
+    """Whether some matching event lies beyond `bound` (one index probe)."""
+    return db.session.scalar(sa.select(AuditEvent.seq).where(*conditions, bound).limit(1)) \
+        is not None
+
+
+# --- exports --------------------------------------------------------------------------------
+
+def export_rows(log_filter: LogFilter, up_to: int, batch: int = 2000) -> Iterator[tuple]:
+    """Stream matching rows in seq order up to seq `up_to`, a batch at a time."""
+    columns = [getattr(AuditEvent, name) for name in EXPORT_COLUMNS]
+    conditions = [*log_filter.conditions(), AuditEvent.seq <= up_to]
+    conn = db.session.connection().execution_options(stream_results=True, yield_per=batch)
+    yield from conn.execute(sa.select(*columns).where(*conditions).order_by(AuditEvent.seq))
+
+
+def _export_record(row: tuple) -> dict[str, Any]:
+    record = dict(zip(EXPORT_COLUMNS, row, strict=True))
+    record["at"] = format_time(record["at"]) if not isinstance(record["at"], str) else record["at"]
+    return record
+
+
+def jsonl_lines(rows) -> Iterator[str]:
+    """One JSON object per line; `payload` stays the exact string that was hashed."""
+    for row in rows:
+        yield json.dumps(_export_record(row), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def csv_lines(rows) -> Iterator[str]:
+    """A header, then one row per event; UTF-8 with a BOM so that spreadsheets read Chinese."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    yield "\ufeff" + buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        record = _export_record(row)
+        writer.writerow(["" if record[c] is None else record[c] for c in EXPORT_COLUMNS])
+        yield buffer.getvalue()
+
+
+# --- readable payloads ----------------------------------------------------------------------
+
+@dataclass
+class Change:
+    field: str
+    runs: list[tuple[str, str]]
+
+
+def readable(event: AuditEvent) -> dict[str, Any]:
+    """What the event page shows: changes as character diffs, other keys as values."""
+    try:
+        payload = json.loads(event.payload)
+    except ValueError:
+        return {"changes": [], "values": [("payload", event.payload)]}
+    if not isinstance(payload, dict):
+        return {"changes": [], "values": [("payload", payload)]}
+    changes: list[Change] = []
+    values: list[tuple[str, Any]] = []
+    if isinstance(payload.get("changes"), dict):
+        for field, change in payload["changes"].items():
+            if isinstance(change, dict):
+                changes.append(Change(field, char_runs(_text(change.get("before")),
+                                                       _text(change.get("after")))))
+    elif "before" in payload and "after" in payload and not isinstance(payload["before"], list):
+        changes.append(Change("", char_runs(_text(payload["before"]), _text(payload["after"]))))
+    if "from" in payload and "to" in payload:
+        changes.append(Change("state", [("delete", _text(payload["from"])),
+                                        ("insert", _text(payload["to"]))]))
+    skip = {"changes"} if changes and "changes" in payload else set()
+    if any(c.field == "" for c in changes):
+        skip |= {"before", "after"}
+    if any(c.field == "state" for c in changes):
+        skip |= {"from", "to"}
+    for key in sorted(payload):
+        if key in skip or payload[key] in (None, "", [], {}):
+            continue
+        value = payload[key]
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
+        values.append((key, value))
+    return {"changes": changes, "values": values}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
