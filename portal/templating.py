@@ -43,6 +43,12 @@ def register_template_helpers(app: Flask) -> None:
         parts.append(escape(text[last:]))
         return Markup("").join(parts)
 
+    @app.template_filter("fromjson")
+    def _fromjson(text: str):
+        import json
+
+        return json.loads(text)
+
     @app.template_filter("datetime")
     def _datetime(value, fmt="yyyy-MM-dd HH:mm:ss"):
         """Show a stored naive-UTC time in the configured time zone."""

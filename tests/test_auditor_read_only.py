@@ -13,6 +13,10 @@ NOT_STAFF_WRITES = {"accounts.login", "accounts.logout", "core.set_language",
                     "accounts.change_password", "feedback.give", "feedback.lookup",
                     "feedback.fix_check"}
 
+#: The auditor's own two POSTs. Each writes exactly one row: the audit event recording that
+#: the auditor exported or verified (an export must be audited, and a GET never writes).
+AUDITOR_RECORDS = {"audit.export": {"format": "csv"}, "audit.run_verification": {"scope": "all"}}
+
 
 def grant_and_feedback(app, item_id, user_id):
     from portal.accounts.models import User
@@ -43,7 +47,8 @@ def test_every_post_route_refuses_the_auditor(app, make_user, client):
         engine = db.engine
     with count_writes(engine) as writes:
         for rule in app.url_map.iter_rules():
-            if "POST" not in rule.methods or rule.endpoint in NOT_STAFF_WRITES:
+            if "POST" not in rule.methods or rule.endpoint in NOT_STAFF_WRITES | set(
+                    AUDITOR_RECORDS):
                 continue
             args = {}
             for name in rule.arguments:
@@ -56,3 +61,75 @@ def test_every_post_route_refuses_the_auditor(app, make_user, client):
             checked += 1
     assert checked >= 20
     assert writes == []
+
+
+def test_the_auditors_own_records_write_one_audit_event_each(app, client):
+    from portal.audit.models import AuditEvent
+
+    demo_item_in_review(app)
+    assert client.login("auditor", demo_password("auditor")).status_code == 302
+    with app.app_context():
+        engine = db.engine
+    for endpoint, data in AUDITOR_RECORDS.items():
+        with app.test_request_context():
+            url = url_for(endpoint)
+        with count_writes(engine) as writes:
+            response = client.post_form(url, data)
+            response.get_data()  # the export streams
+            response.close()
+        assert response.status_code in (200, 302), endpoint
+        assert len(writes) == 1 and writes[0].lstrip().upper().startswith(
+            "INSERT INTO AUDIT_EVENTS"), (endpoint, writes)
+    with app.app_context():
+        actions = db.session.scalars(db.select(AuditEvent.action).where(
+            AuditEvent.actor == "auditor").order_by(AuditEvent.seq)).all()
+    assert actions[-2:] == ["audit.export", "audit.verify"]
+
+
+def test_every_page_an_auditor_needs_answers_200(app, client):
+    """Every document in every state, its versions, evidence, sharing and all feedback."""
+    import sqlalchemy as sa
+
+    from portal.evidence.models import Evidence
+    from portal.feedback.models import Feedback
+    from portal.feedback.views import STATES
+    from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+    from portal.versions.models import DocumentVersion
+
+    demo_item_in_review(app)
+    with app.app_context():
+        inspections = db.session.scalars(sa.select(Inspection.id)).all()
+        categories = db.session.scalars(sa.select(Category.id)).all()
+        items = db.session.execute(sa.select(RectificationItem.id, RectificationItem.state)).all()
+        measures = db.session.scalars(sa.select(Measure.id).limit(5)).all()
+        files = db.session.scalars(sa.select(Evidence.id).where(
+            Evidence.storage_key.is_not(None))).all()
+        versions = db.session.execute(sa.select(DocumentVersion.object_type,
+                                                DocumentVersion.object_id).distinct()).all()
+        feedback = db.session.execute(sa.select(Feedback.moderation_state, Feedback.text,
+                                                Feedback.original_text)).all()
+    assert {state for _id, state in items} >= {"assigned", "in_progress", "pending_review",
+                                               "completed", "follow_up"}
+    assert {state for state, *_ in feedback} == set(STATES)
+    urls = ["/inspections/", "/audit/", "/audit/verify", "/audit/verify-script", "/workflows/",
+            "/worklists/overdue", "/worklists/due_soon", "/account", "/"]
+    urls += [f"/inspections/{i}" for i in inspections]
+    urls += [f"/sharing/inspection/{i}" for i in inspections]
+    urls += [f"/sharing/category/{c}" for c in categories]
+    for item_id, _state in items:
+        urls += [f"/items/{item_id}", f"/audit/items/{item_id}", f"/sharing/item/{item_id}"]
+    urls += [f"/versions/measure/{m}" for m in measures]
+    urls += [f"/versions/{kind}/{oid}" for kind, oid in versions]
+    urls += [f"/evidence/{e}/download" for e in files]
+    urls += [f"/feedback/?state={state}" for state in STATES]
+    assert client.login("auditor", demo_password("auditor")).status_code == 302
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    # rejected and spam feedback, and the submitter's words behind an edit, are all readable
+    pages = "".join(client.get(f"/feedback/?state={state}").get_data(as_text=True)
+                    for state in STATES)
+    for _state, text, original in feedback:
+        assert text in pages
+        if original:
+            assert original in pages

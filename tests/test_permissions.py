@@ -16,6 +16,8 @@ ACCESS = {
     ("GET", "/admin/users/{user_id}"): {"admin"},
     ("GET", "/admin/departments"): {"admin", "office"},
     ("GET", "/audit/"): {"auditor"},
+    ("GET", "/audit/verify"): {"auditor"},
+    ("GET", "/audit/verify-script"): {"auditor"},
     ("GET", "/workflows/"): EVERYONE,
     ("GET", "/inspections/"): EVERYONE,
     ("GET", "/inspections/new"): {"office"},
@@ -29,8 +31,8 @@ ACCESS = {
 }
 # Pages of documents depend on local roles and states too; their tables are in
 # tests/workflow/test_permission_table.py and tests/documents/test_access.py.
-DOCUMENT_PAGES = ("/items/", "/categories/", "/measures/", "/evidence/", "/versions/", "/sharing/",
-                  "/inspections/",
+DOCUMENT_PAGES = ("/items/", "/audit/items/", "/categories/", "/measures/", "/evidence/",
+                  "/versions/", "/sharing/", "/inspections/",
                   "/worklists/")
 
 PUBLIC = ("/", "/login", "/public/", "/public/feedback/lookup")

@@ -14,10 +14,13 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import has_request_context
+from flask_babel import get_timezone
 
 from portal.audit.chain import format_time
 from portal.audit.models import AuditEvent
@@ -70,17 +73,23 @@ class LogFilter:
         if self.inspection is not None:
             clauses.append(AuditEvent.inspection_id == self.inspection)
         if self.since is not None:
-            start = datetime.combine(self.since, time.min)
+            start = _utc(self.since)
             first = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at >= start)
                                       .order_by(AuditEvent.at).limit(1))
             clauses += [AuditEvent.seq >= (first if first is not None else _NO_SEQ),
                         AuditEvent.at >= start]
         if self.until is not None:
-            end = datetime.combine(self.until + timedelta(days=1), time.min)
+            end = _utc(self.until + timedelta(days=1))
             last = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at < end)
                                      .order_by(AuditEvent.at.desc()).limit(1))
             clauses += [AuditEvent.seq <= (last if last is not None else 0), AuditEvent.at < end]
         return clauses
+
+
+def _utc(day: date) -> datetime:
+    """Midnight of `day` in the portal's time zone, as the naive UTC time events are stored in."""
+    zone = ZoneInfo(str(get_timezone())) if has_request_context() else UTC
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 _NO_SEQ = 2 ** 62  # a lower bound no event reaches: the range is empty
@@ -94,8 +103,9 @@ class Page:
 
 
 def page(log_filter: LogFilter, before: int | None = None, after: int | None = None,
-         size: int = PAGE_SIZE) -> Page:
+         size: int | None = None) -> Page:
     """One page of matching events, newest first, keyed by seq (never OFFSET)."""
+    size = size or PAGE_SIZE
     conditions = log_filter.conditions()
     query = sa.select(AuditEvent).where(*conditions).limit(size + 1)
     if after is not None:

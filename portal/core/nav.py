@@ -36,9 +36,11 @@ NAV = (
     NavEntry("workflow.worklist", _l("Overdue"), frozenset({"office", "leader", "staff", "auditor"}),
              {"name": "overdue"}, "overdue"),
     NavEntry("feedback.queue", _l("Feedback"), frozenset({"office"}), {}, "feedback"),
+    NavEntry("feedback.queue", _l("Feedback"), frozenset({"auditor"})),  # all states, read-only
     NavEntry("accounts.users", _l("Users"), frozenset({"admin"})),
     NavEntry("accounts.departments", _l("Departments"), frozenset({"admin", "office"})),
     NavEntry("audit.events", _l("Audit log"), frozenset({"auditor"})),
+    NavEntry("audit.verification", _l("Verification"), frozenset({"auditor"})),
     NavEntry("workflow.workflows", _l("Workflows"), INTERNAL),
 )
 

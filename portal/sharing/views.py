@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +26,7 @@ from portal.sharing.operations import (
     share,
 )
 from portal.views_util import attempt
+from portal.workflow.policy import can
 from workflows.roles import LOCAL_ROLES
 
 bp = Blueprint("sharing", __name__, url_prefix="/sharing")
@@ -89,7 +90,9 @@ def _grant_form(obj) -> GrantForm:
 @bp.route("/<kind>/<int:object_id>", methods=["GET", "POST"])
 @roles_required(*INTERNAL)
 def page(kind: str, object_id: int):
-    obj = _load(kind, object_id, "share")
+    # Auditors read every object's sharing (who could see and do what); they change nothing.
+    reading = request.method == "GET" and current_user.has_role("auditor")
+    obj = _load(kind, object_id, "view" if reading else "share")
     form = _grant_form(obj)
     if form.validate_on_submit():
         prefix, _sep, raw_id = form.principal.data.partition(":")
@@ -107,6 +110,7 @@ def page(kind: str, object_id: int):
     inherited = [(ancestor, grants_on(ancestor)) for ancestor in _ancestors(obj)]
     return render_template("sharing/page.html", obj=obj, kind=kind, form=form,
                            grantable=grantable_roles(current_user, obj),
+                           can_manage=can(current_user, "share", obj),
                            grants=grants_on(obj), inherited=inherited, derived=_derived(obj),
                            block_form=BlockForm(formdata=None, blocked=getattr(
                                obj, "local_roles_blocked", False)),
