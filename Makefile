@@ -24,9 +24,14 @@ install: $(VENV)/.installed translations
 
 install-dev: $(VENV)/.installed-dev translations
 
-# Message catalogs are compiled on install so that a fresh clone speaks Chinese and English.
-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --domain messages --directory portal/translations
+# Message catalogs are compiled on install so that a fresh clone speaks Chinese and English
+# (only when a catalog changed, so that parallel `make test` runs never rewrite it at once).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
+
+translations: $(CATALOGS)
+
+portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --domain messages --directory portal/translations --locale $*
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords _l --no-location --sort-output \

@@ -194,7 +194,7 @@ def readable(event: AuditEvent) -> dict[str, Any]:
     elif "before" in payload and "after" in payload and not isinstance(payload["before"], list):
         changes.append(Change("", char_runs(_text(payload["before"]), _text(payload["after"]))))
     if "from" in payload and "to" in payload:
-        changes.append(Change("state", [("delete", _text(payload["from"])),
+        changes.append(Change("state", [("delete", _text(payload["from"])), ("equal", " → "),
                                         ("insert", _text(payload["to"]))]))
     skip = {"changes"} if changes and "changes" in payload else set()
     if any(c.field == "" for c in changes):
@@ -205,8 +205,10 @@ def readable(event: AuditEvent) -> dict[str, Any]:
         if key in skip or payload[key] in (None, "", [], {}):
             continue
         value = payload[key]
-        if isinstance(value, (dict, list)):
-            value = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
+        if not isinstance(value, str):
+            compact = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            value = compact if len(compact) <= 80 else json.dumps(
+                value, ensure_ascii=False, sort_keys=True, indent=1)
         values.append((key, value))
     return {"changes": changes, "values": values}
 

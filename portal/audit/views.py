@@ -47,6 +47,7 @@ from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.extensions import db
 from portal.inspections.models import Inspection, Measure, RectificationItem
+from portal.inspections.views import state_title as _state_title
 from portal.security import roles_required
 from portal.versions.models import DocumentVersion
 from portal.workflow.models import Approval
@@ -216,6 +217,14 @@ def run_verification():
     return redirect(url_for("audit.verification"))
 
 
+def state_title(workflow_id: str, state_id: str) -> str:
+    """The state's name; a stored value the workflow does not know is shown as it is."""
+    try:
+        return _state_title(workflow_id, state_id)
+    except (KeyError, LookupError, ValueError):
+        return "?"
+
+
 # --- one item's complete history ------------------------------------------------------------
 
 @bp.route("/items/<int:item_id>")
@@ -258,4 +267,5 @@ def item_history(item_id: int):
     return render_template(
         "audit/item_history.html", item=item, events=reversed(events), event_count=len(events),
         states=states, evidence=evidence, versions=versions, approvals=approvals,
-        problems=report.problems, readable=log.readable, object_url=object_url)
+        problems=report.problems, readable=log.readable, object_url=object_url,
+        state_title=state_title)

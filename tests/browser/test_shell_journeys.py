@@ -15,7 +15,7 @@ MENUS = {
     "office": {"首页", "巡察整改", "已逾期", "意见建议", "部门管理", "流程说明"},
     "leader": {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "流程说明"},
     "staff": {"首页", "巡察整改", "我的整改事项", "已逾期", "流程说明"},
-    "auditor": {"首页", "巡察整改", "已逾期", "审计日志", "流程说明"},
+    "auditor": {"首页", "巡察整改", "已逾期", "意见建议", "审计日志", "完整性核验", "流程说明"},
 }
 LABELS = "#nav-entries .nav-label"
 
@@ -64,6 +64,6 @@ def test_switch_to_english(page):
     page.fill("input[name=password]", demo_password("auditor"))
     page.click("#login-form [type=submit]")
     assert set(page.locator(LABELS).all_inner_texts()) == {
-        "Home", "Inspections", "Overdue", "Audit log", "Workflows"}
+        "Home", "Inspections", "Overdue", "Feedback", "Audit log", "Verification", "Workflows"}
     page.click("button[data-lang=zh]")
     assert set(page.locator(LABELS).all_inner_texts()) == MENUS["auditor"]
