@@ -186,3 +186,25 @@ def test_document_events_name_their_inspection(app):
     for otype in ("inspection", "category", "item", "measure", "feedback"):
         assert otype in by_type and None not in by_type[otype], otype
     assert by_type["user"] == {None}
+
+
+def test_fast_canonical_row_equals_its_definition():
+    """`canonical_row` is written out by hand for speed; it must equal the dict-and-json form."""
+    from datetime import datetime
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from portal.audit.chain import canonical_row_slow
+
+    text = st.text(max_size=40)  # any code point: quotes, control characters, CJK, U+2028
+
+    @settings(max_examples=300, deadline=None)
+    @given(seq=st.integers(1, 2 ** 53), at=st.datetimes(min_value=datetime(2000, 1, 1)),
+           actor_id=st.none() | st.integers(0, 2 ** 31), actor=text, action=text,
+           object_type=text, object_id=text, payload=text,
+           inspection_id=st.none() | st.integers(0, 2 ** 31))
+    def same(**row):
+        assert canonical_row(**row) == canonical_row_slow(**row)
+
+    same()
