@@ -340,6 +340,23 @@ class Client:
         if status != 302:
             raise SystemExit(f"signing in as {login} failed: POST /login answered {status}")
 
+    def download(self, path: str, body: dict, dest: Path) -> tuple[int, int]:
+        """POST `body` and stream the answer into `dest`; return (status, bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        try:
+            conn.request("POST", path, body=urlencode(body).encode(), headers=headers)
+            response = conn.getresponse()
+            size = 0
+            with open(dest, "wb") as out:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    size += len(chunk)
+            return response.status, size
+        finally:
+            conn.close()
+
     def timings(self, path: str, n: int, warmup: int) -> tuple[list[float], str]:
         """Milliseconds for each of `n` sequential GETs (after `warmup`), and the last body."""
         samples, body = [], ""
@@ -383,7 +400,7 @@ def served(url: str, instance: str):
                 log.seek(0)
                 raise SystemExit("gunicorn did not start:\n" + log.read().decode(errors="replace"))
             time.sleep(0.2)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         try:
@@ -420,7 +437,7 @@ def measure_pages(url: str, instance: str, info: dict, total: int, n: int) -> li
     """Rows (label, path, p50, p95, events shown); the bare route is timed first and last."""
     warmup = max(5, n // 20)
     rows = []
-    with served(url, instance) as port:
+    with served(url, instance) as (port, master):
         print(f"  gunicorn on 127.0.0.1:{port}, 1 sync worker; {n} sequential requests per URL "
               f"after {warmup} warm-up", flush=True)
         client = Client(port)
@@ -434,8 +451,49 @@ def measure_pages(url: str, instance: str, info: dict, total: int, n: int) -> li
             print(f"    {label:<12} p50 {rows[-1][2]:7.2f} ms  p95 {rows[-1][3]:7.2f} ms  "
                   f"{len(body.encode()) / 1024:6.1f} KiB  {shown:>3} rows  {path}", flush=True)
         more, _body = client.timings("/bench/bare", n - n // 2, warmup)
+        measure_export_and_verification(client, master, instance)
     rows.insert(0, ("bare", "/bench/bare", *p50_p95(bare + more), 0))
     return rows
+
+
+def _peak_rss_mib(master: int) -> float:
+    """The gunicorn worker's peak resident memory (VmHWM), in MiB."""
+    worker = Path(f"/proc/{master}/task/{master}/children").read_text().split()[0]
+    for line in Path(f"/proc/{worker}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_export_and_verification(client: Client, master: int, instance: str) -> None:
+    """The whole log exported as JSON Lines through HTTP (streamed: the worker's memory stays
+    flat), re-checked by the standalone script; then the verification page's run."""
+    _status, page, _h = client.request("GET", "/audit/")
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    rss_before = _peak_rss_mib(master)
+    dest = Path(instance) / "export.jsonl"
+    t0 = time.perf_counter()
+    status, size = client.download("/audit/export", {"csrf_token": token, "format": "jsonl"}, dest)
+    export_s = time.perf_counter() - t0
+    if status != 200:
+        raise SystemExit(f"the export answered {status}")
+    print(f"    export JSONL: {export_s:.1f} s, {size / 2**20:,.0f} MiB; worker peak RSS "
+          f"{rss_before:.0f} MiB before, {_peak_rss_mib(master):.0f} MiB after", flush=True)
+    t0 = time.perf_counter()
+    checked = subprocess.run(  # noqa: S603
+        [sys.executable, "-I", "-S", str(ROOT / "portal" / "audit" / "verify_export.py"),
+         str(dest)], capture_output=True, text=True, check=False)
+    print(f"    standalone check of the export: {time.perf_counter() - t0:.1f} s, exit "
+          f"{checked.returncode}: {(checked.stdout or checked.stderr).strip()[:120]}", flush=True)
+    dest.unlink()
+    t0 = time.perf_counter()
+    status, _body, _h = client.request("POST", "/audit/verify", {"csrf_token": token,
+                                                                  "scope": "all"})
+    verify_s = time.perf_counter() - t0
+    _status, body, _h = client.request("GET", "/audit/verify")
+    badge = re.search(r'id="result-badge">([^<]+)<', body)
+    print(f"    verification page, everything: {verify_s:.1f} s (answer {status}), result "
+          f"{badge.group(1) if badge else '?'}", flush=True)
 
 
 # --- one database ---------------------------------------------------------------------------
@@ -478,7 +536,8 @@ def summary(results: list[dict], total: int) -> None:
             verdict = "" if label == "bare" else ("ok" if p95 < PAGE_TARGET_MS else "OVER")
             print(f"  {label:<12} {p50:8.2f} {p95:8.2f} {p95 / bare_p95:9.1f}  {verdict}")
     print("\n(empty combo: /audit/?inspection=<id>&action=auth.login, not in the issue's list; no "
-          "event matches both filters)")
+          "event matches both filters, so the page searches a bounded stretch of seqs and says "
+          "where it stopped)")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,17 @@ class LogFilter:
                 args[name] = value.isoformat() if isinstance(value, date) else str(value)
         return args
 
+    def needs_scan(self) -> bool:
+        """Whether no single index serves the filter (two or more of its columns are set).
+
+        Each column has an index ending in `seq`, so one column (or one object) is a range
+        read at any selectivity. Two columns whose events rarely meet would make the database
+        walk one index far for a few matches: such pages search a bounded stretch of seqs.
+        """
+        columns = [bool(self.actor), bool(self.action), bool(self.object_type),
+                   self.inspection is not None]
+        return sum(columns) >= 2
+
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         """WHERE clauses, with the date range also bounding `seq` (see the module docstring)."""
         clauses: list[sa.ColumnElement[bool]] = []
@@ -100,6 +112,13 @@ class Page:
     events: list[AuditEvent]
     older: int | None  # `before` for the next (older) page
     newer: int | None  # `after` for the previous (newer) page
+    #: for combined filters: the seqs searched (low, high) when the search stopped short
+    searched: tuple[int, int] | None = None
+
+
+#: Combined filters search this many seqs per query, for at most SCAN_BUDGET seconds a page.
+SCAN_CHUNK = 50_000
+SCAN_BUDGET = 0.06
 
 
 def page(log_filter: LogFilter, before: int | None = None, after: int | None = None,
@@ -107,6 +126,8 @@ def page(log_filter: LogFilter, before: int | None = None, after: int | None = N
     """One page of matching events, newest first, keyed by seq (never OFFSET)."""
     size = size or PAGE_SIZE
     conditions = log_filter.conditions()
+    if log_filter.needs_scan():
+        return _scanned_page(conditions, before, after, size)
     query = sa.select(AuditEvent).where(*conditions).limit(size + 1)
     if after is not None:
         rows = db.session.scalars(query.where(AuditEvent.seq > after)
@@ -124,6 +145,44 @@ def page(log_filter: LogFilter, before: int | None = None, after: int | None = N
     if before is not None and rows and _any(conditions, AuditEvent.seq > rows[0].seq):
         newer = rows[0].seq
     return Page(rows, rows[-1].seq if rows and more_older else None, newer)
+
+
+def _scanned_page(conditions, before: int | None, after: int | None, size: int) -> Page:
+    """Search seq stretches of SCAN_CHUNK, newest first (or oldest first after `after`), until
+    the page is full, the log ends or the time budget is spent; say where the search stopped."""
+    head = db.session.scalar(sa.select(sa.func.max(AuditEvent.seq))) or 0
+    deadline = monotonic() + SCAN_BUDGET
+    found: list[AuditEvent] = []
+    upward = after is not None and before is None
+    # [low, high) is the stretch still to search
+    low, high = (after + 1, head + 1) if upward else (1, min(before or head + 1, head + 1))
+    cursor = low if upward else high
+    while len(found) <= size and low < high:
+        if upward:
+            lo, hi = cursor, min(cursor + SCAN_CHUNK, high)
+            order = AuditEvent.seq.asc()
+        else:
+            lo, hi = max(cursor - SCAN_CHUNK, low), cursor
+            order = AuditEvent.seq.desc()
+        found += db.session.scalars(
+            sa.select(AuditEvent).where(*conditions, AuditEvent.seq >= lo, AuditEvent.seq < hi)
+            .order_by(order).limit(size + 1 - len(found))).all()
+        cursor = hi if upward else lo
+        if (cursor >= high if upward else cursor <= low) or monotonic() > deadline:
+            break
+    exhausted = cursor >= high if upward else cursor <= low
+    full = len(found) > size
+    rows = found[:size]
+    if upward:
+        rows.reverse()
+        newer = rows[0].seq if full else (None if exhausted else cursor - 1)
+        older = rows[-1].seq if rows else after + 1
+        searched = None if full or exhausted else (after + 1, cursor - 1)
+        return Page(rows, older, newer, searched)
+    older = rows[-1].seq if full else (None if exhausted else cursor)
+    newer = (rows[0].seq if rows else high - 1) if before is not None else None
+    searched = None if full or exhausted else (cursor, high - 1)
+    return Page(rows, older, newer, searched)
 
 
 def _any(conditions, bound) -> bool:
