@@ -133,3 +133,39 @@ def test_every_page_an_auditor_needs_answers_200(app, client):
         assert text in pages
         if original:
             assert original in pages
+
+
+#: GET pages that are forms for writing (auditors cannot write), account administration
+#: (auditors read role changes in the audit log instead), and the public pages of unpublished
+#: content (the sample item is not published; auditors read it on the internal pages).
+NOT_AUDITOR_READS = {
+    "accounts.login": 302, "accounts.users": 403, "accounts.new_user": 403,
+    "accounts.edit_user": 403, "accounts.departments": 403,
+    "documents.new_inspection": 403, "documents.edit_inspection": 403,
+    "documents.new_category": 403, "documents.edit_category": 403, "documents.new_item": 403,
+    "documents.edit_item": 403, "documents.edit_measure": 403, "notices.upload": 403,
+    "notices.ledger_import": 403, "public.item": 404, "public.evidence": 404,
+    "/public/inspections/<int:inspection_id>/items/<int:item_id>/feedback": 404,
+}
+
+
+def test_every_get_route_reads_for_the_auditor(app, make_user, client):
+    """Over the whole URL map: every GET page answers 200 to an auditor, but the declared
+    write forms and account administration."""
+    from tests.test_get_crawl import build_urls
+
+    target_id = make_user("target", "staff")
+    item_id = demo_item_in_review(app)
+    assert client.login("auditor", demo_password("auditor")).status_code == 302
+    checked = 0
+    for rule, url in zip([r for r in app.url_map.iter_rules() if "GET" in r.methods],
+                         build_urls(app, target_id, item_id), strict=True):
+        if rule.endpoint in ("static", "bootstrap.static"):
+            continue
+        response = client.get(url)
+        response.close()
+        expected = NOT_AUDITOR_READS.get(rule.rule, NOT_AUDITOR_READS.get(rule.endpoint, 200))
+        assert response.status_code == expected, \
+            (rule.endpoint, url, response.status_code)
+        checked += 1
+    assert checked >= 40

@@ -85,7 +85,7 @@ def events():
         "audit/events.html", form=form, page=page, filter_args=form.log_filter().as_args()
         if valid else {}, export_form=export_form, formats=FORMATS, head_seq=head_seq,
         head_hash=head_hash, last_check=last_verification(), readable=log.readable,
-        object_url=object_url, inspection_titles={i.id: i.title for i in inspections})
+        object_url=object_url)
 
 
 def object_url(object_type: str, object_id: str) -> str | None:
