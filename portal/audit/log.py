@@ -117,8 +117,8 @@ class Page:
 
 
 #: Combined filters search this many seqs per query, for at most SCAN_BUDGET seconds a page.
-SCAN_CHUNK = 50_000
-SCAN_BUDGET = 0.06
+SCAN_CHUNK = 25_000
+SCAN_BUDGET = 0.04
 
 
 def page(log_filter: LogFilter, before: int | None = None, after: int | None = None,

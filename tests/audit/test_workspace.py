@@ -85,7 +85,7 @@ def walk(client, url, link_id):
     return pages
 
 
-@pytest.mark.parametrize(("chunk", "budget"), [(50_000, 0.06), (7, 0.0), (3, 10.0)])
+@pytest.mark.parametrize(("chunk", "budget"), [(25_000, 0.04), (7, 0.0), (3, 10.0)])
 def test_combined_filters_search_in_bounded_stretches(app, auditor, monkeypatch, chunk, budget):
     """Two filters that rarely meet are searched a stretch at a time; following the links
     still visits every match exactly once, in order, both ways."""
