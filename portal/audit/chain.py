@@ -205,26 +205,39 @@ def iter_event_rows(batch: int = 5000) -> Iterable[tuple]:
 
 def verify_rows(rows: Iterable[tuple],
                 progress: Callable[[int], None] | None = None,
-                progress_every: int = 100_000) -> VerifyResult:
-    """Check seq contiguity, each prev_hash link and each hash; stop at the first bad row."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    for seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp in rows:
+                progress_every: int = 100_000,
+                each: Callable[[tuple], None] | None = None) -> VerifyResult:
+    """Check seq contiguity, each prev_hash link and each hash; report the first bad row.
+
+    `each`, when given, sees every row read, and the rows after a bad one are still read for
+    it (the integrity checks replay them) but no longer checked: after a break nothing later
+    can be trusted.
+    """
+    expected_seq, prev_hash, checked, result = 1, GENESIS_HASH, 0, None
+    for row in rows:
+        if each is not None:
+            each(row)
+        if result is not None:
+            continue
+        seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp = row
         if seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq - 1, prev_hash, expected_seq,
-                                f"seq {expected_seq} is missing (next stored seq is {seq})")
-        if row_prev != prev_hash:
-            return VerifyResult(False, checked, seq - 1, prev_hash, seq,
-                                f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}")
-        actual = compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype,
-                                                      oid, payload, insp))
-        if actual != row_hash:
-            return VerifyResult(False, checked, seq - 1, prev_hash, seq,
-                                f"seq {seq}: stored hash does not match its content")
-        checked += 1
-        expected_seq, prev_hash = seq + 1, row_hash
-        if progress and checked % progress_every == 0:
-            progress(checked)
-    return VerifyResult(True, checked, expected_seq - 1, prev_hash)
+            result = VerifyResult(False, checked, expected_seq - 1, prev_hash, expected_seq,
+                                  f"seq {expected_seq} is missing (next stored seq is {seq})")
+        elif row_prev != prev_hash:
+            result = VerifyResult(False, checked, seq - 1, prev_hash, seq,
+                                  f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}")
+        elif compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype, oid,
+                                                  payload, insp)) != row_hash:
+            result = VerifyResult(False, checked, seq - 1, prev_hash, seq,
+                                  f"seq {seq}: stored hash does not match its content")
+        else:
+            checked += 1
+            expected_seq, prev_hash = seq + 1, row_hash
+            if progress and checked % progress_every == 0:
+                progress(checked)
+        if result is not None and each is None:
+            break
+    return result or VerifyResult(True, checked, expected_seq - 1, prev_hash)
 
 
 def verify_chain(checkpoint: Mapping[str, Any] | None = None, key: bytes | None = None,

@@ -33,6 +33,7 @@ from portal.audit.chain import (
     chain_head,
     compute_hash,
     iter_event_rows,
+    verify_rows,
 )
 from portal.audit.models import AuditEvent
 from portal.evidence.models import Evidence
@@ -130,7 +131,11 @@ class Replay:
         try:
             data = json.loads(payload)
         except ValueError:
-            return  # the chain check has already judged the row; nothing to replay
+            data = None
+        if not isinstance(data, dict):
+            self.report.add("state", f"{otype}:{oid}", seq,
+                            f"seq {seq}: the payload of {action} cannot be read")
+            return
         if action in _CREATIONS:
             kind, workflows = _CREATIONS[action]
             if otype != kind:
@@ -139,8 +144,8 @@ class Replay:
                 state = data.get(key) if key else None
                 self.states[(otype, oid, wf_id)] = (state or WORKFLOWS[wf_id].initial, seq)
         elif action == "evidence.add":
-            if data.get("sha256") and data.get("evidence_id") is not None:
-                self.evidence[int(data["evidence_id"])] = (data["sha256"], seq)
+            if data.get("sha256") and isinstance(data.get("evidence_id"), int):
+                self.evidence[data["evidence_id"]] = (data["sha256"], seq)
         else:
             prefix = "workflow." if action.startswith("workflow.") else "moderation."
             if otype != _STEP_PREFIXES[prefix]:
@@ -248,34 +253,26 @@ def verify_everything(store: FileStore, budget: float | None = None,
 
 def _walk_chain(rows, report: IntegrityReport, replay: Replay, clock: _Clock, progress,
                 progress_every: int) -> None:
-    expected_seq, prev_hash, broken = 1, GENESIS_HASH, False
-    for seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp in rows:
-        if not broken:
-            problem = None
-            if seq != expected_seq:
-                problem = f"seq {expected_seq} is missing (next stored seq is {seq})"
-                seq_at = expected_seq
-            elif row_prev != prev_hash:
-                problem = f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}"
-                seq_at = seq
-            elif compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype,
-                                                      oid, payload, insp)) != row_hash:
-                problem = f"seq {seq}: stored hash does not match its content"
-                seq_at = seq
-            if problem:
-                # After a break nothing later can be trusted; keep replaying to report states.
-                broken = True
-                report.add("chain", f"{otype}:{oid}" if seq_at == seq else None, seq_at, problem)
-            else:
-                report.events_checked += 1
-                expected_seq, prev_hash = seq + 1, row_hash
+    """The chain check (`verify_rows`) with the replay fed every row in the same pass."""
+
+    def each(row: tuple) -> None:
+        seq, _at, _aid, _actor, action, otype, oid, payload = row[:8]
         replay.feed(seq, action, otype, oid, payload)
         if seq % _CHECK_CLOCK_EVERY == 0:
             clock.check()
-        if progress and seq % progress_every == 0:
-            progress(f"{seq} events read")
-    report.head_seq, report.head_hash = (expected_seq - 1, prev_hash) if not broken \
-        else chain_head()
+
+    result = verify_rows(rows, progress=progress and (lambda n: progress(f"{n} events verified")),
+                         progress_every=progress_every, each=each)
+    report.events_checked = result.checked
+    if result.ok:
+        report.head_seq, report.head_hash = result.head_seq, result.head_hash
+    else:
+        report.head_seq, report.head_hash = chain_head()
+        bad = result.bad_seq
+        where = db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.object_id)
+                                   .where(AuditEvent.seq == bad)).first()
+        report.add("chain", f"{where[0]}:{where[1]}" if where and "missing" not in
+                   result.problem else None, bad, result.problem)
 
 
 # --- one inspection -------------------------------------------------------------------------

@@ -91,8 +91,8 @@ def test_changed_payload_is_reported_with_object_and_seq(demo, runner):
     assert f"first bad seq: {last_seq}" in result.output
     with demo.app_context():
         report = verify_everything(_store(demo))
-    assert (report.problems[0].kind, report.problems[0].object, report.problems[0].seq) == \
-        ("chain", obj, last_seq)
+    chain = [p for p in report.problems if p.kind == "chain"]
+    assert [(p.object, p.seq) for p in chain] == [(obj, last_seq)]
 
 
 def _evidence(app):
@@ -172,3 +172,13 @@ def test_time_budget_reports_incomplete(demo):
     with demo.app_context():
         report = verify_everything(_store(demo), budget=0)
     assert not report.complete and not report.ok
+
+
+def test_unreadable_payload_is_a_problem_not_a_crash(demo):
+    _item_id, _inspection, last_seq = _item_in(demo, "completed")
+    with demo.app_context():
+        edit_payload(last_seq, "[1, 2]")
+        report = verify_everything(_store(demo))
+    problems = {(p.kind, p.seq) for p in report.problems}
+    assert ("chain", last_seq) in problems and ("state", last_seq) in problems
+    assert any(p.kind == "state" and "cannot be read" in p.message for p in report.problems)
