@@ -126,6 +126,10 @@ def test_every_page_an_auditor_needs_answers_200(app, client):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
+        if url.startswith("/sharing/"):  # read, with nothing offered to change
+            body = response.get_data(as_text=True)
+            assert 'id="grant-form"' not in body and 'id="block-form"' not in body, url
+            assert "sharing/grants/" not in body, url
     # rejected and spam feedback, and the submitter's words behind an edit, are all readable
     pages = "".join(client.get(f"/feedback/?state={state}").get_data(as_text=True)
                     for state in STATES)

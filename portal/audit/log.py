@@ -34,6 +34,25 @@ PAGE_SIZE = 50
 OBJECT_TYPES = ("inspection", "category", "item", "measure", "feedback", "user", "department",
                 "audit")
 
+def known_actions() -> list[str]:
+    """Every action the portal records (for the filter's suggestions; a test keeps it whole)."""
+    from workflows import WORKFLOWS
+
+    actions = ["auth.login", "auth.login_failed", "auth.login_refused", "auth.logout",
+               "user.create", "user.update", "user.set_roles", "user.set_password",
+               "user.deactivate", "user.reactivate", "department.create",
+               "measure.done", "measure.undone", "evidence.add", "evidence.withdraw",
+               "sharing.grant", "sharing.revoke", "sharing.block_inheritance",
+               "notice.import", "ledger.import", "feedback.submit", "feedback.edit",
+               "fix_check.answer", "audit.export", "audit.verify"]
+    for kind in ("inspection", "category", "item", "measure"):
+        actions += [f"{kind}.create", f"{kind}.update", f"{kind}.revert"]
+    for wf_id, prefix in (("rectification", "workflow"), ("publication", "workflow"),
+                          ("moderation", "moderation")):
+        actions += [f"{prefix}.{t.id}" for t in WORKFLOWS[wf_id].transitions]
+    return sorted(set(actions))
+
+
 #: The columns of an export, in order; `payload` is the canonical JSON string that was hashed.
 EXPORT_COLUMNS = ("seq", "at", "actor_id", "actor", "action", "object_type", "object_id",
                   "inspection_id", "payload", "prev_hash", "hash")

@@ -29,6 +29,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.accounts.models import User
 from portal.audit import log
 from portal.audit.chain import (
     Actor,
@@ -85,7 +86,8 @@ def events():
         "audit/events.html", form=form, page=page, filter_args=form.log_filter().as_args()
         if valid else {}, export_form=export_form, formats=FORMATS, head_seq=head_seq,
         head_hash=head_hash, last_check=last_verification(), readable=log.readable,
-        object_url=object_url)
+        object_url=object_url, actions=log.known_actions(),
+        actors=db.session.scalars(sa.select(User.login).order_by(User.login)).all())
 
 
 def object_url(object_type: str, object_id: str) -> str | None:

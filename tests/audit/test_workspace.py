@@ -420,3 +420,18 @@ def test_item_history_is_for_auditors(app, auditor, make_user):
         assert other.post_form("/audit/verify", {"scope": "all"}).status_code == 403
         assert other.post_form("/audit/export", {"format": "jsonl"}).status_code == 403
     assert auditor.get("/audit/items/99999").status_code == 404
+
+
+def test_document_pages_lead_auditors_to_the_history(app, auditor, make_user):
+    item_id = int(item_with_versions(app))
+    with app.app_context():
+        inspection_id = db.session.get(RectificationItem, item_id).inspection_id
+    item_page = auditor.get(f"/items/{item_id}").get_data(as_text=True)
+    assert f'href="/audit/items/{item_id}" id="item-audit-history"' in item_page
+    assert 'id="item-sharing"' in item_page
+    inspection_page = auditor.get(f"/inspections/{inspection_id}").get_data(as_text=True)
+    assert f'href="/audit/?inspection={inspection_id}" id="inspection-audit-log"' in inspection_page
+    office = other_client(app, make_user, "office")
+    assert 'id="item-audit-history"' not in office.get(f"/items/{item_id}").get_data(as_text=True)
+    log_page = auditor.get("/audit/").get_data(as_text=True)
+    assert '<option value="workflow.approve">' in log_page and 'list="action-list"' in log_page
