@@ -119,8 +119,8 @@ def export():
     # The export records itself first; it then covers the chain up to and including that event.
     event = record_event(Actor.of(current_user), "audit.export", "audit", "export", {
         "format": fmt, "filter": log_filter.as_args()})
+    up_to = event.seq  # read before the commit, which expires it
     db.session.commit()
-    up_to = event.seq
     lines = log.csv_lines if fmt == "csv" else log.jsonl_lines
 
     def generate():

@@ -435,3 +435,22 @@ def test_document_pages_lead_auditors_to_the_history(app, auditor, make_user):
     assert 'id="item-audit-history"' not in office.get(f"/items/{item_id}").get_data(as_text=True)
     log_page = auditor.get("/audit/").get_data(as_text=True)
     assert '<option value="workflow.approve">' in log_page and 'list="action-list"' in log_page
+
+
+def test_writers_are_not_blocked_while_an_export_streams(app, auditor):
+    """The export reads in a reader transaction: on SQLite others can write meanwhile."""
+    from portal.audit.chain import Actor, record_event
+
+    response = auditor.post_form("/audit/export", {"format": "jsonl"}, buffered=False)
+    chunks = iter(response.response)
+    first = next(chunks)
+    assert first.startswith(b'{"seq":1,')
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(sa.text("PRAGMA busy_timeout = 200"))
+        record_event(Actor(None, "writer"), "test.during_export", "user", 1)
+        db.session.commit()  # would fail with "database is locked" behind a writing export
+    rest = b"".join(chunks)
+    response.close()
+    lines = (first + rest).decode().splitlines()
+    assert json.loads(lines[-1])["action"] == "audit.export"  # the stream stops at its event
