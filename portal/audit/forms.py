@@ -30,9 +30,11 @@ class _FilterFields:
 
     actor = StringField(_l("Actor (login)"), validators=[Optional(), Length(max=120)])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
-    object_type = SelectField(_l("Object type"), validators=[Optional()], validate_choice=True)
+    # Choices are checked below, with messages in the user's language (a plain GET form has
+    # no WTForms translations).
+    object_type = SelectField(_l("Object type"), validate_choice=False)
     object_id = StringField(_l("Object number"), validators=[Optional(), Length(max=120)])
-    inspection = SelectField(_l("Inspection"), validators=[Optional()], validate_choice=True)
+    inspection = SelectField(_l("Inspection"), validate_choice=False)
     since = StringField(_l("From (date)"), validators=[Optional(), Length(max=10)])
     until = StringField(_l("To (date, inclusive)"), validators=[Optional(), Length(max=10)])
 
@@ -40,6 +42,14 @@ class _FilterFields:
         self.object_type.choices = choices([("", _l("Any")), *((t, t) for t in OBJECT_TYPES)])
         self.inspection.choices = choices([("", _l("Any")),
                                            *((str(i.id), f"{i.id} · {i.title}") for i in inspections)])
+
+    def validate_object_type(self, field) -> None:
+        if field.data and field.data not in OBJECT_TYPES:
+            raise ValidationError(_l("Unknown object type."))
+
+    def validate_inspection(self, field) -> None:
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("No such inspection."))
 
     def validate_since(self, field) -> None:
         _date(field)

@@ -4,7 +4,9 @@ Every filter maps onto an index that ends in `seq` (actor, action, object type, 
 inspection), so a page is an index range read backwards from a seq, whatever the table size.
 A date range is turned into a seq range first: events are stamped while their transaction
 holds the chain's lock, so `at` grows with `seq`, and one probe of the `at` index at each end
-of the range finds the seqs.
+of the range finds the seqs. Two or more filter columns together are searched a stretch of
+seqs at a time within a time budget (`_scanned_page`), so a combination that rarely matches
+cannot make a page walk the whole table. Exports stream rows in seq order, a batch at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ PAGE_SIZE = 50
 #: The object types events are recorded about (for the filter's choices).
 OBJECT_TYPES = ("inspection", "category", "item", "measure", "feedback", "user", "department",
                 "audit")
+
 
 def known_actions() -> list[str]:
     """Every action the portal records (for the filter's suggestions; a test keeps it whole)."""
