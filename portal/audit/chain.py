@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from portal.audit.models import AuditEvent
 from portal.extensions import db
@@ -182,6 +183,19 @@ def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
 
 # --- verification ---------------------------------------------------------------------------
 
+# Problems are worded through gettext: English on the command line, the user's language on
+# the verification page.
+
+
+def hash_mismatch(seq: int) -> str:
+    return _("seq %(seq)d: stored hash does not match its content", seq=seq)
+
+
+def prev_mismatch(seq: int, previous: int) -> str:
+    return _("seq %(seq)d: prev_hash does not match the hash of seq %(previous)d", seq=seq,
+             previous=previous)
+
+
 @dataclass
 class VerifyResult:
     ok: bool
@@ -222,14 +236,15 @@ def verify_rows(rows: Iterable[tuple],
         seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp = row
         if seq != expected_seq:
             result = VerifyResult(False, checked, expected_seq - 1, prev_hash, expected_seq,
-                                  f"seq {expected_seq} is missing (next stored seq is {seq})")
+                                  _("seq %(missing)d is missing (next stored seq is %(seq)d)",
+                                    missing=expected_seq, seq=seq))
         elif row_prev != prev_hash:
             result = VerifyResult(False, checked, seq - 1, prev_hash, seq,
-                                  f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}")
+                                  prev_mismatch(seq, seq - 1))
         elif compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype, oid,
                                                   payload, insp)) != row_hash:
             result = VerifyResult(False, checked, seq - 1, prev_hash, seq,
-                                  f"seq {seq}: stored hash does not match its content")
+                                  hash_mismatch(seq))
         else:
             checked += 1
             expected_seq, prev_hash = seq + 1, row_hash
@@ -262,12 +277,13 @@ def checkpoint_problem(checkpoint: Mapping[str, Any], key: bytes | None,
         return None, problem
     cp_seq, cp_hash = int(checkpoint["seq"]), checkpoint["hash"]
     if cp_seq > head_seq:
-        return (head_seq + 1, f"the chain ends at seq {head_seq} but the checkpoint records "
-                              f"seq {cp_seq}: events {head_seq + 1}..{cp_seq} were removed")
+        return head_seq + 1, _("the chain ends at seq %(head)d but the checkpoint records seq "
+                               "%(seq)d: events %(first)d..%(seq)d were removed", head=head_seq,
+                               seq=cp_seq, first=head_seq + 1)
     stored = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == cp_seq))
     if stored != cp_hash:
-        return cp_seq, (f"seq {cp_seq}: hash differs from the signed checkpoint; the chain "
-                        f"was rewritten")
+        return cp_seq, _("seq %(seq)d: hash differs from the signed checkpoint; the chain was "
+                         "rewritten", seq=cp_seq)
     return None
 
 
@@ -303,9 +319,9 @@ def check_checkpoint_signature(checkpoint: Mapping[str, Any], key: bytes) -> str
                               str(checkpoint["created_at"]))
         given = str(checkpoint["hmac"])
     except (KeyError, TypeError, ValueError):
-        return "the checkpoint file is incomplete or malformed"
+        return _("the checkpoint file is incomplete or malformed")
     if not hmac.compare_digest(expected, given):
-        return "the checkpoint signature is invalid (wrong key or edited checkpoint)"
+        return _("the checkpoint signature is invalid (wrong key or edited checkpoint)")
     return None
 
 

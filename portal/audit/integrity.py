@@ -26,13 +26,16 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from portal.audit.chain import (
     GENESIS_HASH,
     canonical_row,
     chain_head,
     compute_hash,
+    hash_mismatch,
     iter_event_rows,
+    prev_mismatch,
     verify_rows,
 )
 from portal.audit.models import AuditEvent
@@ -134,7 +137,8 @@ class Replay:
             data = None
         if not isinstance(data, dict):
             self.report.add("state", f"{otype}:{oid}", seq,
-                            f"seq {seq}: the payload of {action} cannot be read")
+                            _("seq %(seq)d: the payload of %(action)s cannot be read",
+                              seq=seq, action=action))
             return
         if action in _CREATIONS:
             kind, workflows = _CREATIONS[action]
@@ -157,23 +161,27 @@ class Replay:
         where = f"{otype}:{oid}"
         workflow = WORKFLOWS.get(wf_id)
         if workflow is None or not workflow.has_transition(transition_id):
-            self.report.add("state", where, seq, f"seq {seq}: unknown transition "
-                                                 f"{wf_id}.{transition_id}")
+            self.report.add("state", where, seq, _("seq %(seq)d: unknown transition %(t)s",
+                                                   seq=seq, t=f"{wf_id}.{transition_id}"))
             return
         transition = workflow.transition(transition_id)
         key = (otype, oid, wf_id)
         current = self.states.get(key)
         before, after = data.get("from"), data.get("to")
         if current is None:
-            self.report.add("state", where, seq, f"seq {seq}: {transition_id} on {where}, "
-                                                 f"which has no creation event")
+            self.report.add("state", where, seq,
+                            _("seq %(seq)d: %(t)s on %(object)s, which has no creation event",
+                              seq=seq, t=transition_id, object=where))
         elif current[0] != before:
             self.report.add("state", where, seq,
-                            f"seq {seq}: {transition_id} starts from {before!r}, but the history "
-                            f"before it (seq {current[1]}) leaves {where} in {current[0]!r}")
+                            _("seq %(seq)d: %(t)s starts from '%(before)s', but the history "
+                              "before it (seq %(previous)d) leaves %(object)s in '%(state)s'",
+                              seq=seq, t=transition_id, before=before, previous=current[1],
+                              object=where, state=current[0]))
         if before not in transition.sources or after != (transition.dest or before):
             self.report.add("state", where, seq,
-                            f"seq {seq}: {before!r} → {after!r} is not what {transition_id} does")
+                            _("seq %(seq)d: '%(before)s' → '%(after)s' is not what %(t)s does",
+                              seq=seq, before=before, after=after, t=transition_id))
         self.states[key] = (after, seq)
 
     def compare_states(self, items: Iterable[tuple], feedback: Iterable[tuple]) -> None:
@@ -191,12 +199,15 @@ class Replay:
         replayed = self.states.get((otype, oid, wf_id))
         if replayed is None:
             self.report.add("state", where, None,
-                            f"{where} has no creation event in the audit log")
+                            _("%(object)s has no creation event in the audit log",
+                              object=where))
         elif replayed[0] != stored:
             state_attr = WORKFLOWS[wf_id].state_attribute
             self.report.add("state", where, replayed[1],
-                            f"{where}: stored {state_attr} is {stored!r} but the history implies "
-                            f"{replayed[0]!r} (last set by seq {replayed[1]})")
+                            _("%(object)s: stored %(attribute)s is '%(stored)s' but the history "
+                              "implies '%(replayed)s' (last set by seq %(seq)d)", object=where,
+                              attribute=state_attr, stored=stored, replayed=replayed[0],
+                              seq=replayed[1]))
 
     def check_evidence(self, rows: Iterable[Evidence], store: FileStore, clock: _Clock) -> None:
         for evidence in rows:
@@ -208,19 +219,23 @@ class Replay:
             self.report.evidence_checked += 1
             if recorded is None:
                 self.report.add("evidence", where, None,
-                                f"{label} has no evidence.add event recording its SHA-256")
+                                _("%(file)s has no evidence.add event recording its SHA-256",
+                                  file=label))
             elif recorded[0] != evidence.sha256:
                 self.report.add("evidence", where, seq,
-                                f"{label}: the row's SHA-256 differs from the one recorded at "
-                                f"seq {seq}")
+                                _("%(file)s: the row's SHA-256 differs from the one recorded "
+                                  "at seq %(seq)d", file=label, seq=seq))
             current = store.sha256(evidence.storage_key)
             if current is None:
                 self.report.add("evidence", where, seq,
-                                f"{label}: the file is missing (recorded at seq {seq})")
+                                _("%(file)s: the file is missing (recorded at seq %(seq)d)",
+                                  file=label, seq=seq) if seq is not None
+                                else _("%(file)s: the file is missing", file=label))
             elif recorded is not None and current != recorded[0]:
                 self.report.add("evidence", where, seq,
-                                f"{label}: the file's SHA-256 {current[:12]}… differs from "
-                                f"{recorded[0][:12]}… recorded at seq {seq}")
+                                _("%(file)s: the file's SHA-256 %(current)s… differs from "
+                                  "%(recorded)s… recorded at seq %(seq)d", file=label,
+                                  current=current[:12], recorded=recorded[0][:12], seq=seq))
 
 
 # --- whole database -------------------------------------------------------------------------
@@ -271,8 +286,8 @@ def _walk_chain(rows, report: IntegrityReport, replay: Replay, clock: _Clock, pr
         bad = result.bad_seq
         where = db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.object_id)
                                    .where(AuditEvent.seq == bad)).first()
-        report.add("chain", f"{where[0]}:{where[1]}" if where and "missing" not in
-                   result.problem else None, bad, result.problem)
+        # no row at the bad seq: it is missing, and there is no object to name
+        report.add("chain", f"{where[0]}:{where[1]}" if where else None, bad, result.problem)
 
 
 # --- one inspection -------------------------------------------------------------------------
@@ -305,19 +320,20 @@ def verify_inspection(inspection_id: int, store: FileStore,
             where = f"{otype}:{oid}"
             expected_prev = GENESIS_HASH if seq == 1 else prev_hash
             if expected_prev is None:
-                report.add("chain", None, seq - 1, f"seq {seq - 1} is missing (before seq {seq})")
+                report.add("chain", None, seq - 1, _("seq %(missing)d is missing (before seq "
+                                                     "%(seq)d)", missing=seq - 1, seq=seq))
             elif row_prev != expected_prev:
                 report.add("chain", where, seq,
-                           f"seq {seq}: prev_hash does not match the hash of seq {seq - 1}")
+                           prev_mismatch(seq, seq - 1))
             if compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype, oid,
                                                     payload, insp)) != row_hash:
-                report.add("chain", where, seq, f"seq {seq}: stored hash does not match its "
-                                                f"content")
+                report.add("chain", where, seq, hash_mismatch(seq))
             if next_seq is not None and next_prev != row_hash:
                 report.add("chain", where, seq,
-                           f"seq {seq + 1}: prev_hash does not match the hash of seq {seq}")
+                           prev_mismatch(seq + 1, seq))
             elif next_seq is None and seq < report.head_seq:
-                report.add("chain", None, seq + 1, f"seq {seq + 1} is missing (after seq {seq})")
+                report.add("chain", None, seq + 1, _("seq %(missing)d is missing (after seq "
+                                                     "%(seq)d)", missing=seq + 1, seq=seq))
             report.events_checked += 1
             replay.feed(seq, action, otype, oid, payload)
             if report.events_checked % _CHECK_CLOCK_EVERY == 0:

@@ -160,7 +160,7 @@ def _checkpoint_status() -> dict | None:
     try:
         key = load_checkpoint_key(current_app.config["AUDIT_CHECKPOINT_KEY_FILE"])
     except OSError:
-        status["problem"] = "the checkpoint key is not available on this server"
+        status["problem"] = _("the checkpoint key is not available on this server")
         return status
     status["key"] = key
     status["problem"] = check_checkpoint_signature(data, key)

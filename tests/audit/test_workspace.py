@@ -350,7 +350,7 @@ def test_verification_page_reports_tampering(app, auditor):
     body = auditor.post_form("/audit/verify", {"scope": str(inspection_id)},
                              follow_redirects=True).get_data(as_text=True)
     assert "核验发现 1 个问题" in body
-    assert f"item:{item_id}: stored state is &#39;completed&#39;" in body
+    assert f"item:{item_id}：存储的 state 为“completed”，但历史记录推出的是“assigned”" in body
     history = auditor.get(f"/audit/items/{item_id}").get_data(as_text=True)
     assert 'data-workflow="rectification" data-ok="false"' in history
 
