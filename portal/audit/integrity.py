@@ -90,6 +90,18 @@ class IntegrityReport:
         return data
 
 
+@dataclass
+class EvidenceCheck:
+    evidence: Evidence
+    recorded: str | None  # the SHA-256 its evidence.add event recorded
+    seq: int | None  # that event
+    current: str | None  # the stored file's SHA-256 now; None when the file is missing
+
+    @property
+    def ok(self) -> bool:
+        return self.recorded is not None and self.recorded == self.evidence.sha256 == self.current
+
+
 class _OutOfTime(Exception):
     pass
 
@@ -209,13 +221,19 @@ class Replay:
                               attribute=state_attr, stored=stored, replayed=replayed[0],
                               seq=replayed[1]))
 
-    def check_evidence(self, rows: Iterable[Evidence], store: FileStore, clock: _Clock) -> None:
+    def check_evidence(self, rows: Iterable[Evidence], store: FileStore,
+                       clock: _Clock | None = None) -> list[EvidenceCheck]:
+        """Re-hash each stored file and compare it with its row and its recorded SHA-256."""
+        checks = []
         for evidence in rows:
-            clock.check()
+            if clock is not None:
+                clock.check()
             where = f"evidence:{evidence.id}"
             label = f"{where} ({evidence.filename}) of item:{evidence.item_id}"
             recorded = self.evidence.get(evidence.id)
             seq = recorded[1] if recorded else None
+            current = store.sha256(evidence.storage_key)
+            checks.append(EvidenceCheck(evidence, recorded[0] if recorded else None, seq, current))
             self.report.evidence_checked += 1
             if recorded is None:
                 self.report.add("evidence", where, None,
@@ -225,7 +243,6 @@ class Replay:
                 self.report.add("evidence", where, seq,
                                 _("%(file)s: the row's SHA-256 differs from the one recorded "
                                   "at seq %(seq)d", file=label, seq=seq))
-            current = store.sha256(evidence.storage_key)
             if current is None:
                 self.report.add("evidence", where, seq,
                                 _("%(file)s: the file is missing (recorded at seq %(seq)d)",
@@ -236,6 +253,7 @@ class Replay:
                                 _("%(file)s: the file's SHA-256 %(current)s… differs from "
                                   "%(recorded)s… recorded at seq %(seq)d", file=label,
                                   current=current[:12], recorded=recorded[0][:12], seq=seq))
+        return checks
 
 
 # --- whole database -------------------------------------------------------------------------

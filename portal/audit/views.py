@@ -252,15 +252,11 @@ def item_history(item_id: int):
                        "replayed": replayed[0] if replayed else None,
                        "seq": replayed[1] if replayed else None})
     store = FileStore(current_app.config["EVIDENCE_DIR"])
-    evidence = []
-    for row in db.session.scalars(sa.select(Evidence).where(Evidence.item_id == item.id)
-                                  .order_by(Evidence.id)):
-        recorded = replay.evidence.get(row.id)
-        current = store.sha256(row.storage_key) if row.storage_key else None
-        evidence.append({"row": row, "recorded": recorded[0] if recorded else None,
-                         "seq": recorded[1] if recorded else None, "current": current,
-                         "ok": row.storage_key is None or (recorded is not None
-                                                           and recorded[0] == row.sha256 == current)})
+    rows = db.session.scalars(sa.select(Evidence).where(Evidence.item_id == item.id)
+                              .order_by(Evidence.id)).all()
+    checks = {c.evidence.id: c for c in replay.check_evidence(
+        [r for r in rows if r.storage_key is not None], store)}
+    evidence = [{"row": row, "check": checks.get(row.id)} for row in rows]
     versions = db.session.scalars(sa.select(DocumentVersion).where(
         DocumentVersion.object_type == "item", DocumentVersion.object_id == item.id)
         .order_by(DocumentVersion.number)).all()
@@ -269,5 +265,6 @@ def item_history(item_id: int):
     return render_template(
         "audit/item_history.html", item=item, events=reversed(events), event_count=len(events),
         states=states, evidence=evidence, versions=versions, approvals=approvals,
-        problems=report.problems, readable=log.readable, object_url=object_url,
+        problems=[p for p in report.problems if p.kind == "state"], readable=log.readable,
+        object_url=object_url,
         state_title=state_title)

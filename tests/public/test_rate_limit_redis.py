@@ -18,9 +18,9 @@ def redis_db():
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
+        if os.environ.get("RECTIFY_REQUIRE_REDIS") == "1":
             raise
-        pytest.skip(f"no Redis at {REDIS_URL} (CI runs this test against the machine's Redis)")
+        pytest.skip(f"no Redis at {REDIS_URL} (CI sets RECTIFY_REQUIRE_REDIS=1: there it fails)")
     client.flushdb()
     yield client
     client.flushdb()
