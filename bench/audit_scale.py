@@ -85,17 +85,17 @@ def build_documents(app, rng: random.Random, start: datetime) -> None:
     """Accounts, inspections, items and measures, some walked through the workflow; committed."""
     from portal.accounts.operations import create_user
     from portal.audit.chain import Actor
+    from portal.core.extensions import db
+    from portal.core.transitions import fire
     from portal.demo.cli import DEMO_PDF
     from portal.evidence.operations import add_evidence_file, add_evidence_note
     from portal.evidence.storage import FileStore
-    from portal.extensions import db
     from portal.inspections.operations import (
         create_category,
         create_inspection,
         create_item,
         set_measure_done,
     )
-    from portal.workflow.operations import fire_transition
 
     actor = Actor.system("bench")
     with app.app_context(), mock.patch("portal.audit.chain.utcnow", AuditClock(start)):
@@ -135,11 +135,11 @@ def build_documents(app, rng: random.Random, start: datetime) -> None:
                         set_measure_done(as_staff, measure, True)
                     for user, transition in ((worker, "start"), (worker, "submit"),
                                              (leader, "approve")):
-                        fire_transition(user, item, transition, comment="整改完成")
+                        fire(Actor.of(user), item, transition, comment="整改完成")
                 elif n % 3 == 1:
                     add_evidence_note(as_staff, item, "材料已归档。")
                     set_measure_done(as_staff, item.measures[0], True)
-                    fire_transition(worker, item, "start")
+                    fire(Actor.of(worker), item, "start")
             db.session.commit()
         db.engine.dispose()
 
@@ -151,7 +151,7 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
     from portal.accounts.models import User
     from portal.audit.chain import canonical_json, canonical_row, chain_head, compute_hash
     from portal.audit.models import AuditEvent
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal.inspections.models import Measure, RectificationItem
 
     with app.app_context():

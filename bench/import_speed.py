@@ -44,7 +44,7 @@ def ledger_bytes(rows: int) -> bytes:
 
 def main() -> None:
     from portal.audit.chain import Actor
-    from portal.extensions import db
+    from portal.core.extensions import db
     from portal.ledger.operations import import_ledger
     from portal.ledger.xlsx import read_ledger
     from portal.notices.operations import import_notice

@@ -39,8 +39,8 @@ def prepare(url: str, instance: str, n_items: int) -> list[int]:
 
     from portal.accounts.operations import create_user
     from portal.audit.chain import Actor
+    from portal.core.extensions import db
     from portal.evidence.operations import add_evidence_note
-    from portal.extensions import db
     from portal.inspections.operations import create_category, create_inspection, create_item
 
     app = migrated_app(url, instance)
@@ -66,9 +66,10 @@ def prepare(url: str, instance: str, n_items: int) -> list[int]:
 
 def walk(url, instance, item_ids, start_at, results, key):
     from portal.accounts.operations import find_user
-    from portal.extensions import db
+    from portal.audit.chain import Actor
+    from portal.core.extensions import db
+    from portal.core.transitions import fire
     from portal.inspections.models import RectificationItem
-    from portal.workflow.operations import fire_transition
 
     app = make_app(url, instance)
     with app.app_context():
@@ -83,7 +84,7 @@ def walk(url, instance, item_ids, start_at, results, key):
                                         (leader_id, "approve")):
                 item = db.session.get(RectificationItem, item_id)
                 user = db.session.get(type(staff), user_id)
-                steps += len(fire_transition(user, item, transition))
+                steps += len(fire(Actor.of(user), item, transition))
                 db.session.commit()
         results[key] = (steps, time.perf_counter() - t0)
         db.engine.dispose()
@@ -92,7 +93,7 @@ def walk(url, instance, item_ids, start_at, results, key):
 def bare(url, instance, first_id, count, start_at, results, key):
     import sqlalchemy as sa
 
-    from portal.extensions import db
+    from portal.core.extensions import db
 
     app = make_app(url, instance)
     with app.app_context():

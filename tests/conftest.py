@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.accounts.operations import create_user
 from portal.audit.chain import Actor
-from portal.config import database_url_from_env
-from portal.extensions import db
+from portal.core.config import database_url_from_env
+from portal.core.extensions import db
 from tests.helpers import Client
 
 TEST_PASSWORD = "correct-horse-42"
@@ -31,6 +31,8 @@ class TestDatabase:
     kind: str
     url: str | None = None
     template: Path | None = None
+    #: where the template's evidence files are (the demo template has some)
+    evidence: Path | None = None
 
 
 def _postgres_url() -> str | None:
@@ -74,6 +76,75 @@ def test_database(tmp_path_factory) -> TestDatabase:
         flask_migrate.upgrade()
         db.engine.dispose()
     return database
+
+
+def _pg_admin(url: str):
+    """An autocommit engine on `url`'s server, for CREATE/DROP DATABASE."""
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _pg_database_url(url: str, name: str) -> str:
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def demo_template(test_database: TestDatabase, tmp_path_factory) -> TestDatabase:
+    """The demo content (`flask demo load`) loaded once per run into a template database."""
+    from portal.demo.cli import load_demo
+
+    tmp = tmp_path_factory.mktemp("demo")
+    if test_database.kind == "sqlite":
+        target = tmp / "demo.db"
+        shutil.copyfile(test_database.template, target)
+        url, template = f"sqlite:///{target}", TestDatabase("sqlite", template=target)
+    else:
+        name = f"{sa.make_url(test_database.url).database}_demo_template"
+        admin = _pg_admin(test_database.url)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        url = _pg_database_url(test_database.url, name)
+        template = TestDatabase("postgresql", url=url)
+    app = create_app(base_config(tmp, url))
+    with app.app_context():
+        if test_database.kind == "postgresql":
+            flask_migrate.upgrade()
+        load_demo()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return TestDatabase(template.kind, template.url, template.template,
+                        evidence=Path(app.config["EVIDENCE_DIR"]))
+
+
+@pytest.fixture
+def demo_app(demo_template: TestDatabase, tmp_path: Path):
+    """A fresh app on a copy of the demo database (accounts, the seed notice, feedback …)."""
+    config = base_config(tmp_path, "")
+    if demo_template.kind == "sqlite":
+        target = tmp_path / "rectify.db"
+        shutil.copyfile(demo_template.template, target)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{target}"
+    else:
+        name = f"{sa.make_url(demo_template.url).database}_{os.getpid()}_{tmp_path.name}"[:63]
+        admin = _pg_admin(demo_template.url)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(
+                f'CREATE DATABASE "{name}" TEMPLATE "{sa.make_url(demo_template.url).database}"')
+        config["SQLALCHEMY_DATABASE_URI"] = _pg_database_url(demo_template.url, name)
+    if demo_template.evidence is not None and demo_template.evidence.exists():
+        shutil.copytree(demo_template.evidence, tmp_path / "instance" / "evidence")
+    app = create_app(config)
+    app.test_client_class = Client
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if demo_template.kind == "postgresql":
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from portal.extensions import db
+from portal.core.extensions import db
 
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 

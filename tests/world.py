@@ -11,12 +11,12 @@ import pytest
 from portal.accounts.models import User
 from portal.accounts.operations import create_department, create_user
 from portal.audit.chain import Actor
+from portal.core.extensions import db
+from portal.core.transitions import fire
 from portal.evidence.operations import add_evidence_note
-from portal.extensions import db
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, RectificationItem
 from portal.inspections.operations import create_category, create_inspection, create_item
 from portal.sharing.operations import grant_local_role
-from portal.workflow.operations import fire_transition
 from tests.conftest import TEST_PASSWORD
 
 #: persona -> global roles; the world gives some of them local roles or field-derived ones.
@@ -80,7 +80,7 @@ class World:
 
     def fire(self, persona: str, item_id: int, transition: str, comment: str = "", **kwargs):
         with self.app.app_context():
-            steps = fire_transition(self.user(persona), db.session.get(RectificationItem, item_id),
+            steps = fire(Actor.of(self.user(persona)), db.session.get(RectificationItem, item_id),
                                     transition, comment=comment, **kwargs)
             db.session.commit()
             return [s.transition.id for s in steps]

@@ -50,6 +50,8 @@ class Transition:
     automatic: bool = False
     #: named checks that must pass before firing; failing ones are reported to the user by name
     requirements: tuple[str, ...] = ()
+    #: named effects the portal applies with the step (recording an approval, say)
+    effects: tuple[str, ...] = ()
 
     @property
     def stays(self) -> bool:

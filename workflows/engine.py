@@ -2,8 +2,9 @@
 
 The Machine is built with `model=None` and `auto_transitions=False` (no `to_<state>()` that
 would bypass the guards), and each event is fired on the object it concerns:
-`machine.events[name].trigger(obj, context=ctx)`. The guard is the transition's condition.
-After every successful transition, automatic transitions fire until none applies (Plone).
+`machine.events[name].trigger(obj)`. The Machine computes destinations; the engine evaluates each
+guard once (`check` for the manual transition, `run` for the automatic ones it sets off). After
+every successful transition, automatic transitions fire until none applies (Plone).
 """
 
 from __future__ import annotations
@@ -56,25 +57,20 @@ class WorkflowEngine:
     def __init__(self, workflow: Workflow):
         self.workflow = workflow
         self.attribute = workflow.state_attribute
+        # The Machine knows sources and destinations only: guards are evaluated by this engine,
+        # once per transition considered, so that a condition never runs twice for one step.
         self.machine = Machine(
             model=None,
             states=[s.id for s in workflow.states],
             initial=workflow.initial,
-            transitions=[{"trigger": t.id, "source": list(t.sources), "dest": t.dest,
-                          "conditions": [self._condition_for(t)]} for t in workflow.transitions],
+            transitions=[{"trigger": t.id, "source": list(t.sources), "dest": t.dest}
+                         for t in workflow.transitions],
             auto_transitions=False,
             send_event=True,
             model_attribute=workflow.state_attribute,
             ignore_invalid_triggers=False,
             name=workflow.id,
         )
-
-    def _condition_for(self, transition: Transition) -> Callable:
-        def condition(event) -> bool:
-            return self.guard_passes(transition.guard, event.state.name,
-                                     event.kwargs["context"])
-
-        return condition
 
     # --- questions ----------------------------------------------------------------------
 
@@ -105,12 +101,10 @@ class WorkflowEngine:
 
     # --- firing -------------------------------------------------------------------------
 
-    def fire(self, obj, transition_id: str, ctx: GuardContext,
-             on_step: Callable[[Step], None] | None = None) -> list[Step]:
-        """Fire a manual transition, then every automatic one that applies; return the steps.
+    def check(self, transition_id: str, obj, ctx: GuardContext) -> Transition:
+        """Return the manual transition `transition_id` if `ctx` may fire it on `obj` now.
 
-        `on_step` runs after each step, before automatic transitions are considered, so that
-        it can record what the next guards look at (an approval, say).
+        Raises UnknownTransition or TransitionNotAllowed. The guard is evaluated here, once.
         """
         if not self.workflow.has_transition(transition_id):
             raise UnknownTransition(transition_id, f"{self.workflow.id} has no transition "
@@ -119,20 +113,35 @@ class WorkflowEngine:
         if transition.automatic or not self.allows(transition, obj, ctx):
             raise TransitionNotAllowed(transition_id, f"{transition_id!r} is not allowed from "
                                                       f"{self.state_of(obj)!r} for this user")
+        return transition
+
+    def run(self, obj, transition: Transition, ctx: GuardContext,
+            on_step: Callable[[Step], None] | None = None) -> list[Step]:
+        """Apply a transition that `check` allowed, then every automatic one that applies.
+
+        `obj` is what the engine moves (a holder of the state, not a stored row). `on_step`
+        runs after each step, before automatic transitions are considered, so that it can note
+        what the next guards look at (an approval, say). Automatic guards run once each.
+        """
         steps: list[Step] = []
-        self._trigger(obj, transition, ctx, on_step, steps)
+        self._trigger(obj, transition, on_step, steps)
         for _ in range(MAX_AUTOMATIC_STEPS):
             automatic = next((t for t in self.workflow.transitions_from(self.state_of(obj))
-                              if t.automatic and self.allows(t, obj, ctx)), None)
+                              if t.automatic and self.guard_passes(t.guard, self.state_of(obj),
+                                                                   ctx)), None)
             if automatic is None:
                 return steps
-            self._trigger(obj, automatic, ctx, on_step, steps)
+            self._trigger(obj, automatic, on_step, steps)
         raise RuntimeError(f"{self.workflow.id}: automatic transitions did not settle")
 
-    def _trigger(self, obj, transition: Transition, ctx, on_step, steps: list[Step]) -> None:
+    def fire(self, obj, transition_id: str, ctx: GuardContext,
+             on_step: Callable[[Step], None] | None = None) -> list[Step]:
+        """`check`, then `run`: fire a manual transition and the automatic ones it sets off."""
+        return self.run(obj, self.check(transition_id, obj, ctx), ctx, on_step)
+
+    def _trigger(self, obj, transition: Transition, on_step, steps: list[Step]) -> None:
         before = self.state_of(obj)
-        if not self.machine.events[transition.id].trigger(obj, context=ctx):
-            raise TransitionNotAllowed(transition.id, f"guard of {transition.id!r} failed")
+        self.machine.events[transition.id].trigger(obj)
         step = Step(transition, before, self.state_of(obj))
         steps.append(step)
         if on_step is not None:

@@ -31,7 +31,8 @@ MODERATION = Workflow(
         Transition("mark_spam", "标记为垃圾信息", "Mark as spam", ("pending",), "spam",
                    Guard(permissions=("moderate",))),
         Transition("reply", "答复", "Reply", ("pending", "published"), None,
-                   Guard(permissions=("moderate",)), comment_required=True),
+                   Guard(permissions=("moderate",)), comment_required=True,
+                   effects=("store_reply",)),
     ),
     worklists=(
         Worklist("moderation_queue", "待审核意见", "Feedback to moderate", ("pending",),

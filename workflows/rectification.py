@@ -8,6 +8,8 @@ FOLLOW_UP = roles("office", "Reviewer")
 # Who manages an item's Sharing tab: the office, its editors and its responsible leader
 # (each can grant only the roles they hold; see portal.sharing).
 SHARERS = roles("office", "Editor", "ResponsibleLeader")
+#: States in which an item is still open (not yet completed).
+OPEN = ("assigned", "in_progress", "pending_review")
 
 
 def _state(id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=frozenset()):
@@ -39,9 +41,10 @@ RECTIFICATION = Workflow(
                    requirements=("completion_summary",)),
         Transition("approve", "审核同意", "Approve", ("pending_review",), None,
                    Guard(permissions=("review",), roles=("leader",),
-                         conditions=("not_approved_by_actor",))),
+                         conditions=("not_approved_by_actor",)), effects=("record_approval",)),
         Transition("return", "退回", "Return", ("pending_review",), "in_progress",
-                   Guard(permissions=("review",), roles=("leader",)), comment_required=True),
+                   Guard(permissions=("review",), roles=("leader",)), comment_required=True,
+                   effects=("clear_approvals",)),
         Transition("complete", "完成", "Complete", ("pending_review",), "completed",
                    Guard(conditions=("approval_policy_met",)), automatic=True),
         Transition("schedule_follow_up", "安排回头看", "Schedule follow-up check", ("completed",),
@@ -50,13 +53,23 @@ RECTIFICATION = Workflow(
                    Guard(permissions=("follow_up",), roles=("office", "leader"))),
         Transition("reopen", "问题反弹，重新整改", "Reopen", ("follow_up",), "in_progress",
                    Guard(permissions=("follow_up",), roles=("office", "leader")),
-                   comment_required=True),
+                   comment_required=True, effects=("clear_approvals",)),
     ),
+    # Worklist guards are evaluated like transition guards; their conditions are named checks
+    # that the portal evaluates both in Python and as SQL (see portal.core.conditions).
     worklists=(
         Worklist("awaiting_review", "待我审核", "Awaiting my review", ("pending_review",),
-                 Guard(permissions=("review",), roles=("leader",))),
+                 Guard(permissions=("review",), roles=("leader",),
+                       conditions=("not_approved_by_actor",))),
         Worklist("my_items", "我的整改事项", "My items", ("assigned", "in_progress"),
                  Guard(permissions=("work",))),
+        Worklist("overdue", "已逾期", "Overdue", OPEN,
+                 Guard(permissions=("view",), conditions=("overdue",))),
+        Worklist("due_soon", "7日内到期", "Due within 7 days", OPEN,
+                 Guard(permissions=("view",), conditions=("due_soon",))),
+        Worklist("not_fixed", "群众反映未改好", "Reported not fixed", ("completed",),
+                 Guard(permissions=("view",), roles=("office", "leader"),
+                       conditions=("reported_not_fixed",))),
         Worklist("follow_up_checks", "回头看", "Follow-up checks", ("follow_up",),
                  Guard(permissions=("follow_up",), roles=("office", "leader"))),
     ),

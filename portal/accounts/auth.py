@@ -21,7 +21,7 @@ from portal.accounts.models import LoginSession, User, check_password_for
 from portal.accounts.operations import find_user, normalize_login
 from portal.audit.chain import Actor, record_event, utcnow
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.core.extensions import db
 
 LOGIN_OK, LOGIN_INVALID, LOGIN_LOCKED, LOGIN_INACTIVE = "ok", "invalid", "locked", "inactive"
 

@@ -8,6 +8,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from portal.accounts.forms import MIN_PASSWORD_LENGTH
 from portal.accounts.models import ROLES, Department, User
 from portal.accounts.operations import (
     create_department,
@@ -17,8 +18,8 @@ from portal.accounts.operations import (
     set_roles,
 )
 from portal.audit.chain import Actor
-from portal.errors import OperationError
-from portal.extensions import db
+from portal.core.errors import OperationError
+from portal.core.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts and their global roles.")
 ROLE_CHOICE = click.Choice(ROLES)
@@ -65,7 +66,6 @@ def department_by_name(actor: Actor, name: str | None) -> Department | None:
 @click.password_option("--password", help="Prompted for (twice) when not given.")
 def create_command(login, display_name, email, department, roles, password):
     """Create an account."""
-    from portal.accounts.forms import MIN_PASSWORD_LENGTH
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")

@@ -18,23 +18,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from portal.accounts.models import ROLES
-from portal.forms import choices
+from portal.core.forms import choices
+from portal.core.titles import ROLE_LABELS
 
 MIN_PASSWORD_LENGTH = 10
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-
-
-def role_label(role: str) -> str:
-    return str(ROLE_LABELS.get(role, role))
-
-
-ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "office": _l("Inspection office"),
-    "leader": _l("Party group leader"),
-    "staff": _l("Staff"),
-    "auditor": _l("Auditor"),
-}
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.extensions import db
+from portal.core.extensions import db
 
 #: Global roles, in the order menus and forms list them.
 ROLES = ("admin", "office", "leader", "staff", "auditor")

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 
 from portal.accounts.models import ROLES, Department, LoginSession, User, UserRole
 from portal.audit.chain import Actor, record_event, utcnow
-from portal.errors import OperationError
-from portal.extensions import db
+from portal.core.errors import OperationError
+from portal.core.extensions import db
 
 
 def normalize_login(login: str) -> str:

@@ -28,9 +28,9 @@ from portal.accounts.operations import (
     update_user,
 )
 from portal.audit.chain import Actor
-from portal.errors import OperationError
-from portal.extensions import db, login_manager
-from portal.security import roles_required, safe_next
+from portal.core.errors import OperationError
+from portal.core.extensions import db, login_manager
+from portal.core.security import roles_required, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -54,7 +54,7 @@ def _departments() -> list[Department]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.args.get("next"), url_for("core.home"))
+    target = safe_next(request.args.get("next"), url_for("shell.home"))
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
@@ -91,7 +91,7 @@ def logout():
     logout_user()
     _restart_session()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("core.home"))
+    return redirect(url_for("shell.home"))
 
 
 @bp.route("/account")

@@ -14,7 +14,7 @@ import hmac
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.core.config import load_or_create_secret
+from portal.core.extensions import db
 
 GENESIS_HASH = "0" * 64
 _PG_AUDIT_LOCK_KEY = 0x52454354  # "RECT": serialises appenders on PostgreSQL
@@ -32,14 +33,19 @@ _PG_AUDIT_LOCK_KEY = 0x52454354  # "RECT": serialises appenders on PostgreSQL
 
 @dataclass(frozen=True)
 class Actor:
-    """Who performs an operation: a user, or a named system actor such as the CLI."""
+    """Who performs an operation: a user, or a named system actor such as the CLI.
+
+    Every operation takes one. `user` is the account itself where there is one, for the
+    policy's questions (what roles it holds); it is not part of what is recorded.
+    """
 
     id: int | None
     name: str
+    user: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, user) -> Actor:
-        return cls(id=user.id, name=user.login)
+        return cls(id=user.id, name=user.login, user=user)
 
     @classmethod
     def system(cls, name: str) -> Actor:
@@ -291,7 +297,6 @@ def checkpoint_problem(checkpoint: Mapping[str, Any], key: bytes | None,
 
 def load_checkpoint_key(path: str | os.PathLike, create: bool = False) -> bytes:
     """Read the checkpoint HMAC key (kept outside the database); optionally create it."""
-    from portal.config import load_or_create_secret
 
     path = Path(path)
     if not path.exists() and not create:

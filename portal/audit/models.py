@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from portal.extensions import db
+from portal.core.extensions import db
 
 
 class AuditEvent(db.Model):

@@ -1,47 +1,52 @@
-"""Error pages in the user's language, never a traceback."""
+"""The one exception tree of refused operations, and how each reaches the user.
+
+Operations raise these; the one handler (portal.core.handlers) turns them into responses:
+NotAllowed → 403, NotFound → 404, Conflict → 409, Invalid (and any other OperationError) → 400.
+Where a form was posted, the view registers how to show it again with the user's input
+(`portal.core.handlers.keep_input`), so a refusal never loses what was typed.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
 
-MESSAGES = {
-    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try "
-                                "again.")),
-    403: (_l("Access denied"), _l("You do not have permission to open this page or do this.")),
-    404: (_l("Page not found"), _l("The page does not exist or has been moved.")),
-    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
-    409: (_l("Conflict"), _l("Someone else changed this in the meantime. Reload the page to see "
-                             "the current state, then try again.")),
-    413: (_l("File too large"), _l("The upload exceeds the size limit.")),
-    429: (_l("Too many requests"), _l("Too many requests in a short time. Please wait a moment "
-                                      "and try again.")),
-    500: (_l("Server error"), _l("Something went wrong on our side. The error has been logged; "
-                                 "please try again later.")),
-}
+class OperationError(Exception):
+    """A refused operation; `message` is shown to the user as it is (already translated)."""
+
+    status = 400
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
 
 
-def render_error(code: int, detail: str | None = None):
-    title, message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
-    return render_template("error.html", code=code, title=title, message=message,
-                           detail=detail), code
+class Invalid(OperationError):
+    """The input cannot be accepted as it is (HTTP 400)."""
 
 
-def register_error_pages(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(_exc):
-        return render_error(400, str(_l("The form has expired or lacks its security token. "
-                                         "Reload the page and submit it again.")))
+class MissingRequirements(Invalid):
+    """A transition needs input the user did not give.
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if exc.code is None or exc.code < 400:
-            return exc
-        return render_error(exc.code)
+    `missing` maps what is missing ("comment", "evidence", "completion_summary") to a message.
+    """
 
-    @app.errorhandler(Exception)
-    def unhandled(exc: Exception):
-        app.logger.exception("unhandled error", exc_info=exc)
-        return render_error(InternalServerError.code)
+    def __init__(self, missing: dict[str, str]):
+        super().__init__(" ".join(missing.values()))
+        self.missing = missing
+
+
+class NotAllowed(OperationError):
+    """The user may not do this (HTTP 403)."""
+
+    status = 403
+
+
+class NotFound(OperationError):
+    """No such object, or one the user may not even know about (HTTP 404)."""
+
+    status = 404
+
+
+class Conflict(OperationError):
+    """The object changed since the user loaded it (HTTP 409)."""
+
+    status = 409

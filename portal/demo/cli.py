@@ -13,15 +13,15 @@ from flask.cli import AppGroup
 from portal.accounts.cli import department_by_name
 from portal.accounts.operations import create_user, find_user
 from portal.audit.chain import Actor
+from portal.core.extensions import db
+from portal.core.transitions import fire
 from portal.evidence.operations import add_evidence_file, add_evidence_note
 from portal.evidence.storage import FileStore
-from portal.extensions import db
-from portal.feedback.operations import edit_text, moderate, submit_feedback
+from portal.feedback.operations import edit_text, submit_feedback
 from portal.inspections.models import RectificationItem
 from portal.inspections.operations import set_measure_done, update_document
 from portal.notices.operations import find_imported, import_notice
 from portal.notices.parser import parse
-from portal.workflow.operations import fire_transition
 
 demo_cli = AppGroup("demo", help="Demo content for local use.")
 
@@ -102,7 +102,7 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
             if done_all or n == 0:
                 set_measure_done(as_staff, measure, True)
         for login, transition in STEPS_TO[state]:
-            fire_transition(find_user(login), item, transition, comment="演示数据")
+            fire(Actor.of(find_user(login)), item, transition, comment="演示数据")
     published = next(item for item, state in zip(items, DEMO_STATES, strict=True)
                      if state == "published")
     _load_demo_feedback(inspection, published, find_user("office"))
@@ -125,9 +125,9 @@ def _load_demo_feedback(inspection, item, office) -> None:
         feedback, _code = submit_feedback(inspection, item, kind=kind, text=text)
         for step, comment in steps:
             if step == "edit":
-                edit_text(office, feedback, comment)
+                edit_text(Actor.of(office), feedback, comment)
             else:
-                moderate(office, feedback, step, comment)
+                fire(Actor.of(office), feedback, step, comment=comment)
 
 
 @demo_cli.command("load")

@@ -7,11 +7,11 @@ from typing import BinaryIO
 from flask_babel import gettext as _
 
 from portal.audit.chain import Actor, record_event, utcnow
-from portal.errors import OperationError
+from portal.core.errors import OperationError
+from portal.core.extensions import db
 from portal.evidence.filetypes import CONTENT_TYPES, content_matches, extension
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
-from portal.extensions import db
 
 #: Once an item is submitted its evidence is part of what was reviewed and cannot be withdrawn.
 SUBMITTED_STATES = ("pending_review", "completed", "follow_up")

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from portal.audit.chain import Actor
+from portal.core.downloads import stored_file
+from portal.core.extensions import db
+from portal.core.loading import load
+from portal.core.pages import attempt, flash_errors
+from portal.core.security import INTERNAL, roles_required
+from portal.evidence.forms import EvidenceForm
 from portal.evidence.models import Evidence
 from portal.evidence.operations import add_evidence_file, add_evidence_note, withdraw_evidence
 from portal.evidence.storage import FileStore
-from portal.extensions import db
-from portal.inspections.forms import EvidenceForm
+from portal.inspections.item_page import render_item
 from portal.inspections.models import RectificationItem
-from portal.inspections.views import INTERNAL, load, render_item
-from portal.security import roles_required
-from portal.views_util import attempt, flash_errors
 
 bp = Blueprint("evidence", __name__)
 
@@ -45,7 +48,7 @@ def add(item_id: int):
 
     if not attempt(add_it, _("Evidence added.")):
         return render_item(item, evidence_form=form, status=400)  # keeps the note typed
-    return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
+    return redirect(url_for("inspections.item", item_id=item.id) + "#evidence")
 
 
 def _load_evidence(evidence_id: int, permission: str) -> tuple[Evidence, RectificationItem]:
@@ -63,22 +66,16 @@ def download(evidence_id: int):
     if store.sha256(evidence.storage_key) != evidence.sha256:
         current_app.logger.error("evidence %s failed its SHA-256 check", evidence.id)
         abort(409)
-    response = send_file(store.open(evidence.storage_key), mimetype=evidence.content_type,
-                         as_attachment=True, download_name=evidence.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file(store.open(evidence.storage_key), evidence.content_type, evidence.filename,
+                       private=True)
 
 
 @bp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])
 @roles_required(*INTERNAL)
 def withdraw(evidence_id: int):
     evidence, item = _load_evidence(evidence_id, "work")
-    from flask_wtf import FlaskForm
-
     if not FlaskForm().validate_on_submit():
         abort(400)
     attempt(lambda: withdraw_evidence(Actor.of(current_user), evidence, item),
             _("Evidence withdrawn; it stays in the history."), "info")
-    return redirect(url_for("documents.item", item_id=item.id) + "#evidence")
+    return redirect(url_for("inspections.item", item_id=item.id) + "#evidence")

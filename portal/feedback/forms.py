@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from portal.forms import choices
+from portal.core.forms import choices
 
 KIND_LABELS = {"suggestion": _l("Suggestion (意见建议)"), "clue": _l("Lead on a problem (问题线索)"),
                "not_rectified": _l("Not properly rectified (整改不到位反映)")}

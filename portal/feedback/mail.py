@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from portal.accounts.models import User, UserRole
-from portal.extensions import db
+from portal.core.extensions import db
 
 
 def moderator_addresses() -> list[str]:

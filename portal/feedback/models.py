@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from portal.extensions import db
+from portal.core.extensions import db
+from workflows import MODERATION
 
 KINDS = ("suggestion", "clue", "not_rectified")  # 意见建议 / 问题线索 / 整改不到位反映
 
@@ -16,6 +17,8 @@ class Feedback(db.Model):
     """意见建议. Contact details are private: only the office and auditors see them."""
 
     __tablename__ = "feedback"
+    __workflows__ = (MODERATION,)
+    __worklist_page__ = "feedback.queue"  # its worklists are shown on the moderation queue
     __table_args__ = (
         sa.CheckConstraint(sa.column("kind").in_(KINDS), name="known_kind"),
         sa.Index("ix_feedback_state", "moderation_state", "id"),
@@ -38,6 +41,8 @@ class Feedback(db.Model):
                                                         server_default="pending")
     reply: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     replied_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+    #: incremented by every moderation step, which updates conditionally on it
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     inspection = so.relationship("Inspection")

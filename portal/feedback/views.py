@@ -7,22 +7,33 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.extensions import db, limiter
+from portal.audit.chain import Actor
+from portal.core.errors import OperationError
+from portal.core.extensions import db, limiter
+from portal.core.loading import load
+from portal.core.pages import attempt
+from portal.core.policy import ANONYMOUS
+from portal.core.security import roles_required
+from portal.core.transitions import fire
 from portal.feedback.forms import (
     KIND_LABELS,
     EditTextForm,
     FeedbackForm,
+    FixCheckForm,
     LookupForm,
     ModerationForm,
     ReplyForm,
 )
 from portal.feedback.mail import notify_moderators
 from portal.feedback.models import Feedback
-from portal.feedback.operations import edit_text, find_by_code, moderate, submit_feedback
-from portal.inspections.models import Inspection
-from portal.public import queries
-from portal.security import roles_required
-from portal.views_util import attempt
+from portal.feedback.operations import (
+    answer_fix_check,
+    edit_text,
+    find_by_code,
+    fix_check_open,
+    submit_feedback,
+)
+from portal.inspections.models import Inspection, RectificationItem
 from workflows import MODERATION
 
 bp = Blueprint("feedback", __name__)
@@ -38,13 +49,12 @@ def _lookup_limit() -> str:
 
 
 def _target(inspection_id: int, item_id: int | None):
-    inspection = db.session.get(Inspection, inspection_id)
-    if inspection is None or not queries.inspection_rows(inspection):
-        abort(404)
+    """What the public may give feedback on: what it may see (a published item's inspection)."""
+    inspection = load(Inspection, inspection_id, user=ANONYMOUS)
     item = None
     if item_id is not None:
-        item = queries.public_item(item_id)
-        if item is None or item.inspection_id != inspection.id:
+        item = load(RectificationItem, item_id, user=ANONYMOUS)
+        if item.inspection_id != inspection.id:
             abort(404)
     return inspection, item
 
@@ -80,14 +90,7 @@ def lookup():
         if found is None:
             form.code.errors.append(_("No feedback has this tracking code. Check it and try again."))
     return render_template("feedback/lookup.html", form=form, found=found,
-                           kind_labels=KIND_LABELS, state_title=_state_title)
-
-
-def _state_title(state: str) -> str:
-    from flask_babel import get_locale
-
-    s = MODERATION.state(state)
-    return s.title_zh if str(get_locale()).startswith("zh") else s.title_en
+                           kind_labels=KIND_LABELS)
 
 
 # --- moderation (office) ----------------------------------------------------------------------
@@ -105,7 +108,7 @@ def queue():
     counts = dict(db.session.execute(sa.select(Feedback.moderation_state, sa.func.count())
                                      .group_by(Feedback.moderation_state)).all())
     return render_template("feedback/queue.html", rows=rows, state=state, states=STATES,
-                           counts=counts, kind_labels=KIND_LABELS, state_title=_state_title,
+                           counts=counts, kind_labels=KIND_LABELS,
                            form=ModerationForm(formdata=None), reply_form=ReplyForm(formdata=None),
                            edit_form=EditTextForm(formdata=None),
                            can_moderate=current_user.has_role("office"))
@@ -119,19 +122,18 @@ def bulk():
         flash(_("Select at least one entry."), "warning")
         return redirect(url_for("feedback.queue"))
     rows = db.session.scalars(sa.select(Feedback).where(Feedback.id.in_(form.ids.data))).all()
-    from portal.workflow.operations import Conflict, MissingRequirements
-    from workflows import TransitionNotAllowed
+    actor = Actor.of(current_user)
 
     def run():
         for row in rows:
-            moderate(current_user, row, form.action.data, form.comment.data or "")
+            fire(actor, row, form.action.data, comment=form.comment.data or "")
 
     try:
         attempt(run, _("%(n)d entries updated.", n=len(rows)))
-    except (TransitionNotAllowed, MissingRequirements, Conflict) as exc:
+    except OperationError as exc:  # all or nothing: the queue says why and keeps the selection
         db.session.rollback()
-        flash(getattr(exc, "message", None) or _("Not possible for the selected entries."),
-              "danger")
+        flash(exc.message if exc.status in (400, 409)
+              else _("Not possible for the selected entries."), "danger")
     return redirect(url_for("feedback.queue", state=request.args.get("state", "pending")))
 
 
@@ -147,12 +149,10 @@ def reply(feedback_id: int):
     if not form.validate_on_submit():
         flash(_("Write a reply first."), "warning")
     else:
-        from workflows import TransitionNotAllowed
-
         try:
-            attempt(lambda: moderate(current_user, row, "reply", form.reply.data),
+            attempt(lambda: fire(Actor.of(current_user), row, "reply", comment=form.reply.data),
                     _("Reply saved; it is shown with the feedback once published."))
-        except TransitionNotAllowed:
+        except OperationError:
             db.session.rollback()
             flash(_("Not possible for the selected entries."), "danger")
     return redirect(url_for("feedback.queue", state=row.moderation_state))
@@ -164,7 +164,7 @@ def edit(feedback_id: int):
     row = _one(feedback_id)
     form = EditTextForm()
     if form.validate_on_submit():
-        attempt(lambda: edit_text(current_user, row, form.text.data),
+        attempt(lambda: edit_text(Actor.of(current_user), row, form.text.data),
                 _("Saved; the original text is kept for auditors."))
     return redirect(url_for("feedback.queue", state=row.moderation_state))
 
@@ -172,11 +172,8 @@ def edit(feedback_id: int):
 @bp.route("/public/items/<int:item_id>/fixed", methods=["POST"])
 @limiter.limit(_feedback_limit)
 def fix_check(item_id: int):
-    from portal.feedback.forms import FixCheckForm
-    from portal.feedback.operations import answer_fix_check
-
-    item = queries.public_item(item_id)
-    if item is None or item.state not in ("completed", "follow_up"):
+    item = load(RectificationItem, item_id, user=ANONYMOUS)
+    if not fix_check_open(item):
         abort(404)
     form = FixCheckForm()
     if not form.validate_on_submit() or form.website.data:

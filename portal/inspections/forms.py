@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from portal.forms import choices
+from portal.core.forms import choices
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 
 APPROVAL_CHOICES = choices([
@@ -112,17 +111,3 @@ class MeasureForm(FlaskForm):
 class MeasureDoneForm(FlaskForm):
     done = BooleanField()
     version = HiddenField()
-
-
-class EvidenceForm(FlaskForm):
-    file = FileField(_l("File"))
-    note = TextAreaField(_l("Note or link"), validators=[Optional(), Length(max=4000)])
-    public = BooleanField(_l("May be shown on the public page"))
-
-    def validate_note(self, field) -> None:
-        if not field.data and not self.file.data:
-            raise ValidationError(_l("Choose a file or write a note."))
-
-
-class RevertForm(FlaskForm):
-    change_note = StringField(_l("Change note"), validators=[Optional(), Length(max=500)])

@@ -1,7 +1,8 @@
 """The content tree: Inspection → Category → RectificationItem.
 
 Items carry two workflow states (rectification and publication) and a version that every
-transition and edit increments; transitions update them conditionally (see portal.workflow).
+transition and edit increments; transitions update them conditionally (portal.core.transitions).
+Each class declares what the policy needs to judge it (see portal.core.content).
 """
 
 from __future__ import annotations
@@ -12,17 +13,27 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from portal.extensions import db
+from portal.core.content import DerivedRole
+from portal.core.extensions import db
+from workflows import PUBLICATION, RECTIFICATION
+from workflows.containers import CONTAINER_PERMISSIONS
 
 APPROVAL_SINGLE = "single"  # the responsible leader approves
 APPROVAL_DUAL = "dual"  # 双审制: the responsible leader and the party secretary approve
 APPROVAL_POLICIES = (APPROVAL_SINGLE, APPROVAL_DUAL)
+
+#: The inspection's party secretary (党组书记) reviews every item under 双审制.
+PARTY_SECRETARY = (("Reviewer", "PartySecretary"), "party_secretary_id")
+_DUAL = (("approval_policy", APPROVAL_DUAL),)
 
 
 class Inspection(db.Model):
     """巡察轮次: one inspection and the rectification of what it found."""
 
     __tablename__ = "inspections"
+    __sharing_type__ = "inspection"
+    __permissions__ = CONTAINER_PERMISSIONS
+    __derived_roles__ = (DerivedRole(*PARTY_SECRETARY, when=_DUAL),)
     __table_args__ = (
         sa.CheckConstraint(sa.column("approval_policy").in_(APPROVAL_POLICIES),
                            name="known_approval_policy"),
@@ -61,6 +72,10 @@ class Category(db.Model):
     """反馈问题类别: a group of problems, label kept as written (一, 二 …)."""
 
     __tablename__ = "categories"
+    __sharing_type__ = "category"
+    __acquisition__ = ("inspection",)
+    __permissions__ = CONTAINER_PERMISSIONS
+    __derived_roles__ = (DerivedRole(*PARTY_SECRETARY, via="inspection", when=_DUAL),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     inspection_id: so.Mapped[int] = so.mapped_column(
@@ -78,6 +93,16 @@ class RectificationItem(db.Model):
     """整改事项: one problem to rectify; the document the rectification workflow runs on."""
 
     __tablename__ = "items"
+    __sharing_type__ = "item"
+    __acquisition__ = ("category", "inspection")
+    __workflows__ = (RECTIFICATION, PUBLICATION)
+    __derived_roles__ = (
+        DerivedRole(("Editor",), "staff_id"),  # the responsible staff (主办人)
+        DerivedRole(("Reviewer", "ResponsibleLeader"), "responsible_leader_id"),  # 分管领导
+        DerivedRole(*PARTY_SECRETARY, via="inspection", when=_DUAL),
+    )
+    __worklist_order__ = ("deadline", "id")  # earliest deadline first, none last
+    __worklist_load__ = ("inspection",)
     __table_args__ = (
         sa.Index("ix_items_state_deadline", "state", "deadline"),
         sa.Index("ix_items_staff_state", "staff_id", "state"),
@@ -131,6 +156,7 @@ class Measure(db.Model):
     """整改措施: one measure of an item, label kept as written (一是、二是、四是 — never renumbered)."""
 
     __tablename__ = "measures"
+    __permission_target__ = "item"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"),

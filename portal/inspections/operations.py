@@ -10,7 +10,8 @@ from datetime import date
 from decimal import Decimal
 
 from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
-from portal.extensions import db
+from portal.core.concurrency import claim_version
+from portal.core.extensions import db
 from portal.inspections.models import (
     APPROVAL_SINGLE,
     Category,
@@ -19,7 +20,6 @@ from portal.inspections.models import (
     RectificationItem,
 )
 from portal.versions.operations import apply_changes, record_version, snapshot
-from portal.workflow.operations import claim_version
 
 
 def _created(actor: Actor, obj, kind: str, extra: dict | None = None,
@@ -94,7 +94,6 @@ def update_document(actor: Actor, obj, values: dict, note: str = "",
     item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
     if item is not None:
         claim_version(item, item.version if expected_version is None else expected_version)
-        db.session.expire(item, ["version"])
     return apply_changes(actor, obj, values, note)
 
 

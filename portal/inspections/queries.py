@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.filters import visible
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
-from portal.workflow.worklists import can_view
 
 Item = RectificationItem
 CLOSED_STATES = ("completed", "follow_up")
@@ -67,7 +67,7 @@ def inspection_overview(inspection: Inspection, user, today) -> Overview:
     uncategorised = CategoryBlock(None)
     rows = db.session.execute(
         sa.select(Item, progress_expression()).where(Item.inspection_id == inspection.id,
-                                                     can_view(user))
+                                                     visible(user, Item))
         .order_by(Item.id)).all()
     counts: dict[str, int] = {}
     for item, progress in rows:
@@ -77,3 +77,9 @@ def inspection_overview(inspection: Inspection, user, today) -> Overview:
         counts[item.state] = counts.get(item.state, 0) + 1
     ordered = list(blocks.values()) + ([uncategorised] if uncategorised.rows else [])
     return Overview(inspection, ordered, counts)
+
+
+def visible_items(inspection: Inspection, user) -> list[RectificationItem]:
+    """The inspection's items that `user` may see, in order."""
+    return db.session.scalars(sa.select(Item).where(
+        Item.inspection_id == inspection.id, visible(user, Item)).order_by(Item.id)).all()

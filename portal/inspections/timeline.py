@@ -11,11 +11,12 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from portal.core.extensions import db
+from portal.core.models import WorkflowHistory
 from portal.evidence.models import Evidence
-from portal.extensions import db
 from portal.inspections.models import Measure, RectificationItem
 from portal.versions.models import DocumentVersion
-from portal.workflow.models import Approval, WorkflowHistory
+from portal.workflow.models import Approval
 
 
 @dataclass

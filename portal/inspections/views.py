@@ -3,80 +3,40 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.models import Department, User, UserRole
 from portal.audit.chain import Actor
-from portal.errors import OperationError
-from portal.evidence.models import Evidence
-from portal.extensions import db
-from portal.feedback.operations import fix_check_counts
+from portal.core.extensions import db
+from portal.core.filters import visible as visible_clause
+from portal.core.handlers import keep_input
+from portal.core.loading import load
+from portal.core.pages import flash_errors
+from portal.core.policy import can
+from portal.core.security import INTERNAL, roles_required
+from portal.core.timeutil import today
 from portal.inspections.forms import (
     CategoryForm,
-    EvidenceForm,
     InspectionForm,
     ItemForm,
     MeasureDoneForm,
     MeasureForm,
 )
+from portal.inspections.item_page import render_item
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.inspections.operations import (
     add_measure,
     create_category,
     create_inspection,
     create_item,
-    item_progress,
     set_measure_done,
     update_document,
 )
 from portal.inspections.queries import inspection_overview
-from portal.inspections.timeline import item_timeline
-from portal.security import roles_required
-from portal.timeutil import today
-from portal.views_util import flash_errors
-from portal.workflow.forms import TransitionForm
-from portal.workflow.models import Approval
-from portal.workflow.operations import Conflict, transition_title
-from portal.workflow.policy import allowed_transitions, can
-from portal.workflow.worklists import can_view
-from workflows import WORKFLOWS
-from workflows.roles import GLOBAL_ROLES
 
-bp = Blueprint("documents", __name__)
-INTERNAL = GLOBAL_ROLES
-
-
-# --- loading and access ---------------------------------------------------------------------
-
-def load(model, object_id: int, permission: str = "view"):
-    """Load or 404 — also 404 when the user may not even see it; 403 when only `permission`
-    is missing."""
-    obj = db.session.get(model, object_id)
-    if obj is None or not visible(obj):
-        abort(404)
-    if permission != "view" and not can(current_user, permission, _permission_target(obj)):
-        abort(403)
-    return obj
-
-
-def visible(obj) -> bool:
-    """May the current user see `obj`? Containers are visible through any visible item."""
-    target = _permission_target(obj)
-    if can(current_user, "view", target):
-        return True
-    if isinstance(target, (Inspection, Category)):
-        column = (RectificationItem.inspection_id if isinstance(target, Inspection)
-                  else RectificationItem.category_id)
-        return db.session.scalar(sa.select(sa.exists().where(
-            column == target.id, can_view(current_user)))) is True
-    return False
-
-
-def _permission_target(obj):
-    return obj.item if isinstance(obj, Measure) else obj
+bp = Blueprint("inspections", __name__)
 
 
 def _users_with(role: str) -> list[User]:
@@ -92,12 +52,6 @@ def _choose(form_value: int, model):
     return db.session.get(model, form_value) if form_value else None
 
 
-def _version_conflict():
-    flash(_("This item was changed by someone else in the meantime. Reload the page to see its "
-            "current state."), "danger")
-    abort(409)
-
-
 # --- inspections ------------------------------------------------------------------------------
 
 @bp.route("/inspections/")
@@ -105,9 +59,9 @@ def _version_conflict():
 def inspections():
     rows = db.session.scalars(sa.select(Inspection).order_by(Inspection.created_at.desc())).all()
     with_items = set(db.session.scalars(sa.select(RectificationItem.inspection_id).where(
-        can_view(current_user)).distinct()))
+        visible_clause(current_user, RectificationItem)).distinct()))
     visible = [i for i in rows if i.id in with_items or can(current_user, "view", i)]
-    return render_template("documents/inspections.html", inspections=visible,
+    return render_template("inspections/inspections.html", inspections=visible,
                            can_create=current_user.has_role("office"))
 
 
@@ -135,8 +89,8 @@ def new_inspection():
         inspection = create_inspection(Actor.of(current_user), **values)
         db.session.commit()
         flash(_("Inspection created."), "success")
-        return redirect(url_for("documents.inspection", inspection_id=inspection.id))
-    return render_template("documents/form.html", form=form, title=_("New inspection"))
+        return redirect(url_for("inspections.inspection", inspection_id=inspection.id))
+    return render_template("inspections/form.html", form=form, title=_("New inspection"))
 
 
 @bp.route("/inspections/<int:inspection_id>")
@@ -144,11 +98,10 @@ def new_inspection():
 def inspection(inspection_id: int):
     obj = load(Inspection, inspection_id)
     overview = inspection_overview(obj, current_user, today())
-    return render_template("documents/inspection.html", overview=overview,
+    return render_template("inspections/inspection.html", overview=overview,
                            can_edit=can(current_user, "edit", obj),
                            can_add_item=can(current_user, "add_item", obj),
-                           can_share=can(current_user, "share", obj),
-                           state_title=state_title)
+                           can_share=can(current_user, "share", obj))
 
 
 @bp.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
@@ -164,8 +117,8 @@ def edit_inspection(inspection_id: int):
                         form.change_note.data or "")
         db.session.commit()
         flash(_("Saved."), "success")
-        return redirect(url_for("documents.inspection", inspection_id=obj.id))
-    return render_template("documents/form.html", form=form, title=obj.title, versioned=obj)
+        return redirect(url_for("inspections.inspection", inspection_id=obj.id))
+    return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj)
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -180,8 +133,8 @@ def new_category(inspection_id: int):
                         title=form.title.data, position=form.position.data or 0)
         db.session.commit()
         flash(_("Category added."), "success")
-        return redirect(url_for("documents.inspection", inspection_id=parent.id))
-    return render_template("documents/form.html", form=form, title=_("New category"),
+        return redirect(url_for("inspections.inspection", inspection_id=parent.id))
+    return render_template("inspections/form.html", form=form, title=_("New category"),
                            parent=parent)
 
 
@@ -196,8 +149,8 @@ def edit_category(category_id: int):
             "position": form.position.data or 0}, form.change_note.data or "")
         db.session.commit()
         flash(_("Saved."), "success")
-        return redirect(url_for("documents.inspection", inspection_id=obj.inspection_id))
-    return render_template("documents/form.html", form=form, title=obj.title, versioned=obj)
+        return redirect(url_for("inspections.inspection", inspection_id=obj.inspection_id))
+    return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj)
 
 
 # --- items ------------------------------------------------------------------------------------
@@ -246,38 +199,20 @@ def new_item(inspection_id: int):
             department=_choose(values.pop("department_id") or 0, Department), **values)
         db.session.commit()
         flash(_("Item created."), "success")
-        return redirect(url_for("documents.item", item_id=item.id))
-    return render_template("documents/form.html", form=form, title=_("New item"), parent=parent)
+        return redirect(url_for("inspections.item", item_id=item.id))
+    return render_template("inspections/form.html", form=form, title=_("New item"), parent=parent)
 
 
-def state_title(workflow_id: str, state_id: str) -> str:
-    from flask_babel import get_locale
+def _refused_form(form, obj, exc):
+    """The edit form again, with what the user typed and why it was refused."""
+    form.form_errors.append(exc.message or str(exc))
+    return render_template("inspections/form.html", form=form, title=obj.title,
+                           versioned=obj), exc.status
 
-    state = WORKFLOWS[workflow_id].state(state_id)
-    return state.title_zh if str(get_locale()).startswith("zh") else state.title_en
 
-
-def render_item(item: RectificationItem, form: TransitionForm | None = None,
-                failed: str | None = None, status: int = 200,
-                evidence_form: EvidenceForm | None = None, measure_form: MeasureForm | None = None):
-    """The item page; re-rendered with the user's input and messages when something is refused."""
-    approvals = db.session.scalars(sa.select(Approval).options(so.joinedload(Approval.user))
-                                   .where(Approval.item_id == item.id).order_by(Approval.id)).all()
-    evidence = db.session.scalars(sa.select(Evidence).options(so.joinedload(Evidence.added_by))
-                                  .where(Evidence.item_id == item.id).order_by(Evidence.id)).all()
-    return render_template(
-        "documents/item.html", item=item, progress=item_progress(item),
-        measures=item.measures, evidence=evidence, approvals=approvals,
-        timeline=item_timeline(item), transitions=allowed_transitions(current_user, item),
-        form=form or TransitionForm(formdata=None, version=item.version), failed=failed,
-        can_edit=can(current_user, "edit", item), can_work=can(current_user, "work", item),
-        can_share=can(current_user, "share", item), fix_counts=fix_check_counts(item.id),
-        evidence_form=evidence_form or EvidenceForm(formdata=None),
-        done_form=MeasureDoneForm(formdata=None),
-        measure_form=measure_form or MeasureForm(formdata=None), transition_title=transition_title,
-        state_title=state_title,
-        action_title=lambda wf, action: transition_title(WORKFLOWS[wf].transition(action)),
-    ), status
+def _refused_item(item, exc):
+    flash(exc.message or str(exc), "danger")
+    return render_item(item, status=exc.status)
 
 
 @bp.route("/items/<int:item_id>")
@@ -291,17 +226,14 @@ def item(item_id: int):
 def edit_item(item_id: int):
     obj = load(RectificationItem, item_id, "edit")
     form = _item_form(obj.inspection, obj)
+    keep_input(lambda exc: _refused_form(form, obj, exc))
     if form.validate_on_submit():
-        try:
-            update_document(Actor.of(current_user), obj, _item_values(form),
-                            form.change_note.data or "", form.expected_version())
-            db.session.commit()
-        except Conflict:
-            db.session.rollback()
-            _version_conflict()
+        update_document(Actor.of(current_user), obj, _item_values(form),
+                        form.change_note.data or "", form.expected_version())
+        db.session.commit()
         flash(_("Saved."), "success")
-        return redirect(url_for("documents.item", item_id=obj.id))
-    return render_template("documents/form.html", form=form, title=obj.title, versioned=obj)
+        return redirect(url_for("inspections.item", item_id=obj.id))
+    return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj)
 
 
 # --- measures ---------------------------------------------------------------------------------
@@ -318,7 +250,7 @@ def new_measure(item_id: int):
                 deadline=form.deadline.data)
     db.session.commit()
     flash(_("Measure added."), "success")
-    return redirect(url_for("documents.item", item_id=parent.id) + "#measures")
+    return redirect(url_for("inspections.item", item_id=parent.id) + "#measures")
 
 
 @bp.route("/measures/<int:measure_id>/edit", methods=["GET", "POST"])
@@ -332,8 +264,8 @@ def edit_measure(measure_id: int):
             "deadline": form.deadline.data}, form.change_note.data or "")
         db.session.commit()
         flash(_("Saved."), "success")
-        return redirect(url_for("documents.item", item_id=obj.item_id) + "#measures")
-    return render_template("documents/form.html", form=form, title=obj.label or obj.text[:20],
+        return redirect(url_for("inspections.item", item_id=obj.item_id) + "#measures")
+    return render_template("inspections/form.html", form=form, title=obj.label or obj.text[:20],
                            versioned=obj)
 
 
@@ -344,10 +276,7 @@ def measure_done(measure_id: int):
     form = MeasureDoneForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        set_measure_done(Actor.of(current_user), obj, bool(form.done.data))
-        db.session.commit()
-    except (Conflict, OperationError):
-        db.session.rollback()
-        _version_conflict()
-    return redirect(url_for("documents.item", item_id=obj.item_id) + "#measures")
+    keep_input(lambda exc: _refused_item(obj.item, exc))
+    set_measure_done(Actor.of(current_user), obj, bool(form.done.data))
+    db.session.commit()
+    return redirect(url_for("inspections.item", item_id=obj.item_id) + "#measures")

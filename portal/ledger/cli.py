@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from portal.accounts.cli import cli_actor
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.inspections.models import Inspection, RectificationItem
 from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_rows
 from portal.ledger.xlsx import read_ledger, write_ledger

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 
 from portal.accounts.models import Department, User, UserRole
 from portal.audit.chain import Actor, record_event
-from portal.errors import OperationError
+from portal.core.errors import OperationError
+from portal.core.extensions import db
 from portal.evidence.models import Evidence
-from portal.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.inspections.operations import create_category, create_inspection, create_item
 from portal.inspections.queries import progress_expression

@@ -10,8 +10,8 @@ from flask.cli import AppGroup
 
 from portal.accounts.cli import cli_actor
 from portal.accounts.operations import find_user
-from portal.errors import OperationError
-from portal.extensions import db
+from portal.core.errors import OperationError
+from portal.core.extensions import db
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 from portal.notices.operations import AlreadyImported, import_notice
 from portal.notices.parser import ParsedNotice, parse

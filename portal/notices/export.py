@@ -13,7 +13,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 
 CN_NUMERALS = "一二三四五六七八九十"

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, ValidationError
 
-from portal.forms import choices
+from portal.core.forms import choices
 from portal.inspections.forms import APPROVAL_CHOICES
 
 
@@ -72,12 +72,3 @@ class PreviewForm(FlaskForm):
     def validate_party_secretary_id(self, field) -> None:
         if self.approval_policy.data == "dual" and not field.data:
             raise ValidationError(_l("双审制 needs a party secretary."))
-
-
-class LedgerUploadForm(FlaskForm):
-    file = FileField(_l("Ledger (.xlsx)"))
-    title = StringField(_l("Title of the new inspection"), validators=[Optional(), Length(max=300)])
-
-    def validate_file(self, field) -> None:
-        if not (field.data and field.data.filename):
-            raise ValidationError(_l("Choose a file."))

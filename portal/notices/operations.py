@@ -7,9 +7,10 @@ import hashlib
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.accounts.models import User
 from portal.audit.chain import Actor, record_event
-from portal.errors import OperationError
-from portal.extensions import db
+from portal.core.errors import OperationError
+from portal.core.extensions import db
 from portal.inspections.models import APPROVAL_SINGLE, Inspection
 from portal.inspections.operations import create_category, create_inspection, create_item
 from portal.notices.parser import ParsedNotice
@@ -32,7 +33,6 @@ def find_imported(text: str) -> Inspection | None:
 
 
 def _user(user_id: int | None):
-    from portal.accounts.models import User
 
     return db.session.get(User, user_id) if user_id else None
 

@@ -1,8 +1,6 @@
-"""The import page: upload a notice, correct the parsed tree, create the inspection."""
+"""Notices: the import page (upload, correct the parsed tree, create) and the generated notice."""
 
 from __future__ import annotations
-
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -11,13 +9,17 @@ from flask_login import current_user
 
 from portal.accounts.models import User, UserRole
 from portal.audit.chain import Actor
-from portal.extensions import db
+from portal.core.downloads import attachment
+from portal.core.extensions import db
+from portal.core.loading import load
+from portal.core.security import INTERNAL, roles_required
+from portal.inspections.models import Inspection
+from portal.inspections.queries import visible_items
+from portal.notices.export import build_notice, render_docx, render_text, template_helpers
 from portal.notices.forms import PreviewForm, UploadForm
 from portal.notices.operations import AlreadyImported, find_imported, import_notice
 from portal.notices.parser import ParsedNotice, parse
 from portal.notices.text import NoticeInputError, decode
-from portal.security import roles_required
-from workflows.roles import GLOBAL_ROLES as INTERNAL_ROLES
 
 bp = Blueprint("notices", __name__)
 
@@ -105,107 +107,37 @@ def confirm():
     except AlreadyImported as exc:
         db.session.rollback()
         flash(exc.message, "warning")
-        return redirect(url_for("documents.inspection", inspection_id=exc.inspection.id))
+        return redirect(url_for("inspections.inspection", inspection_id=exc.inspection.id))
     flash(_("Imported: %(n)d items.", n=len(parsed.problems)), "success")
-    return redirect(url_for("documents.inspection", inspection_id=inspection.id))
+    return redirect(url_for("inspections.inspection", inspection_id=inspection.id))
 
 
 # --- the generated notice -------------------------------------------------------------------
 
 def _notice_for(inspection_id: int):
-    from portal.inspections.models import Inspection, RectificationItem
-    from portal.inspections.views import load
-    from portal.notices.export import build_notice
-    from portal.workflow.worklists import can_view
-
     inspection = load(Inspection, inspection_id)
-    items = db.session.scalars(sa.select(RectificationItem).where(
-        RectificationItem.inspection_id == inspection.id, can_view(current_user))
-        .order_by(RectificationItem.id)).all()
-    return inspection, build_notice(inspection, items)
+    return inspection, build_notice(inspection, visible_items(inspection, current_user))
 
 
 @bp.route("/inspections/<int:inspection_id>/notice")
-@roles_required(*INTERNAL_ROLES)
+@roles_required(*INTERNAL)
 def notice_html(inspection_id: int):
-    from portal.notices.export import template_helpers
-
     inspection, notice = _notice_for(inspection_id)
     return render_template("notices/notice.html", inspection=inspection, notice=notice,
                            **template_helpers())
 
 
-def _download(body: bytes, mimetype: str, filename: str):
-    from flask import Response
-    from werkzeug.http import dump_options_header
-
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = dump_options_header(
-        "attachment", {"filename*": f"UTF-8''{quote(filename)}"})
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @bp.route("/inspections/<int:inspection_id>/notice.txt")
-@roles_required(*INTERNAL_ROLES)
+@roles_required(*INTERNAL)
 def notice_text(inspection_id: int):
-    from portal.notices.export import render_text
-
     inspection, notice = _notice_for(inspection_id)
-    return _download(render_text(notice).encode("utf-8"), "text/plain; charset=utf-8",
+    return attachment(render_text(notice).encode("utf-8"), "text/plain; charset=utf-8",
                      f"{inspection.title}.txt")
 
 
 @bp.route("/inspections/<int:inspection_id>/notice.docx")
-@roles_required(*INTERNAL_ROLES)
+@roles_required(*INTERNAL)
 def notice_docx(inspection_id: int):
-    from portal.notices.export import render_docx
-
     inspection, notice = _notice_for(inspection_id)
-    return _download(render_docx(notice), "application/vnd.openxmlformats-officedocument."
+    return attachment(render_docx(notice), "application/vnd.openxmlformats-officedocument."
                      "wordprocessingml.document", f"{inspection.title}.docx")
-
-
-# --- the ledger (整改台账) -------------------------------------------------------------------
-
-@bp.route("/inspections/<int:inspection_id>/ledger.xlsx")
-@roles_required(*INTERNAL_ROLES)
-def ledger_export(inspection_id: int):
-    from portal.inspections.models import Inspection, RectificationItem
-    from portal.inspections.views import load
-    from portal.ledger.operations import ledger_rows
-    from portal.ledger.xlsx import write_ledger
-    from portal.workflow.worklists import can_view
-
-    inspection = load(Inspection, inspection_id)
-    items = db.session.scalars(sa.select(RectificationItem).where(
-        RectificationItem.inspection_id == inspection.id, can_view(current_user))
-        .order_by(RectificationItem.id)).all()
-    return _download(write_ledger(inspection.title, ledger_rows(inspection, items)),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     f"{inspection.title}-整改台账.xlsx")
-
-
-@bp.route("/inspections/import-ledger", methods=["GET", "POST"])
-@roles_required("office")
-def ledger_import():
-    from portal.ledger.operations import LedgerInvalid, import_ledger
-    from portal.ledger.xlsx import read_ledger
-    from portal.notices.forms import LedgerUploadForm
-
-    form = LedgerUploadForm()
-    errors = []
-    if form.validate_on_submit():
-        ledger = read_ledger(form.file.data.stream)
-        try:
-            inspection = import_ledger(Actor.of(current_user), ledger, form.title.data or "")
-            db.session.commit()
-        except LedgerInvalid as exc:
-            db.session.rollback()
-            errors = exc.errors
-            form.form_errors.append(exc.message)
-        else:
-            flash(_("Imported: %(n)d items.", n=len(ledger.rows)), "success")
-            return redirect(url_for("documents.inspection", inspection_id=inspection.id))
-    return render_template("notices/ledger_upload.html", form=form, errors=errors), \
-        400 if errors else 200

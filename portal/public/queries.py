@@ -11,12 +11,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal.core.extensions import db
+from portal.core.models import WorkflowHistory
 from portal.evidence.models import Evidence
-from portal.extensions import db
+from portal.feedback.models import Feedback
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.inspections.queries import progress_expression
 from portal.versions.models import DocumentVersion
-from portal.workflow.models import WorkflowHistory
 
 Item = RectificationItem
 DONE = ("completed", "follow_up")
@@ -118,7 +119,6 @@ def original_deadline(item: RectificationItem):
 
 def public_feedback(item: RectificationItem) -> list:
     """Published feedback on the item, with the office's replies (never contact details)."""
-    from portal.feedback.models import Feedback
 
     return db.session.scalars(sa.select(Feedback).where(
         Feedback.item_id == item.id, Feedback.moderation_state == "published")

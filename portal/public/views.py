@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request
 
+from portal.core.downloads import attachment, stored_file
+from portal.core.extensions import db
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
-from portal.extensions import db
+from portal.feedback.forms import FixCheckForm
+from portal.feedback.operations import fix_check_open
 from portal.inspections.models import Inspection
-from portal.notices.export import build_notice, template_helpers
+from portal.notices.export import build_notice, render_docx, template_helpers
 from portal.public import queries
-from workflows import RECTIFICATION
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 FILTERS = ("completed", "under_way", "not_started")
@@ -21,13 +23,6 @@ def _public_inspection(inspection_id: int) -> Inspection:
     if inspection is None or not queries.inspection_rows(inspection):
         abort(404)
     return inspection
-
-
-def state_title(state: str) -> str:
-    from flask_babel import get_locale
-
-    s = RECTIFICATION.state(state)
-    return s.title_zh if str(get_locale()).startswith("zh") else s.title_en
 
 
 @bp.route("/")
@@ -46,8 +41,7 @@ def inspection(inspection_id: int):
     per_category = {c.id: [r for r in every if r.item.category_id == c.id] for c in categories}
     return render_template("public/inspection.html", inspection=obj, rows=shown,
                            headline=queries.headline(every), categories=categories,
-                           per_category=per_category, state=state, category_id=category_id,
-                           state_title=state_title)
+                           per_category=per_category, state=state, category_id=category_id)
 
 
 @bp.route("/items/<int:item_id>")
@@ -59,14 +53,11 @@ def item(item_id: int):
                            timeline=queries.public_timeline(obj),
                            evidence=queries.public_evidence(obj), extended=extended,
                            feedback=queries.public_feedback(obj),
-                           fix_form=_fix_form(obj),
-                           state_title=state_title)
+                           fix_form=_fix_form(obj))
 
 
 def _fix_form(item):
-    from portal.feedback.forms import FixCheckForm
-
-    return FixCheckForm(formdata=None) if item.state in ("completed", "follow_up") else None
+    return FixCheckForm(formdata=None) if fix_check_open(item) else None
 
 
 @bp.route("/evidence/<int:evidence_id>")
@@ -78,10 +69,8 @@ def evidence(evidence_id: int):
     store = FileStore(current_app.config["EVIDENCE_DIR"])
     if store.sha256(piece.storage_key) != piece.sha256:
         abort(409)
-    response = send_file(store.open(piece.storage_key), mimetype=piece.content_type,
-                         as_attachment=True, download_name=piece.filename)
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return stored_file(store.open(piece.storage_key), piece.content_type, piece.filename,
+                       private=False)
 
 
 @bp.route("/inspections/<int:inspection_id>/notice")
@@ -94,11 +83,8 @@ def notice(inspection_id: int):
 
 @bp.route("/inspections/<int:inspection_id>/notice.docx")
 def notice_docx(inspection_id: int):
-    from portal.notices.export import render_docx
-    from portal.notices.views import _download
-
     obj = _public_inspection(inspection_id)
     items = [r.item for r in queries.inspection_rows(obj)]
-    return _download(render_docx(build_notice(obj, items)),
+    return attachment(render_docx(build_notice(obj, items)),
                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                      f"{obj.title}.docx")

@@ -12,17 +12,19 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
-from portal.errors import OperationError
-from portal.extensions import db
+from portal.core.errors import OperationError
+from portal.core.extensions import db
+from portal.core.models import LocalRole
+from portal.core.policy import can, roles_on
 from portal.inspections.models import Category, Inspection, RectificationItem
-from portal.sharing.models import LocalRole
 from workflows.roles import LOCAL_ROLES
 
-_TYPES = {Inspection: "inspection", Category: "category", RectificationItem: "item"}
+#: What grants can be made on, by object type (the models' `__sharing_type__`).
+MODELS = {cls.__sharing_type__: cls for cls in (Inspection, Category, RectificationItem)}
 
 
 def object_type(obj) -> str:
-    return _TYPES[type(obj)]
+    return type(obj).__sharing_type__
 
 
 def grants_on(obj) -> list[LocalRole]:
@@ -38,8 +40,6 @@ def _describe(grants: list[LocalRole]) -> list[dict]:
 
 def grantable_roles(user, obj) -> list[str]:
     """The local roles `user` may hand out on `obj`."""
-    from portal.workflow.policy import can, roles_on
-
     if not can(user, "share", obj):
         return []
     if user.has_role("office"):
@@ -64,46 +64,46 @@ def grant_local_role(actor: Actor, obj, role: str, *, user=None, department=None
     return grant
 
 
-def share(by, obj, role: str, *, user=None, department=None) -> LocalRole:
-    """Grant `role` on `obj` as `by`, who may only hand out roles they hold."""
-    if role not in grantable_roles(by, obj):
+def share(actor: Actor, obj, role: str, *, user=None, department=None) -> LocalRole:
+    """Grant `role` on `obj` as `actor`, who may only hand out roles they hold."""
+    if role not in grantable_roles(actor.user, obj):
         raise OperationError(_("You can only grant roles you hold yourself here."))
     principal = (LocalRole.user_id == user.id) if user else (LocalRole.department_id == department.id)
     if db.session.scalar(sa.select(LocalRole.id).where(
             LocalRole.object_type == object_type(obj), LocalRole.object_id == obj.id,
             LocalRole.role == role, principal)) is not None:
         raise OperationError(_("This grant already exists."))
-    return grant_local_role(Actor.of(by), obj, role, user=user, department=department)
+    return grant_local_role(actor, obj, role, user=user, department=department)
 
 
-def _keeps_management(by, obj) -> bool:
-    from portal.workflow.policy import can
-
+def _keeps_management(actor: Actor, obj) -> bool:
+    """Does the acting user still manage sharing of `obj`? (System actors always do.)"""
+    if actor.user is None:
+        return True
     db.session.flush()
     db.session.expire(obj)
-    return can(by, "share", obj)
+    return can(actor.user, "share", obj)
 
 
-def revoke(by, obj, grant: LocalRole) -> None:
-    """Remove a grant made on `obj`; refused when it is `by`'s last way to manage it."""
+def revoke(actor: Actor, obj, grant: LocalRole) -> None:
+    """Remove a grant made on `obj`; refused when it is `actor`'s last way to manage it."""
     before = _describe(grants_on(obj))
     db.session.delete(grant)
-    if not _keeps_management(by, obj):
+    if not _keeps_management(actor, obj):
         raise OperationError(_("You cannot remove your own last way to manage sharing here."))
-    record_event(Actor.of(by), "sharing.revoke", object_type(obj), obj.id, {
+    record_event(actor, "sharing.revoke", object_type(obj), obj.id, {
         "role": grant.role, "user_id": grant.user_id, "department_id": grant.department_id,
         "before": before, "after": _describe(grants_on(obj))},
         inspection_id=inspection_id_of(obj))
 
 
-def set_inheritance_blocked(actor, obj, blocked: bool) -> None:
-    """Block or restore the grants inherited from above. `actor` is a user or an Actor."""
+def set_inheritance_blocked(actor: Actor, obj, blocked: bool) -> None:
+    """Block or restore the grants inherited from above."""
     before = obj.local_roles_blocked
     if before == blocked:
         return
     obj.local_roles_blocked = blocked
-    if not isinstance(actor, Actor) and not _keeps_management(actor, obj):
+    if not _keeps_management(actor, obj):
         raise OperationError(_("You cannot remove your own last way to manage sharing here."))
-    record_event(actor if isinstance(actor, Actor) else Actor.of(actor),
-                 "sharing.block_inheritance", object_type(obj), obj.id,
+    record_event(actor, "sharing.block_inheritance", object_type(obj), obj.id,
                  {"before": before, "after": blocked}, inspection_id=inspection_id_of(obj))

@@ -11,27 +11,28 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 
 from portal.accounts.models import Department, User
-from portal.errors import OperationError
-from portal.extensions import db
-from portal.forms import choices
-from portal.inspections.models import APPROVAL_DUAL, Category, Inspection, RectificationItem
-from portal.inspections.views import INTERNAL, load
-from portal.security import roles_required
-from portal.sharing.models import LocalRole
+from portal.audit.chain import Actor
+from portal.core.errors import OperationError
+from portal.core.extensions import db
+from portal.core.forms import choices
+from portal.core.loading import load
+from portal.core.models import LocalRole
+from portal.core.pages import attempt
+from portal.core.policy import can, grant_scope
+from portal.core.security import INTERNAL, roles_required
+from portal.core.titles import ROLE_LABELS
+from portal.inspections.models import APPROVAL_DUAL, Inspection, RectificationItem
 from portal.sharing.operations import (
+    MODELS,
     grantable_roles,
     grants_on,
     revoke,
     set_inheritance_blocked,
     share,
 )
-from portal.views_util import attempt
-from portal.workflow.policy import can
 from workflows.roles import LOCAL_ROLES
 
 bp = Blueprint("sharing", __name__, url_prefix="/sharing")
-MODELS = {"inspection": Inspection, "category": Category, "item": RectificationItem}
-ROLE_LABELS = {"Reader": _l("Reader"), "Editor": _l("Editor"), "Reviewer": _l("Reviewer")}
 
 
 class GrantForm(FlaskForm):
@@ -49,13 +50,8 @@ def _load(kind: str, object_id: int, permission: str = "view"):
 
 
 def _ancestors(obj) -> list:
-    """Objects whose grants reach `obj`, nearest first (respecting blocks)."""
-    if isinstance(obj, Inspection) or obj.local_roles_blocked:
-        return []
-    if isinstance(obj, Category):
-        return [obj.inspection]
-    parent = obj.category or obj.inspection
-    return [parent] + _ancestors(parent)
+    """Objects whose grants reach `obj`, nearest first (respecting blocks): the policy's scope."""
+    return [db.session.get(MODELS[kind], object_id) for kind, object_id in grant_scope(obj)[1:]]
 
 
 def _derived(obj) -> list[tuple[str, str, str]]:
@@ -98,7 +94,7 @@ def page(kind: str, object_id: int):
         prefix, _sep, raw_id = form.principal.data.partition(":")
         principal = db.session.get(User if prefix == "u" else Department, int(raw_id))
         try:
-            share(current_user, obj, form.role.data,
+            share(Actor.of(current_user), obj, form.role.data,
                   **({"user": principal} if prefix == "u" else {"department": principal}))
             db.session.commit()
         except OperationError as exc:
@@ -124,7 +120,7 @@ def revoke_grant(grant_id: int):
     obj = _load(grant.object_type, grant.object_id, "share")
     if not FlaskForm().validate_on_submit():
         abort(400)
-    attempt(lambda: revoke(current_user, obj, grant), _("Role removed."), "info")
+    attempt(lambda: revoke(Actor.of(current_user), obj, grant), _("Role removed."), "info")
     return redirect(url_for("sharing.page", kind=grant.object_type, object_id=grant.object_id))
 
 
@@ -137,6 +133,6 @@ def inheritance(kind: str, object_id: int):
     form = BlockForm()
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: set_inheritance_blocked(current_user, obj, bool(form.blocked.data)),
+    attempt(lambda: set_inheritance_blocked(Actor.of(current_user), obj, bool(form.blocked.data)),
             _("Saved."))
     return redirect(url_for("sharing.page", kind=kind, object_id=object_id))

@@ -11,7 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
-from portal.extensions import db
+from portal.core.concurrency import claim_version
+from portal.core.errors import NotFound
+from portal.core.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.versions.models import DocumentVersion
 
@@ -98,13 +100,20 @@ def apply_changes(actor: Actor, obj, values: dict[str, Any], note: str = "",
 
 
 def revert_to(actor: Actor, obj, number: int, note: str = "") -> dict:
-    """Make a new version equal to version `number`; workflow state is not a versioned field."""
+    """Make a new version equal to version `number`; workflow state is not a versioned field.
+
+    An item (or a measure's item) is claimed first, so that a concurrent change is a Conflict.
+    Raises NotFound when there is no version `number`. Returns the changes.
+    """
     kind = TYPE_NAMES[type(obj)]
     old = db.session.scalar(sa.select(DocumentVersion).where(
         DocumentVersion.object_type == kind, DocumentVersion.object_id == obj.id,
         DocumentVersion.number == number))
     if old is None:
-        raise LookupError(number)
+        raise NotFound(f"{kind} {obj.id} has no version {number}")
+    item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
+    if item is not None:
+        claim_version(item, item.version)
     values = {f: _from_json(type(obj), f, v) for f, v in old.data.items()
               if f in VERSIONED_FIELDS[type(obj)]}
     return apply_changes(actor, obj, values, note, action=f"{kind}.revert", reverted_from=number)

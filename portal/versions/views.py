@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.audit.chain import Actor
-from portal.extensions import db
-from portal.inspections.forms import RevertForm
+from portal.core.extensions import db
+from portal.core.loading import load
+from portal.core.policy import can
+from portal.core.security import INTERNAL, roles_required
 from portal.inspections.models import Measure, RectificationItem
-from portal.inspections.views import INTERNAL, load
-from portal.security import roles_required
-from portal.versions.operations import MODELS, diff, versions_of
-from portal.workflow.operations import claim_version
+from portal.versions.forms import RevertForm
+from portal.versions.operations import MODELS, diff, revert_to, versions_of
 
 bp = Blueprint("versions", __name__, url_prefix="/versions")
 
@@ -25,11 +25,11 @@ def _object(kind: str, object_id: int, permission: str = "view"):
 
 def back_url(obj) -> str:
     if isinstance(obj, RectificationItem):
-        return url_for("documents.item", item_id=obj.id)
+        return url_for("inspections.item", item_id=obj.id)
     if isinstance(obj, Measure):
-        return url_for("documents.item", item_id=obj.item_id)
+        return url_for("inspections.item", item_id=obj.item_id)
     inspection_id = getattr(obj, "inspection_id", None) or obj.id
-    return url_for("documents.inspection", inspection_id=inspection_id)
+    return url_for("inspections.inspection", inspection_id=inspection_id)
 
 
 @bp.route("/<kind>/<int:object_id>")
@@ -50,9 +50,7 @@ def history(kind: str, object_id: int):
 
 
 def _can_edit(obj) -> bool:
-    from portal.workflow.policy import can
-
-    return can(current_user, "edit", obj.item if isinstance(obj, Measure) else obj)
+    return can(current_user, "edit", obj)
 
 
 @bp.route("/<kind>/<int:object_id>/<int:number>/revert", methods=["POST"])
@@ -62,17 +60,8 @@ def revert(kind: str, object_id: int, number: int):
     form = RevertForm()
     if not form.validate_on_submit():
         abort(400)
-    from portal.versions.operations import revert_to
-
-    item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
-    try:
-        if item is not None:
-            claim_version(item, item.version)
-            db.session.expire(item, ["version"])
-        changes = revert_to(Actor.of(current_user), obj, number,
-                            form.change_note.data or _("Reverted to version %(n)d", n=number))
-    except LookupError:
-        abort(404)
+    changes = revert_to(Actor.of(current_user), obj, number,
+                        form.change_note.data or _("Reverted to version %(n)d", n=number))
     db.session.commit()
     if changes:
         flash(_("Reverted to version %(n)d; this is now a new version.", n=number), "success")

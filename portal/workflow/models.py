@@ -1,4 +1,4 @@
-"""Workflow history entries and approvals."""
+"""Approvals of submitted items (the history of every workflow is portal.core.models)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from portal.extensions import db
-
-
-class WorkflowHistory(db.Model):
-    """One successful transition (Plone's review history entry)."""
-
-    __tablename__ = "workflow_history"
-    __table_args__ = (sa.Index("ix_workflow_history_object", "object_type", "object_id", "id"),)
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    object_type: so.Mapped[str] = so.mapped_column(sa.String(20))
-    object_id: so.Mapped[int]
-    workflow: so.Mapped[str] = so.mapped_column(sa.String(32))
-    action: so.Mapped[str] = so.mapped_column(sa.String(40))
-    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
-    comment: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
-    from_state: so.Mapped[str] = so.mapped_column(sa.String(32))
-    to_state: so.Mapped[str] = so.mapped_column(sa.String(32))
-    at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
-    evidence_ids: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
-
-    actor = so.relationship("User")
+from portal.core.extensions import db
 
 
 class Approval(db.Model):

@@ -1,4 +1,4 @@
-"""Item transitions and history (minimal pages; the documents issue builds the item page)."""
+"""Item transitions, the declared worklists' pages and the workflow diagrams."""
 
 from __future__ import annotations
 
@@ -8,83 +8,67 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from portal.extensions import db
+from portal.audit.chain import Actor
+from portal.core import worklists
+from portal.core.errors import MissingRequirements
+from portal.core.extensions import db
+from portal.core.handlers import keep_input
+from portal.core.loading import load
+from portal.core.security import INTERNAL, roles_required
+from portal.core.timeutil import today
+from portal.core.titles import transition_title
+from portal.core.transitions import fire
+from portal.inspections.item_page import render_item
 from portal.inspections.models import RectificationItem
-from portal.security import roles_required
-from portal.timeutil import today
-from portal.workflow import worklists
 from portal.workflow.diagram import render_svg
 from portal.workflow.forms import TransitionForm
-from portal.workflow.operations import (
-    Conflict,
-    MissingRequirements,
-    fire_transition,
-    transition_title,
-)
-from workflows import WORKFLOWS, TransitionNotAllowed, UnknownTransition
-from workflows.roles import GLOBAL_ROLES
+from workflows import WORKFLOWS
 
 bp = Blueprint("workflow", __name__)
 
 
 @bp.route("/items/<int:item_id>/transitions/<transition_id>", methods=["POST"])
-@roles_required(*GLOBAL_ROLES)
+@roles_required(*INTERNAL)
 def transition(item_id: int, transition_id: str):
-    from portal.inspections.views import load, render_item
-
     item = load(RectificationItem, item_id)
     form = TransitionForm()
+
+    def refused(exc):
+        """The item page again, with the comment typed and what is missing or wrong."""
+        if isinstance(exc, MissingRequirements):
+            for what, message in exc.missing.items():
+                (form.comment.errors if what == "comment" else form.form_errors).append(message)
+        else:
+            form.form_errors.append(exc.message)
+        return render_item(item, form, failed=transition_id, status=exc.status)
+
+    keep_input(refused)
     if not form.validate_on_submit():
         return render_item(item, form, failed=transition_id, status=400)
-    try:
-        steps = fire_transition(current_user, item, transition_id, comment=form.comment.data,
-                                expected_version=form.expected_version())
-        db.session.commit()
-    except UnknownTransition:
-        abort(404)
-    except TransitionNotAllowed:
-        abort(403)
-    except Conflict:
-        db.session.rollback()
-        abort(409)
-    except MissingRequirements as exc:
-        db.session.rollback()
-        for what, message in exc.missing.items():
-            (form.comment.errors if what == "comment" else form.form_errors).append(message)
-        return render_item(item, form, failed=transition_id, status=400)
+    steps = fire(Actor.of(current_user), item, transition_id, comment=form.comment.data,
+                 expected_version=form.expected_version())
+    db.session.commit()
     flash(_("Done: %(steps)s.", steps=" → ".join(transition_title(s.transition) for s in steps)),
           "success")
-    return redirect(url_for("documents.item", item_id=item.id))
-
-
-WORKLISTS = ("awaiting_review", "my_items", "overdue", "due_soon", "not_fixed")
+    return redirect(url_for("inspections.item", item_id=item.id))
 
 
 @bp.route("/worklists/<name>")
-@roles_required(*GLOBAL_ROLES)
+@roles_required(*INTERNAL)
 def worklist(name: str):
-    if name not in WORKLISTS:
-        abort(404)
-    page = request.args.get("page", 1, type=int)
+    """Every declared worklist has this page (or, for other content, its own) and a count."""
+    declared = worklists.declared().get(name) or abort(404)
+    own_page = getattr(declared.model, "__worklist_page__", None)
+    if own_page:
+        return redirect(url_for(own_page, state=declared.worklist.states[0]))
     day = today()
-    result = {
-        "awaiting_review": lambda: worklists.awaiting_my_review(current_user, page),
-        "my_items": lambda: worklists.my_items(current_user, page),
-        "overdue": lambda: worklists.overdue(current_user, day, page),
-        "due_soon": lambda: worklists.due_within(current_user, 7, day, page),
-        "not_fixed": lambda: worklists.reported_not_fixed(current_user, page),
-    }[name]()
-    return render_template("workflow/worklist.html", name=name, page=result,
-                           state_title=state_title, today=day)
-
-
-def state_title(workflow_id: str, state_id: str) -> str:
-    state = WORKFLOWS[workflow_id].state(state_id)
-    return state.title_zh if str(get_locale()).startswith("zh") else state.title_en
+    page = worklists.page(name, current_user, day, request.args.get("page", 1, type=int))
+    return render_template("workflow/worklist.html", name=name, worklist=declared.worklist,
+                           page=page, today=day)
 
 
 @bp.route("/workflows/")
-@roles_required(*GLOBAL_ROLES)
+@roles_required(*INTERNAL)
 def workflows():
     lang = str(get_locale())
     # render_svg escapes every label, so its output is safe to inline.
@@ -92,4 +76,3 @@ def workflows():
                 for wf_id, wf in WORKFLOWS.items()}
     return render_template("workflow/workflows.html", workflows=WORKFLOWS.values(),
                            diagrams=diagrams, zh=lang.startswith("zh"))
-

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from portal.accounts.models import LoginSession
 from portal.accounts.operations import deactivate_user, find_user
 from portal.audit.chain import Actor
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import audit_actions, count_rows
 

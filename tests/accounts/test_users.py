@@ -9,8 +9,8 @@ from portal.accounts.models import Department, User
 from portal.accounts.operations import create_user, deactivate_user, find_user, set_roles
 from portal.audit.chain import Actor
 from portal.audit.models import AuditEvent
-from portal.errors import OperationError
-from portal.extensions import db
+from portal.core.errors import OperationError
+from portal.core.extensions import db
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import audit_actions, count_rows
 

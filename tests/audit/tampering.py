@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from portal.audit.chain import canonical_row, compute_hash
-from portal.extensions import db
+from portal.core.extensions import db
 
 
 @contextmanager

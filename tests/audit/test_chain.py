@@ -16,7 +16,7 @@ from portal.audit.chain import (
     verify_chain,
 )
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.core.extensions import db
 from tests.audit.tampering import delete_from, edit_payload, recompute_chain
 
 

@@ -14,9 +14,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from portal.demo.cli import load_demo
-from portal.extensions import db
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -31,7 +28,7 @@ def browser():
         if os.environ.get("RECTIFY_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from tests.browser.playwright_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
@@ -41,11 +38,14 @@ def browser():
 
 
 @pytest.fixture
+def app(demo_app):
+    """Journeys start from the demo content (a copy of the session's demo database)."""
+    return demo_app
+
+
+@pytest.fixture
 def live_server(app):
     """Serve the test app (with the demo accounts) in a real server thread."""
-    with app.app_context():
-        load_demo()
-        db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

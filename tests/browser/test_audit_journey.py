@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import expect
 
 from portal.audit.models import AuditEvent
+from portal.core.extensions import db
 from portal.demo.cli import demo_password
-from portal.extensions import db
 from portal.inspections.models import RectificationItem
+from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 

@@ -4,21 +4,21 @@ cycle, 双审制, and edit → diff → revert."""
 from datetime import date
 
 import pytest
-from playwright.sync_api import expect
 
 from portal.accounts.operations import create_user
 from portal.audit.chain import Actor
+from portal.core.extensions import db
+from portal.core.transitions import fire
 from portal.evidence.operations import add_evidence_note
-from portal.extensions import db
 from portal.inspections.operations import (
     add_measure,
     create_category,
     create_inspection,
     create_item,
 )
-from portal.workflow.operations import fire_transition
+from tests.browser.playwright_api import expect
 from tests.conftest import TEST_PASSWORD
-from tests.documents.test_evidence import PDF
+from tests.evidence.test_evidence import PDF
 
 pytestmark = pytest.mark.browser
 
@@ -48,8 +48,8 @@ def people(app, live_server):
         dual_item = create_item(actor, dual, title="合同管理不规范", responsible_leader=other_leader,
                                 staff=staff, completion_summary="已建立合同台账。")
         add_evidence_note(actor, dual_item, "合同台账")
-        fire_transition(staff, dual_item, "start")
-        fire_transition(staff, dual_item, "submit")
+        fire(Actor.of(staff), dual_item, "start")
+        fire(Actor.of(staff), dual_item, "submit")
         db.session.commit()
         return {"item": item.id, "dual_item": dual_item.id}
 

@@ -4,10 +4,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import expect
 
+from portal.core.extensions import db
 from portal.demo.cli import demo_password
-from portal.extensions import db
+from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +65,7 @@ def test_feedback_round_trip(page, app):
         pending = db.session.scalar(sa.select(sa.func.count()).where(
             Feedback.moderation_state == "pending"))  # the demo's own, and this one
     office, staff_page = office_signed_in(page, dialogs)
-    expect(staff_page.locator("[data-badge=feedback]")).to_have_text(str(pending))
+    expect(staff_page.locator("[data-badge=moderation_queue]")).to_have_text(str(pending))
     staff_page.locator("#nav-entries").get_by_text("意见建议", exact=True).click()
     expect(staff_page.locator("#feedback-queue")).to_contain_text("13800138000")
     staff_page.locator("[data-reply-for] summary").first.click()

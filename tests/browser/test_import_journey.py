@@ -1,9 +1,9 @@
 """Journey: the office imports the seed notice, corrects a title in the preview, creates it."""
 
 import pytest
-from playwright.sync_api import expect
 
 from portal.demo.cli import demo_password
+from tests.browser.playwright_api import expect
 from tests.notices.test_parser import NOTICE
 
 pytestmark = pytest.mark.browser

@@ -1,7 +1,8 @@
 """Journey: an anonymous visitor on a phone reads the published progress."""
 
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 

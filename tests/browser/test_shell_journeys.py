@@ -1,15 +1,15 @@
 """Journeys through the shell: each role's menu, a wrong password, switching language."""
 
 import pytest
-from playwright.sync_api import expect
 
 from portal.demo.cli import demo_password
+from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 
 ALL_ENTRIES = {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "意见建议", "用户管理",
                "部门管理", "审计日志", "流程说明"}
-#: What each demo role sees in the main menu (declared here, independently of portal.core.nav).
+#: What each demo role sees in the main menu (declared here, independently of portal.shell.nav).
 MENUS = {
     "admin": {"首页", "巡察整改", "用户管理", "部门管理", "流程说明"},
     "office": {"首页", "巡察整改", "已逾期", "意见建议", "部门管理", "流程说明"},

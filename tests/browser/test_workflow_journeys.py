@@ -2,9 +2,9 @@
 workflow page with its diagram."""
 
 import pytest
-from playwright.sync_api import expect
 
 from portal.demo.cli import demo_password
+from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 

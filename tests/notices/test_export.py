@@ -5,7 +5,7 @@ import io
 import sqlalchemy as sa
 from docx import Document
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.inspections.models import Inspection
 from portal.notices.export import build_notice, render_docx, render_text
 from portal.notices.parser import parse

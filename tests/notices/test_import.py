@@ -5,7 +5,7 @@ import json
 import sqlalchemy as sa
 
 from portal.audit.chain import verify_chain
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from tests.notices.test_parser import EXPECTED, NOTICE
 

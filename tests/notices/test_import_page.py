@@ -4,7 +4,7 @@ import io
 
 import sqlalchemy as sa
 
-from portal.extensions import db
+from portal.core.extensions import db
 from portal.inspections.models import Inspection, RectificationItem
 from portal.notices.parser import parse
 from tests.notices.test_parser import NOTICE

@@ -8,13 +8,13 @@ from flask import url_for
 
 from portal.accounts.operations import update_user
 from portal.audit.chain import Actor
+from portal.core.extensions import db
 from portal.evidence.models import Evidence
 from portal.evidence.operations import add_evidence_file, add_evidence_note
 from portal.evidence.storage import FileStore
-from portal.extensions import db
 from portal.inspections.models import RectificationItem
 from portal.inspections.operations import update_document
-from tests.documents.test_evidence import PDF
+from tests.evidence.test_evidence import PDF
 
 MARKERS = ("PRIVATE-NAME", "PRIVATE-COMMENT", "PRIVATE-EVIDENCE", "PRIVATE-SUMMARY",
            "PRIVATE-FEEDBACK", "PRIVATE-TITLE", "PRIVATE-NOTE", "PRIVATE-FILE", "PRIVATE-CONTACT",
@@ -45,7 +45,8 @@ def public(app, world):
         db.session.get(RectificationItem, hidden).title = "PRIVATE-TITLE 未公开事项"
         db.session.commit()
     world.fire("leader_resp", shown, "publish", comment="PRIVATE-COMMENT 公开前内部意见")
-    from portal.feedback.operations import moderate, submit_feedback
+    from portal.core.transitions import fire
+    from portal.feedback.operations import submit_feedback
     from portal.inspections.models import Inspection
 
     with app.app_context():
@@ -57,7 +58,7 @@ def public(app, world):
         published, _code = submit_feedback(inspection, item, kind="suggestion",
                                            text="建议公开整改台账。", **contact)
         db.session.flush()
-        moderate(world.user("office"), published, "publish")
+        fire(Actor.of(world.user("office")), published, "publish")
         db.session.commit()
     return {"shown": shown, "hidden": hidden, "inspection": world.inspections["single"]}
 

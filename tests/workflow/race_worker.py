@@ -28,6 +28,6 @@ def review(db_url: str, instance: str, item_id: int, login: str, password: str,
         results[login] = (transition, repr(exc), False)
     finally:
         with app.app_context():
-            from portal.extensions import db
+            from portal.core.extensions import db
 
             db.engine.dispose()

@@ -8,10 +8,10 @@ import pytest
 
 from portal.accounts.models import User
 from portal.audit.chain import Actor, verify_chain
-from portal.extensions import db
+from portal.core.extensions import db
+from portal.core.models import WorkflowHistory
 from portal.inspections.models import APPROVAL_DUAL, Category
 from portal.sharing.operations import grant_local_role
-from portal.workflow.models import WorkflowHistory
 from tests.conftest import TEST_PASSWORD
 from tests.workflow.race_worker import review
 

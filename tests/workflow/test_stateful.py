@@ -7,15 +7,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from portal.audit.chain import Actor
+from portal.core.errors import MissingRequirements, NotAllowed
+from portal.core.extensions import db
+from portal.core.models import WorkflowHistory
+from portal.core.policy import allowed_transitions
 from portal.evidence.models import Evidence
 from portal.evidence.operations import add_evidence_note
-from portal.extensions import db
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
-from portal.workflow.models import Approval, WorkflowHistory
-from portal.workflow.operations import MissingRequirements
-from portal.workflow.policy import allowed_transitions
+from portal.workflow.models import Approval
 from tests.world import PERSONAS
-from workflows import PUBLICATION, RECTIFICATION, TransitionNotAllowed
+from workflows import PUBLICATION, RECTIFICATION
 
 MANUAL = [t.id for wf in (RECTIFICATION, PUBLICATION) for t in wf.transitions if not t.automatic]
 WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION)}
@@ -34,7 +35,7 @@ def test_random_walks_stay_legal(app, world):
         def act(self, persona, transition, comment):
             try:
                 steps = world.fire(persona, self.item_id, transition, comment=comment)
-            except (TransitionNotAllowed, MissingRequirements):
+            except (NotAllowed, MissingRequirements):
                 return
             self.steps += len(steps)
             self.fires += 1

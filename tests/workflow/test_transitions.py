@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.core.errors import Conflict, MissingRequirements, NotAllowed
+from portal.core.extensions import db
+from portal.core.models import WorkflowHistory
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
-from portal.workflow.models import Approval, WorkflowHistory
-from portal.workflow.operations import Conflict, MissingRequirements
-from workflows import TransitionNotAllowed
+from portal.workflow.models import Approval
 
 
 def history(app, item_id):
@@ -62,7 +62,7 @@ def test_dual_approval_needs_leader_and_secretary(app, world):
 def test_the_same_person_cannot_approve_twice(app, world):
     item_id = world.new_item(APPROVAL_DUAL, "pending_review")
     world.fire("leader_resp", item_id, "approve")
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(NotAllowed):
         world.fire("leader_resp", item_id, "approve")
 
 
@@ -114,8 +114,9 @@ def test_stale_version_is_a_conflict_and_writes_nothing(app, world):
 
 def test_a_race_lost_in_the_database_is_a_conflict(app, world):
     """We load the item; someone else commits a transition; our conditional UPDATE misses."""
+    from portal.audit.chain import Actor
+    from portal.core.transitions import fire
     from portal.inspections.models import RectificationItem
-    from portal.workflow.operations import fire_transition
 
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
     with app.app_context():
@@ -127,7 +128,7 @@ def test_a_race_lost_in_the_database_is_a_conflict(app, world):
             other.execute(sa.update(RectificationItem).where(RectificationItem.id == item_id)
                           .values(version=RectificationItem.version + 1))
         with pytest.raises(Conflict):
-            fire_transition(world.user("leader_resp"), item, "approve")
+            fire(Actor.of(world.user("leader_resp")), item, "approve")
         db.session.rollback()
     assert history(app, item_id)[-1][0] == "submit"
 
@@ -180,12 +181,13 @@ def test_http_unknown_and_automatic_transitions(app, world, signed_in, transitio
     assert response.status_code == status
 
 
-def test_http_stale_version_is_409_with_a_message(app, world, signed_in):
+def test_http_stale_version_is_409_with_a_message_and_keeps_the_comment(app, world, signed_in):
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
     response = signed_in("leader_resp").post_form(f"/items/{item_id}/transitions/approve",
-                                                  {"version": "1"})
+                                                  {"version": "1", "comment": "同意，材料齐全"})
     assert response.status_code == 409
-    assert "数据冲突" in response.text
+    assert "该事项已被他人修改" in response.text
+    assert "同意，材料齐全" in response.text  # the item page again, with what was typed
     with app.app_context():
         assert world.item(item_id).state == "pending_review"
 
@@ -220,12 +222,14 @@ def test_introspection_page_draws_each_workflow(app, world, signed_in):
 
 
 def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
-    from portal.workflow.policy import ITEM_WORKFLOWS, ItemContext
+    from portal.core.policy import PolicyContext
+    from portal.inspections.models import RectificationItem
 
-    names = {c for wf in ITEM_WORKFLOWS for t in wf.transitions for c in t.guard.conditions}
+    governing = RectificationItem.__workflows__
+    names = {c for wf in governing for t in wf.transitions for c in t.guard.conditions}
     assert names == {"not_approved_by_actor", "approval_policy_met"}
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
     with app.app_context():
-        ctx = ItemContext(world.user("leader_resp"), world.item(item_id))
+        ctx = PolicyContext(world.user("leader_resp"), world.item(item_id))
         assert {name: ctx.condition(name) for name in names} == {
             "not_approved_by_actor": True, "approval_policy_met": False}

@@ -1,0 +1,302 @@
+"""Reading the audit log: filters, keyset pages, exports and readable payloads (审计日志查询).
+
+Every filter maps onto an index that ends in `seq` (actor, action, object type, object,
+inspection), so a page is an index range read backwards from a seq, whatever the table size.
+A date range is turned into a seq range first: events are stamped while their transaction
+holds the chain's lock, so `at` grows with `seq`, and one probe of the `at` index at each end
+of the range finds the seqs. Two or more filter columns together are searched a stretch of
+seqs at a time within a time budget (`_scanned_page`), so a combination that rarely matches
+cannot make a page walk the whole table. Exports stream rows in seq order, a batch at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import has_request_context
+from flask_babel import get_timezone
+
+from portal.audit.chain import format_time
+from portal.audit.models import AuditEvent
+from portal.core.extensions import db
+from portal.versions.operations import char_runs
+from workflows import WORKFLOWS
+
+PAGE_SIZE = 50
+
+#: The object types events are recorded about (for the filter's choices).
+OBJECT_TYPES = ("inspection", "category", "item", "measure", "feedback", "user", "department",
+                "audit")
+
+
+def known_actions() -> list[str]:
+    """Every action the portal records (for the filter's suggestions; a test keeps it whole)."""
+
+    actions = ["auth.login", "auth.login_failed", "auth.login_refused", "auth.logout",
+               "user.create", "user.update", "user.set_roles", "user.set_password",
+               "user.deactivate", "user.reactivate", "department.create",
+               "measure.done", "measure.undone", "evidence.add", "evidence.withdraw",
+               "sharing.grant", "sharing.revoke", "sharing.block_inheritance",
+               "notice.import", "ledger.import", "feedback.submit", "feedback.edit",
+               "fix_check.answer", "audit.export", "audit.verify"]
+    for kind in ("inspection", "category", "item", "measure"):
+        actions += [f"{kind}.create", f"{kind}.update", f"{kind}.revert"]
+    for wf_id, prefix in (("rectification", "workflow"), ("publication", "workflow"),
+                          ("moderation", "moderation")):
+        actions += [f"{prefix}.{t.id}" for t in WORKFLOWS[wf_id].transitions]
+    return sorted(set(actions))
+
+
+#: The columns of an export, in order; `payload` is the canonical JSON string that was hashed.
+EXPORT_COLUMNS = ("seq", "at", "actor_id", "actor", "action", "object_type", "object_id",
+                  "inspection_id", "payload", "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    inspection: int | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+    def is_empty(self) -> bool:
+        return self == LogFilter()
+
+    def as_args(self) -> dict[str, str]:
+        """The filter as query arguments (for links, forms and the export's record)."""
+        args = {}
+        for name, value in asdict(self).items():
+            if value not in (None, ""):
+                args[name] = value.isoformat() if isinstance(value, date) else str(value)
+        return args
+
+    def needs_scan(self) -> bool:
+        """Whether no single index serves the filter (two or more of its columns are set).
+
+        Each column has an index ending in `seq`, so one column (or one object) is a range
+        read at any selectivity. Two columns whose events rarely meet would make the database
+        walk one index far for a few matches: such pages search a bounded stretch of seqs.
+        """
+        columns = [bool(self.actor), bool(self.action), bool(self.object_type),
+                   self.inspection is not None]
+        return sum(columns) >= 2
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """WHERE clauses, with the date range also bounding `seq` (see the module docstring)."""
+        clauses: list[sa.ColumnElement[bool]] = []
+        if self.actor:
+            clauses.append(AuditEvent.actor == self.actor)
+        if self.action:
+            clauses.append(AuditEvent.action == self.action)
+        if self.object_type:
+            clauses.append(AuditEvent.object_type == self.object_type)
+        if self.object_id:
+            clauses.append(AuditEvent.object_id == self.object_id)
+        if self.inspection is not None:
+            clauses.append(AuditEvent.inspection_id == self.inspection)
+        if self.since is not None:
+            start = _utc(self.since)
+            first = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at >= start)
+                                      .order_by(AuditEvent.at).limit(1))
+            clauses += [AuditEvent.seq >= (first if first is not None else _NO_SEQ),
+                        AuditEvent.at >= start]
+        if self.until is not None:
+            end = _utc(self.until + timedelta(days=1))
+            last = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at < end)
+                                     .order_by(AuditEvent.at.desc()).limit(1))
+            clauses += [AuditEvent.seq <= (last if last is not None else 0), AuditEvent.at < end]
+        return clauses
+
+
+def _utc(day: date) -> datetime:
+    """Midnight of `day` in the portal's time zone, as the naive UTC time events are stored in."""
+    zone = ZoneInfo(str(get_timezone())) if has_request_context() else UTC
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+_NO_SEQ = 2 ** 62  # a lower bound no event reaches: the range is empty
+
+
+@dataclass
+class Page:
+    events: list[AuditEvent]
+    older: int | None  # `before` for the next (older) page
+    newer: int | None  # `after` for the previous (newer) page
+    #: for combined filters: the seqs searched (low, high) when the search stopped short
+    searched: tuple[int, int] | None = None
+
+
+#: Combined filters search this many seqs per query, for at most SCAN_BUDGET seconds a page.
+SCAN_CHUNK = 25_000
+SCAN_BUDGET = 0.04
+
+
+def page(log_filter: LogFilter, before: int | None = None, after: int | None = None,
+         size: int | None = None) -> Page:
+    """One page of matching events, newest first, keyed by seq (never OFFSET)."""
+    size = size or PAGE_SIZE
+    conditions = log_filter.conditions()
+    if log_filter.needs_scan():
+        return _scanned_page(conditions, before, after, size)
+    query = sa.select(AuditEvent).where(*conditions).limit(size + 1)
+    if after is not None:
+        rows = db.session.scalars(query.where(AuditEvent.seq > after)
+                                  .order_by(AuditEvent.seq.asc())).all()
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        older = rows[-1].seq if rows and _any(conditions, AuditEvent.seq < rows[-1].seq) else None
+        return Page(rows, older, rows[0].seq if rows and more_newer else None)
+    if before is not None:
+        query = query.where(AuditEvent.seq < before)
+    rows = db.session.scalars(query.order_by(AuditEvent.seq.desc())).all()
+    more_older = len(rows) > size
+    rows = rows[:size]
+    newer = None
+    if before is not None and rows and _any(conditions, AuditEvent.seq > rows[0].seq):
+        newer = rows[0].seq
+    return Page(rows, rows[-1].seq if rows and more_older else None, newer)
+
+
+def _scanned_page(conditions, before: int | None, after: int | None, size: int) -> Page:
+    """Search seq stretches of SCAN_CHUNK, newest first (or oldest first after `after`), until
+    the page is full, the log ends or the time budget is spent; say where the search stopped."""
+    head = db.session.scalar(sa.select(sa.func.max(AuditEvent.seq))) or 0
+    deadline = monotonic() + SCAN_BUDGET
+    found: list[AuditEvent] = []
+    upward = after is not None and before is None
+    # [low, high) is the stretch still to search
+    low, high = (after + 1, head + 1) if upward else (1, min(before or head + 1, head + 1))
+    cursor = low if upward else high
+    while len(found) <= size and low < high:
+        if upward:
+            lo, hi = cursor, min(cursor + SCAN_CHUNK, high)
+            order = AuditEvent.seq.asc()
+        else:
+            lo, hi = max(cursor - SCAN_CHUNK, low), cursor
+            order = AuditEvent.seq.desc()
+        found += db.session.scalars(
+            sa.select(AuditEvent).where(*conditions, AuditEvent.seq >= lo, AuditEvent.seq < hi)
+            .order_by(order).limit(size + 1 - len(found))).all()
+        cursor = hi if upward else lo
+        if (cursor >= high if upward else cursor <= low) or monotonic() > deadline:
+            break
+    exhausted = cursor >= high if upward else cursor <= low
+    full = len(found) > size
+    rows = found[:size]
+    if upward:
+        rows.reverse()
+        newer = rows[0].seq if full else (None if exhausted else cursor - 1)
+        older = rows[-1].seq if rows else after + 1
+        searched = None if full or exhausted else (after + 1, cursor - 1)
+        return Page(rows, older, newer, searched)
+    older = rows[-1].seq if full else (None if exhausted else cursor)
+    newer = (rows[0].seq if rows else high - 1) if before is not None else None
+    searched = None if full or exhausted else (cursor, high - 1)
+    return Page(rows, older, newer, searched)
+
+
+def _any(conditions, bound) -> bool:
+    """Whether some matching event lies beyond `bound` (one index probe)."""
+    return db.session.scalar(sa.select(AuditEvent.seq).where(*conditions, bound).limit(1)) \
+        is not None
+
+
+# --- exports --------------------------------------------------------------------------------
+
+def export_rows(log_filter: LogFilter, up_to: int, batch: int = 2000) -> Iterator[tuple]:
+    """Stream matching rows in seq order up to seq `up_to`, a batch at a time."""
+    columns = [getattr(AuditEvent, name) for name in EXPORT_COLUMNS]
+    conditions = [*log_filter.conditions(), AuditEvent.seq <= up_to]
+    conn = db.session.connection().execution_options(stream_results=True, yield_per=batch)
+    yield from conn.execute(sa.select(*columns).where(*conditions).order_by(AuditEvent.seq))
+
+
+def _export_record(row: tuple) -> dict[str, Any]:
+    record = dict(zip(EXPORT_COLUMNS, row, strict=True))
+    record["at"] = format_time(record["at"]) if not isinstance(record["at"], str) else record["at"]
+    return record
+
+
+def jsonl_lines(rows) -> Iterator[str]:
+    """One JSON object per line; `payload` stays the exact string that was hashed."""
+    for row in rows:
+        yield json.dumps(_export_record(row), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def csv_lines(rows) -> Iterator[str]:
+    """A header, then one row per event; UTF-8 with a BOM so that spreadsheets read Chinese."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    yield "\ufeff" + buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        record = _export_record(row)
+        writer.writerow(["" if record[c] is None else record[c] for c in EXPORT_COLUMNS])
+        yield buffer.getvalue()
+
+
+# --- readable payloads ----------------------------------------------------------------------
+
+@dataclass
+class Change:
+    field: str
+    runs: list[tuple[str, str]]
+
+
+def readable(event: AuditEvent) -> dict[str, Any]:
+    """What the event page shows: changes as character diffs, other keys as values."""
+    try:
+        payload = json.loads(event.payload)
+    except ValueError:
+        return {"changes": [], "values": [("payload", event.payload)]}
+    if not isinstance(payload, dict):
+        return {"changes": [], "values": [("payload", payload)]}
+    changes: list[Change] = []
+    values: list[tuple[str, Any]] = []
+    if isinstance(payload.get("changes"), dict):
+        for field, change in payload["changes"].items():
+            if isinstance(change, dict):
+                changes.append(Change(field, char_runs(_text(change.get("before")),
+                                                       _text(change.get("after")))))
+    elif "before" in payload and "after" in payload and not isinstance(payload["before"], list):
+        changes.append(Change("", char_runs(_text(payload["before"]), _text(payload["after"]))))
+    if "from" in payload and "to" in payload:
+        changes.append(Change("state", [("delete", _text(payload["from"])), ("equal", " → "),
+                                        ("insert", _text(payload["to"]))]))
+    skip = {"changes"} if changes and "changes" in payload else set()
+    if any(c.field == "" for c in changes):
+        skip |= {"before", "after"}
+    if any(c.field == "state" for c in changes):
+        skip |= {"from", "to"}
+    for key in sorted(payload):
+        if key in skip or payload[key] in (None, "", [], {}):
+            continue
+        value = payload[key]
+        if not isinstance(value, str):
+            compact = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            value = compact if len(compact) <= 80 else json.dumps(
+                value, ensure_ascii=False, sort_keys=True, indent=1)
+        values.append((key, value))
+    return {"changes": changes, "values": values}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

@@ -1,0 +1,173 @@
+"""Configuration classes, selected by name; every setting can come from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot be used safely."""
+
+
+def database_url_from_env(instance_path: Path) -> str:
+    """Return the SQLAlchemy URL: `DATABASE_URL` if set, else a SQLite file in `instance/`."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'rectify.db'}"
+    # Accept the usual libpq-style spellings and route them to psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_or_create_secret(path: Path, nbytes: int = 32) -> str:
+    """Read a secret from `path`, creating it (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    NAME = "base"
+    PRODUCTION = False
+    DEMO_ALLOWED = True
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    SESSION_COOKIE_NAME = "rectify_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_REFRESH_EACH_REQUEST = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the (idle-limited) session
+
+    # Werkzeug's scrypt at its default work factor (n=2**15, r=8, p=1); a method, not a secret.
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105
+
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+
+    RATELIMIT_HEADERS_ENABLED = True
+    FEEDBACK_RATE_LIMIT = "5 per minute;30 per day"
+    LOOKUP_RATE_LIMIT = "10 per minute"
+
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    EVIDENCE_EXTENSIONS = ("pdf", "docx", "xlsx", "doc", "xls", "jpg", "jpeg", "png", "ofd", "zip")
+
+    @classmethod
+    def from_env(cls, instance_path: Path, resolve_secret: bool = True) -> dict:
+        """Return the settings that depend on the environment and the instance folder.
+
+        With `resolve_secret` false (the caller supplies SECRET_KEY itself) no key is read,
+        required or generated.
+        """
+        idle = _int_env("IDLE_TIMEOUT_MINUTES", 30)
+        settings = {
+            "SQLALCHEMY_DATABASE_URI": database_url_from_env(instance_path),
+            "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle),
+            "LOGIN_MAX_FAILURES": _int_env("LOGIN_MAX_FAILURES", cls.LOGIN_MAX_FAILURES),
+            "LOGIN_FAILURE_WINDOW": timedelta(
+                minutes=_int_env("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+            ),
+            "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 25) * 1024 * 1024,
+            "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "").strip() or "memory://",
+            "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
+            "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip(),
+            "SMTP_PORT": _int_env("SMTP_PORT", 25),
+            "SMTP_FROM": os.environ.get("SMTP_FROM", "rectify@localhost").strip(),
+            "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(instance_path / "evidence")),
+            "AUDIT_CHECKPOINT_KEY_FILE": os.environ.get(
+                "AUDIT_CHECKPOINT_KEY_FILE", str(instance_path / "checkpoint.key")
+            ),
+            # Signed checkpoints of the chain head; copy them somewhere the database's
+            # administrators cannot write (see README).
+            "AUDIT_CHECKPOINT_DIR": os.environ.get(
+                "AUDIT_CHECKPOINT_DIR", str(instance_path / "checkpoints")),
+            # How long the auditor's verification page may run before it reports "incomplete".
+            "AUDIT_VERIFY_BUDGET_SECONDS": _int_env("AUDIT_VERIFY_BUDGET_SECONDS", 20),
+        }
+        extensions = os.environ.get("EVIDENCE_EXTENSIONS", "").strip()
+        if extensions:
+            settings["EVIDENCE_EXTENSIONS"] = tuple(
+                e.strip().lower().lstrip(".") for e in extensions.split(",") if e.strip())
+        if resolve_secret:
+            settings["SECRET_KEY"] = cls.secret_key(instance_path)
+        return settings
+
+
+    @classmethod
+    def secret_key(cls, instance_path: Path) -> str:
+        """`SECRET_KEY` from the environment; outside production, generated once into instance/."""
+        secret = os.environ.get("SECRET_KEY", "").strip()
+        if secret:
+            return secret
+        if cls.PRODUCTION:
+            raise ConfigError(
+                "SECRET_KEY is not set. The production configuration refuses to start without it.")
+        return load_or_create_secret(instance_path / "secret_key")
+
+
+class DevelopmentConfig(Config):
+    NAME = "development"
+
+
+class TestingConfig(Config):
+    NAME = "testing"
+    TESTING = True
+    # Still scrypt, with a lower work factor so that the suite does not spend minutes hashing.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
+
+
+class ProductionConfig(Config):
+    NAME = "production"
+    PRODUCTION = True
+    DEMO_ALLOWED = False
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {c.NAME: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)}
+
+
+def config_class(name: str | None) -> type[Config]:
+    """Return the configuration class called `name` (default: `RECTIFY_CONFIG` or development)."""
+    name = (name or os.environ.get("RECTIFY_CONFIG") or "development").strip()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown configuration {name!r}; choose one of {', '.join(sorted(CONFIGS))}"
+        ) from None

@@ -1,0 +1,27 @@
+"""Downloads: generated files and stored files, always as attachments that cannot run."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, send_file
+from werkzeug.http import dump_options_header
+
+
+def attachment(body: bytes, mimetype: str, filename: str) -> Response:
+    """A generated file (notice, ledger …) offered for download under `filename`."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = dump_options_header(
+        "attachment", {"filename*": f"UTF-8''{quote(filename)}"})
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def stored_file(stream, mimetype: str, filename: str, *, private: bool) -> Response:
+    """A stored upload, sandboxed so that a browser never runs it; `private` ones uncached."""
+    response = send_file(stream, mimetype=mimetype, as_attachment=True, download_name=filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

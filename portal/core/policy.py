@@ -1,0 +1,151 @@
+"""The one policy: may this user do this on this object? (Plone's permission check.)
+
+Roles on an object = the account's global roles + local roles granted on the object and on what
+it acquires from (inherited downward unless an object blocks inheritance) + roles that follow
+from the object's own fields + Anonymous/Authenticated. A permission is held when any of those
+roles holds it in the object's current state of a workflow that governs it (or in the fixed map
+of a type without a workflow). Everything here is read from the content types' declarations
+(portal.core.content) and the workflow definitions; portal.core.filters builds the same answer
+in SQL, and a property test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import sqlalchemy as sa
+from flask_login import AnonymousUserMixin
+
+from portal.core import conditions
+from portal.core.content import (
+    can_block,
+    derived_roles_of,
+    fixed_permissions,
+    hops,
+    permission_target,
+    sharing_type,
+    workflows_of,
+)
+from portal.core.extensions import db
+from portal.core.models import LocalRole
+from workflows import ENGINES, Transition
+
+#: The public: whoever is not signed in (what public pages load documents as).
+ANONYMOUS = AnonymousUserMixin()
+
+
+def is_signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def principal_clause(user):
+    """Grants that reach `user`: made to the account or to its department."""
+    clause = LocalRole.user_id == user.id
+    if user.department_id is not None:
+        clause = sa.or_(clause, LocalRole.department_id == user.department_id)
+    return clause
+
+
+def grant_scope(obj) -> list[tuple[str, int]]:
+    """The (object type, id) pairs whose grants reach `obj`: itself and unblocked ancestors."""
+    cls = type(obj)
+    scope = [(sharing_type(cls), obj.id)]
+    if can_block(cls) and obj.local_roles_blocked:
+        return scope
+    for hop in hops(cls):
+        parent_id = getattr(obj, hop.foreign_key)
+        if parent_id is None:
+            continue
+        scope.append((sharing_type(hop.target), parent_id))
+        if can_block(hop.target) and getattr(obj, hop.relationship).local_roles_blocked:
+            break
+    return scope
+
+
+def granted_roles(user, obj) -> set[str]:
+    if sharing_type(type(obj)) is None:
+        return set()
+    where = sa.or_(*(sa.and_(LocalRole.object_type == t, LocalRole.object_id == i)
+                     for t, i in grant_scope(obj)))
+    return set(db.session.scalars(sa.select(LocalRole.role).where(principal_clause(user), where)))
+
+
+def derived_roles(user, obj) -> set[str]:
+    """Roles that follow from the object's own fields (see DerivedRole)."""
+    held: set[str] = set()
+    for rule in derived_roles_of(type(obj)):
+        row = getattr(obj, rule.via) if rule.via else obj
+        if row is not None and getattr(row, rule.column) == user.id and all(
+                getattr(row, column) == value for column, value in rule.when):
+            held.update(rule.roles)
+    return held
+
+
+def roles_on(user, obj) -> frozenset[str]:
+    """Every role `user` holds on `obj`."""
+    obj = permission_target(obj)
+    if not is_signed_in(user):
+        return frozenset({"Anonymous"})
+    return frozenset({"Anonymous", "Authenticated"} | user.roles | granted_roles(user, obj)
+                     | derived_roles(user, obj))
+
+
+def permission_in(obj, permission: str, held: frozenset[str]) -> bool:
+    """Does any role in `held` hold `permission` on `obj` in its current state(s)?"""
+    governing = workflows_of(type(obj))
+    if governing:
+        return any(ENGINES[wf.id].has_permission(permission, getattr(obj, wf.state_attribute),
+                                                 held)
+                   for wf in governing if permission in wf.permissions)
+    return not held.isdisjoint(fixed_permissions(type(obj)).get(permission, ()))
+
+
+def has_permission(user, permission: str, obj, held: frozenset[str] | None = None) -> bool:
+    """May `user` exercise `permission` on `obj` in its current state?"""
+    obj = permission_target(obj)
+    return permission_in(obj, permission, roles_on(user, obj) if held is None else held)
+
+
+can = has_permission
+
+
+class PolicyContext:
+    """What a workflow guard asks about one user acting on one object (every workflow)."""
+
+    def __init__(self, user, obj, today=None):
+        self.user, self.obj, self.today = user, obj, today
+        #: what steps computed but not yet written note here (an approval, say)
+        self.pending: dict[str, set] = {}
+
+    @cached_property
+    def _roles(self) -> frozenset[str]:
+        return roles_on(self.user, self.obj)
+
+    def roles(self) -> frozenset[str]:
+        return self._roles
+
+    def condition(self, name: str) -> bool:
+        return conditions.evaluate(name, self)
+
+
+def guard_allows(guard, obj, ctx: PolicyContext) -> bool:
+    """A worklist's guard on `obj`: permissions by the policy, roles held, every condition."""
+    held = ctx.roles()
+    if guard.permissions and not any(permission_in(obj, p, held) for p in guard.permissions):
+        return False
+    if guard.roles and held.isdisjoint(guard.roles):
+        return False
+    return all(ctx.condition(name) for name in guard.conditions)
+
+
+def workflow_defining(cls: type, transition_id: str):
+    """The workflow of `cls` that defines `transition_id`, or None."""
+    return next((wf for wf in workflows_of(cls) if wf.has_transition(transition_id)), None)
+
+
+def allowed_transitions(user, obj) -> list[Transition]:
+    """The transitions `user` may fire on `obj` now (every workflow of it, manual ones only)."""
+    if not is_signed_in(user):
+        return []
+    ctx = PolicyContext(user, obj)
+    return [t for wf in workflows_of(type(obj)) for t in ENGINES[wf.id].available(obj, ctx)]

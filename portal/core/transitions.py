@@ -1,0 +1,188 @@
+"""The one transition pipeline: `fire(actor, obj, transition)` for every workflow of every type.
+
+1. The workflow defining the transition is found among the type's `__workflows__`.
+2. The guard is evaluated once (`WorkflowEngine.check`), then the type's requirements (comment,
+   evidence …) are checked; a refusal raises before anything is written.
+3. The pure engine computes the steps (the manual transition and the automatic ones it sets
+   off) on a detached holder of the state; hooks note in memory what later guards look at.
+4. One conditional UPDATE on (id, expected state, expected version) writes the final state and
+   the next version together; when another request got there first it matches no row and the
+   caller gets a Conflict, having written nothing that it keeps.
+5. Each step writes one history entry and one audit event, in the caller's transaction.
+6. Side effects that reach outside the database run after the commit.
+
+What differs between types (requirements, the rows a step writes, the audit action prefix) is a
+`WorkflowHooks` registered by the feature that owns the type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.audit.chain import Actor, record_event, utcnow
+from portal.core.errors import Conflict, MissingRequirements, NotAllowed, NotFound
+from portal.core.extensions import db
+from portal.core.models import WorkflowHistory
+from portal.core.policy import PolicyContext, workflow_defining
+from portal.core.titles import transition_title
+from workflows import ENGINES, Step, Transition, TransitionNotAllowed, UnknownTransition
+
+CONFLICT_MESSAGE = _l("This item was changed by someone else in the meantime. Reload the page to "
+                      "see its current state.")
+
+
+class WorkflowHooks:
+    """What one content type adds to the pipeline. The defaults suit a type that only moves."""
+
+    #: the object type named by history entries and audit events
+    object_type: str = ""
+    #: audit actions are f"{action_prefix}.{transition id}"
+    action_prefix: str = "workflow"
+    conflict_message = CONFLICT_MESSAGE
+
+    def requirements(self, transition: Transition, obj, ctx: PolicyContext) -> dict[str, str]:
+        """Missing input beyond a required comment: name -> message."""
+        return {}
+
+    def evidence_ids(self, transition: Transition, obj) -> list[int]:
+        """The evidence a manual step cites (recorded in its history entry)."""
+        return []
+
+    def on_step(self, step: Step, ctx: PolicyContext) -> None:
+        """Note in `ctx.pending` what the next guards must see (pure: writes nothing)."""
+
+    def values(self, steps: list[Step], comment: str) -> dict[str, Any]:
+        """Columns besides state and version that the one UPDATE sets."""
+        return {}
+
+    def write_step(self, step: Step, actor: Actor, obj) -> None:
+        """Rows a step writes besides its history and audit event (after the claim)."""
+
+    def after_commit(self, steps: list[Step], actor: Actor, obj) -> Callable[[], None] | None:
+        """Something to do once the transaction has committed (mail, say)."""
+        return None
+
+
+_HOOKS: dict[type, WorkflowHooks] = {}
+
+
+def register_hooks(model: type, hooks: WorkflowHooks) -> None:
+    _HOOKS[model] = hooks
+
+
+def hooks_for(model: type) -> WorkflowHooks:
+    try:
+        return _HOOKS[model]
+    except KeyError:
+        raise LookupError(f"no workflow hooks registered for {model.__name__}") from None
+
+
+class _Holder:
+    """What the engine mutates: a detached copy of one workflow state, not the stored row."""
+
+    def __init__(self, attribute: str, value: str):
+        setattr(self, attribute, value)
+
+
+def _missing(transition: Transition, comment: str, extra: dict[str, str]) -> dict[str, str]:
+    missing = {}
+    if transition.comment_required and not comment:
+        missing["comment"] = _("A comment is required for “%(action)s”.",
+                               action=transition_title(transition))
+    return missing | extra
+
+
+def fire(actor: Actor, obj, transition_id: str, *, comment: str = "",
+         expected_version: int | None = None) -> list[Step]:
+    """Fire `transition_id` on `obj` as `actor`; flush, never commit. Return the steps.
+
+    Raises NotFound (no such transition), NotAllowed (guard), MissingRequirements (input) or
+    Conflict (changed meanwhile); in every case nothing has been written.
+    """
+    model = type(obj)
+    workflow = workflow_defining(model, transition_id)
+    if workflow is None:
+        raise NotFound(f"{model.__name__} has no transition {transition_id!r}")
+    hooks, engine, attribute = hooks_for(model), ENGINES[workflow.id], workflow.state_attribute
+    if expected_version is not None and expected_version != obj.version:
+        raise Conflict(str(hooks.conflict_message))
+    ctx = PolicyContext(actor.user, obj)
+    try:
+        transition = engine.check(transition_id, obj, ctx)
+    except UnknownTransition as exc:
+        raise NotFound(str(exc)) from exc
+    except TransitionNotAllowed as exc:
+        raise NotAllowed(str(exc)) from exc
+    comment = (comment or "").strip()
+    missing = _missing(transition, comment, hooks.requirements(transition, obj, ctx))
+    if missing:
+        raise MissingRequirements(missing)
+    evidence_ids = hooks.evidence_ids(transition, obj)
+
+    from_state, version = getattr(obj, attribute), obj.version
+    holder = _Holder(attribute, from_state)
+    steps = engine.run(holder, transition, ctx, on_step=lambda step: hooks.on_step(step, ctx))
+
+    claimed = db.session.execute(
+        sa.update(model).where(model.id == obj.id, getattr(model, attribute) == from_state,
+                               model.version == version)
+        .values({attribute: getattr(holder, attribute), "version": version + 1,
+                 **hooks.values(steps, comment)})
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise Conflict(str(hooks.conflict_message))
+
+    inspection_id = getattr(obj, "inspection_id", None)
+    for step in steps:
+        hooks.write_step(step, actor, obj)
+        manual = step is steps[0]
+        entry = WorkflowHistory(
+            object_type=hooks.object_type, object_id=obj.id, workflow=workflow.id,
+            action=step.transition.id, actor_id=actor.id, comment=comment if manual else "",
+            from_state=step.from_state, to_state=step.to_state, at=utcnow(),
+            evidence_ids=evidence_ids if manual else [])
+        db.session.add(entry)
+        db.session.flush()
+        record_event(actor, f"{hooks.action_prefix}.{step.transition.id}", hooks.object_type,
+                     obj.id, {
+                         "workflow": workflow.id, "transition": step.transition.id,
+                         "automatic": not manual, "from": step.from_state, "to": step.to_state,
+                         "comment": entry.comment, "evidence_ids": entry.evidence_ids,
+                         "version": version + 1, "history_id": entry.id},
+                     inspection_id=inspection_id)
+    db.session.expire(obj)
+    later = hooks.after_commit(steps, actor, obj)
+    if later is not None:
+        run_after_commit(later)
+    return steps
+
+
+# --- side effects after the commit ------------------------------------------------------------
+
+_PENDING = "rectify_after_commit"
+
+
+def run_after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction commits; drop it if it rolls back.
+
+    Call it inside the transaction whose commit it waits for (after its first statement).
+    """
+    db.session.info.setdefault(_PENDING, []).append(callback)
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _after_commit(session) -> None:
+    for callback in session.info.pop(_PENDING, []):
+        callback()
+
+
+@sa.event.listens_for(so.Session, "after_transaction_end")
+def _after_transaction_end(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost one ended without a commit: forget
+        session.info.pop(_PENDING, None)

@@ -1,0 +1,58 @@
+"""Feedback's part of the pipeline: the moderation hooks and the 'reported not fixed' check.
+
+Moderation runs through portal.core.transitions.fire like every workflow; what is particular
+to feedback (a reply is stored with its step; the audit actions read `moderation.*`) is here.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.audit.chain import utcnow
+from portal.core import conditions
+from portal.core.extensions import db
+from portal.core.models import WorkflowHistory
+from portal.core.transitions import WorkflowHooks, register_hooks
+from portal.feedback.models import Feedback, FixCheck
+from workflows import RECTIFICATION
+
+
+class FeedbackHooks(WorkflowHooks):
+    object_type = "feedback"
+    action_prefix = "moderation"
+    conflict_message = _l("This feedback was moderated by someone else in the meantime.")
+
+    def values(self, steps, comment: str) -> dict:
+        if any("store_reply" in step.transition.effects for step in steps):
+            return {"reply": comment, "replied_at": utcnow()}
+        return {}
+
+
+register_hooks(Feedback, FeedbackHooks())
+
+
+# --- “reported not fixed”: completed items the public says are not fixed --------------------
+
+#: The state whose entry starts the count: answers given before it belong to an older round.
+DONE_STATE = next(w for w in RECTIFICATION.worklists if w.id == "not_fixed").states[0]
+
+
+def _completed_at(model):
+    return (sa.select(sa.func.max(WorkflowHistory.at)).where(
+        WorkflowHistory.object_type == "item", WorkflowHistory.object_id == model.id,
+        WorkflowHistory.to_state == DONE_STATE).scalar_subquery())
+
+
+def _reported_not_fixed_sql(_user, model, _today):
+    return sa.exists().where(FixCheck.item_id == model.id, FixCheck.answer == "not_fixed",
+                             FixCheck.created_at >= _completed_at(model))
+
+
+def _reported_not_fixed(ctx) -> bool:
+    model = type(ctx.obj)
+    return db.session.scalar(sa.select(sa.exists().where(
+        model.id == ctx.obj.id, _reported_not_fixed_sql(ctx.user, model, None)))) is True
+
+
+conditions.register("reported_not_fixed", _reported_not_fixed, _reported_not_fixed_sql)

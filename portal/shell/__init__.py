@@ -1,0 +1,1 @@
+"""The shell every page shares: home, language switch, navigation, template helpers."""

@@ -1,0 +1,61 @@
+"""The navigation menu, declared once; each entry names the global roles that see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.core import worklists
+from portal.core.security import INTERNAL
+from portal.core.timeutil import today
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: object
+    roles: frozenset[str] | None  # None: every signed-in user
+    args: dict = field(default_factory=dict, hash=False)
+    count: str | None = None  # name of a worklist whose count is shown as a badge
+
+    @property
+    def key(self) -> str:
+        return self.args.get("name", self.endpoint)
+
+
+NAV = (
+    NavEntry("shell.home", _l("Home"), None),
+    NavEntry("inspections.inspections", _l("Inspections"), frozenset(INTERNAL)),
+    NavEntry("workflow.worklist", _l("Awaiting my review"), frozenset({"leader"}),
+             {"name": "awaiting_review"}, "awaiting_review"),
+    NavEntry("workflow.worklist", _l("My items"), frozenset({"staff", "leader"}),
+             {"name": "my_items"}, "my_items"),
+    NavEntry("workflow.worklist", _l("Overdue"), frozenset({"office", "leader", "staff", "auditor"}),
+             {"name": "overdue"}, "overdue"),
+    NavEntry("feedback.queue", _l("Feedback"), frozenset({"office"}), {}, "moderation_queue"),
+    NavEntry("feedback.queue", _l("Feedback"), frozenset({"auditor"})),  # all states, read-only
+    NavEntry("accounts.users", _l("Users"), frozenset({"admin"})),
+    NavEntry("accounts.departments", _l("Departments"), frozenset({"admin", "office"})),
+    NavEntry("auditing.events", _l("Audit log"), frozenset({"auditor"})),
+    NavEntry("auditing.verification", _l("Verification"), frozenset({"auditor"})),
+    NavEntry("workflow.workflows", _l("Workflows"), frozenset(INTERNAL)),
+)
+
+
+def nav_for_current_user() -> list[NavEntry]:
+    if not current_user.is_authenticated:
+        return []
+    return [e for e in NAV if e.roles is None or current_user.has_role(*e.roles)]
+
+
+def nav_counts() -> dict[str, int]:
+    """Worklist badge counts for the current user's menu, computed once per request."""
+    if not current_user.is_authenticated:
+        return {}
+    if "nav_counts" not in g:
+        names = [e.count for e in nav_for_current_user() if e.count]
+        g.nav_counts = worklists.counts(current_user, today(), names)
+    return g.nav_counts

@@ -1,0 +1,124 @@
+"""The item workflows' part of the pipeline: approvals (双审制), requirements, conditions.
+
+Registers with portal.core what the rectification and publication workflows name: the guard
+and worklist conditions (in Python and as SQL) and the hooks that check an item's requirements
+and write its approvals. Nothing here names a state or a role: those are in the definitions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+
+from portal.audit.chain import utcnow
+from portal.core import conditions
+from portal.core.extensions import db
+from portal.core.titles import transition_title
+from portal.core.transitions import WorkflowHooks, register_hooks
+from portal.evidence.models import Evidence
+from portal.inspections.models import APPROVAL_DUAL, RectificationItem
+from portal.workflow.models import Approval
+
+Item = RectificationItem
+DEFAULT_DUE_SOON_DAYS = 7
+
+
+def due_soon_days() -> int:
+    return current_app.config.get("DUE_SOON_DAYS", DEFAULT_DUE_SOON_DAYS) if has_app_context() \
+        else DEFAULT_DUE_SOON_DAYS
+
+
+# --- approvals ------------------------------------------------------------------------------
+
+def open_approver_ids(item: RectificationItem) -> set[int]:
+    return set(db.session.scalars(sa.select(Approval.user_id).where(
+        Approval.item_id == item.id, Approval.cleared_at.is_(None))))
+
+
+def required_approver_ids(item: RectificationItem) -> set[int | None]:
+    """The responsible leader, and under 双审制 the party secretary as well."""
+    required = {item.responsible_leader_id}
+    if item.inspection.approval_policy == APPROVAL_DUAL:
+        required.add(item.inspection.party_secretary_id)
+    return required
+
+
+def active_evidence_ids(item: RectificationItem) -> list[int]:
+    return list(db.session.scalars(sa.select(Evidence.id).where(
+        Evidence.item_id == item.id, Evidence.withdrawn_at.is_(None)).order_by(Evidence.id)))
+
+
+# --- conditions (Python and SQL) -----------------------------------------------------------
+
+def _not_approved_by_actor(ctx) -> bool:
+    return ctx.user.id not in open_approver_ids(ctx.obj)
+
+
+def _not_approved_by_actor_sql(user, model, _today):
+    return ~sa.exists().where(Approval.item_id == model.id, Approval.user_id == user.id,
+                              Approval.cleared_at.is_(None))
+
+
+def _approval_policy_met(ctx) -> bool:
+    required = required_approver_ids(ctx.obj)
+    approved = open_approver_ids(ctx.obj) | ctx.pending.get("approvals", set())
+    return None not in required and required <= approved
+
+
+def _overdue(ctx) -> bool:
+    deadline = ctx.obj.deadline
+    return deadline is not None and deadline < conditions.today_of(ctx)
+
+
+def _due_soon(ctx) -> bool:
+    deadline, today = ctx.obj.deadline, conditions.today_of(ctx)
+    return deadline is not None and today <= deadline <= today + timedelta(days=due_soon_days())
+
+
+conditions.register("not_approved_by_actor", _not_approved_by_actor, _not_approved_by_actor_sql)
+conditions.register("approval_policy_met", _approval_policy_met)
+conditions.register("overdue", _overdue, lambda _user, model, today: model.deadline < today)
+conditions.register("due_soon", _due_soon, lambda _user, model, today: model.deadline.between(
+    today, today + timedelta(days=due_soon_days())))
+
+
+# --- hooks ----------------------------------------------------------------------------------
+
+class ItemHooks(WorkflowHooks):
+    object_type = "item"
+    action_prefix = "workflow"
+
+    def requirements(self, transition, item, ctx) -> dict[str, str]:
+        action = transition_title(transition)
+        missing = {}
+        if transition.evidence_required and not active_evidence_ids(item):
+            missing["evidence"] = _("At least one piece of evidence (佐证材料) is required "
+                                    "before “%(action)s”.", action=action)
+        if "completion_summary" in transition.requirements and not item.completion_summary.strip():
+            missing["completion_summary"] = _("The completion summary (整改成效) must be filled "
+                                              "in before “%(action)s”.", action=action)
+        return missing
+
+    def evidence_ids(self, transition, item) -> list[int]:
+        return active_evidence_ids(item) if transition.evidence_required else []
+
+    def on_step(self, step, ctx) -> None:
+        if "record_approval" in step.transition.effects:
+            ctx.pending.setdefault("approvals", set()).add(ctx.user.id)
+
+    def write_step(self, step, actor, item) -> None:
+        effects = step.transition.effects
+        if "record_approval" in effects:
+            db.session.add(Approval(item_id=item.id, user_id=actor.id, approved_at=utcnow()))
+            db.session.flush()
+        if "clear_approvals" in effects:
+            db.session.execute(
+                sa.update(Approval).where(Approval.item_id == item.id,
+                                          Approval.cleared_at.is_(None))
+                .values(cleared_at=utcnow()).execution_options(synchronize_session=False))
+
+
+register_hooks(RectificationItem, ItemHooks())

@@ -1,0 +1,96 @@
+"""Who may open what: one declared table over roles × pages, checked exactly.
+
+There are no workflow states yet; the workflow issue extends this table with states.
+"""
+
+import pytest
+
+ROLES = ("admin", "office", "leader", "staff", "auditor")
+EVERYONE = frozenset(ROLES)
+
+#: (method, path template) -> roles that get 200. Anonymous users are sent to the login page.
+ACCESS = {
+    ("GET", "/account"): EVERYONE,
+    ("GET", "/admin/users"): {"admin"},
+    ("GET", "/admin/users/new"): {"admin"},
+    ("GET", "/admin/users/{user_id}"): {"admin"},
+    ("GET", "/admin/departments"): {"admin", "office"},
+    ("GET", "/audit/"): {"auditor"},
+    ("GET", "/audit/verify"): {"auditor"},
+    ("GET", "/audit/verify-script"): {"auditor"},
+    ("GET", "/workflows/"): EVERYONE,
+    ("GET", "/inspections/"): EVERYONE,
+    ("GET", "/inspections/new"): {"office"},
+    ("GET", "/inspections/import"): {"office"},
+    ("GET", "/inspections/import-ledger"): {"office"},
+    ("GET", "/worklists/awaiting_review"): EVERYONE,
+    ("GET", "/worklists/my_items"): EVERYONE,
+    ("GET", "/worklists/overdue"): EVERYONE,
+    ("GET", "/worklists/due_soon"): EVERYONE,
+    ("GET", "/feedback/"): {"office", "auditor"},
+}
+# Pages of documents depend on local roles and states too; their tables are in
+# tests/core/test_permission_table.py and tests/inspections/test_access.py.
+DOCUMENT_PAGES = ("/items/", "/audit/items/", "/categories/", "/measures/", "/evidence/",
+                  "/versions/", "/sharing/", "/inspections/",
+                  "/worklists/")
+
+PUBLIC = ("/", "/login", "/public/", "/public/feedback/lookup")
+# Public pages of published content; what they may show is tested in tests/public/.
+PUBLIC_CONTENT = ("/public/inspections/", "/public/items/", "/public/evidence/")
+
+
+def cases():
+    for (method, path), allowed in ACCESS.items():
+        for role in ROLES:
+            yield pytest.param(method, path, role, role in allowed, id=f"{role}-{method}-{path}")
+
+
+@pytest.mark.parametrize(("method", "path", "role", "allowed"), list(cases()))
+def test_role_access(app, login_as, make_user, method, path, role, allowed):
+    target_id = make_user("target", "staff")
+    client = login_as(f"{role}1", role)
+    response = client.open(path.format(user_id=target_id), method=method)
+    assert response.status_code == (200 if allowed else 403)
+
+
+@pytest.mark.parametrize(("method", "path"), list(ACCESS))
+def test_anonymous_is_sent_to_login(client, method, path):
+    response = client.open(path.format(user_id=1), method=method)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_public_pages_open_to_anonymous(client, path):
+    assert client.get(path).status_code == 200
+
+
+def test_every_protected_page_is_in_the_table(app):
+    """A new page must be declared here before it ships."""
+    declared = {path.split("{")[0] for _method, path in ACCESS} | set(PUBLIC) | set(DOCUMENT_PAGES) \
+        | set(PUBLIC_CONTENT)
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static"):
+            continue
+        assert rule.rule.split("<")[0] in declared, f"{rule.rule} is missing from ACCESS"
+
+
+POSTS = {
+    "/admin/users/new": {"admin"},
+    "/admin/users/{user_id}": {"admin"},
+    "/admin/users/{user_id}/password": {"admin"},
+    "/admin/departments": {"admin", "office"},
+}
+
+
+@pytest.mark.parametrize(("path", "role"), [(p, r) for p in POSTS for r in ROLES])
+def test_writes_are_refused_server_side(app, login_as, make_user, path, role):
+    """Roles outside the table get 403 on POST even with a valid token (nothing hidden by UI)."""
+    target_id = make_user("target", "staff")
+    client = login_as(f"{role}1", role)
+    response = client.post_form(path.format(user_id=target_id), {})
+    if role in POSTS[path]:
+        assert response.status_code == 200  # allowed, and the empty form is refused with messages
+    else:
+        assert response.status_code == 403
