@@ -118,3 +118,9 @@ class LoginSession(db.Model):
     user_agent: so.Mapped[str | None] = so.mapped_column(sa.String(255))
 
     user: so.Mapped[User] = so.relationship()
+
+
+def active_users_with(role: str) -> list[User]:
+    """Active accounts holding the global `role`, by display name (for choices and mail)."""
+    return db.session.scalars(sa.select(User).join(UserRole).where(
+        UserRole.role == role, User.active.is_(True)).order_by(User.display_name, User.id)).all()

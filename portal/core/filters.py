@@ -9,7 +9,9 @@ it correlates to that row and databases can use the grant and state indexes.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -25,24 +27,49 @@ from portal.core.content import (
     workflows_of,
 )
 from portal.core.models import LocalRole
-from portal.core.policy import is_signed_in, principal_clause
+from portal.core.policy import is_signed_in
 from workflows.roles import LOCAL_ROLES
 
 
-def _user_roles(user) -> frozenset[str]:
-    if not is_signed_in(user):
-        return frozenset({"Anonymous"})
-    return frozenset({"Anonymous", "Authenticated"} | user.roles)
+@dataclass(frozen=True)
+class Who:
+    """What the filters know of a user: account, department, global and pseudo roles.
+
+    Filters are built per Who and cached: the same user asking again reuses the construct.
+    """
+
+    id: int | None
+    department_id: int | None
+    roles: frozenset[str]
+
+    @classmethod
+    def of(cls, user) -> Who:
+        if not is_signed_in(user):
+            return cls(None, None, frozenset({"Anonymous"}))
+        return cls(user.id, user.department_id,
+                   frozenset({"Anonymous", "Authenticated"} | user.roles))
+
+    @property
+    def signed_in(self) -> bool:
+        return self.id is not None
 
 
-def _granted(user, model: type, roles: list[str]) -> sa.ColumnElement[bool]:
+def _principal(who: Who) -> sa.ColumnElement[bool]:
+    """Grants that reach the user: made to the account or to its department."""
+    clause = LocalRole.user_id == who.id
+    if who.department_id is not None:
+        clause = sa.or_(clause, LocalRole.department_id == who.department_id)
+    return clause
+
+
+def _granted(who: Who, model: type, roles: tuple[str, ...]) -> sa.ColumnElement[bool]:
     """A local grant of one of `roles` reaches the row: on itself or an unblocked ancestor."""
     kind = sharing_type(model)
-    if kind is None or not roles or not is_signed_in(user):
+    if kind is None or not roles or not who.signed_in:
         return sa.false()
 
     def grant_on(object_type: str, id_column) -> sa.ColumnElement[bool]:
-        return sa.exists().where(principal_clause(user), LocalRole.role.in_(roles),
+        return sa.exists().where(_principal(who), LocalRole.role.in_(roles),
                                  LocalRole.object_type == object_type,
                                  LocalRole.object_id == id_column)
 
@@ -59,8 +86,8 @@ def _granted(user, model: type, roles: list[str]) -> sa.ColumnElement[bool]:
     return sa.or_(*reach)
 
 
-def _derived(user, model: type, roles: frozenset[str]) -> list[sa.ColumnElement[bool]]:
-    if not is_signed_in(user):
+def _derived(who: Who, model: type, roles: frozenset[str]) -> list[sa.ColumnElement[bool]]:
+    if not who.signed_in:
         return []
     clauses = []
     for rule in derived_roles_of(model):
@@ -69,10 +96,10 @@ def _derived(user, model: type, roles: frozenset[str]) -> list[sa.ColumnElement[
         if rule.via:
             key, target = via(model, rule.via)
             clauses.append(sa.exists().where(
-                target.id == getattr(model, key), getattr(target, rule.column) == user.id,
+                target.id == getattr(model, key), getattr(target, rule.column) == who.id,
                 *(getattr(target, column) == value for column, value in rule.when)))
         else:
-            clauses.append(sa.and_(getattr(model, rule.column) == user.id,
+            clauses.append(sa.and_(getattr(model, rule.column) == who.id,
                                    *(getattr(model, column) == value
                                      for column, value in rule.when)))
     return clauses
@@ -80,23 +107,32 @@ def _derived(user, model: type, roles: frozenset[str]) -> list[sa.ColumnElement[
 
 def holds_any(user, model: type, roles) -> sa.ColumnElement[bool]:
     """SQL: `user` holds one of `roles` on the row (globally, by a grant, or by its fields)."""
-    roles = frozenset(roles)
-    if not roles.isdisjoint(_user_roles(user)):
+    return _holds_any(Who.of(user), model, frozenset(roles))
+
+
+@lru_cache(maxsize=4096)
+def _holds_any(who: Who, model: type, roles: frozenset[str]) -> sa.ColumnElement[bool]:
+    if not roles.isdisjoint(who.roles):
         return sa.true()
-    local = sorted(roles & set(LOCAL_ROLES))
-    return sa.or_(sa.false(), *([_granted(user, model, local)] if local else []),
-                  *_derived(user, model, roles))
+    local = tuple(sorted(roles & set(LOCAL_ROLES)))
+    return sa.or_(sa.false(), *([_granted(who, model, local)] if local else []),
+                  *_derived(who, model, roles))
 
 
 def permitted(user, model: type, permission: str) -> sa.ColumnElement[bool]:
     """SQL: `user` has `permission` on the row in its current state (see policy.has_permission)."""
+    return _permitted(Who.of(user), model, permission)
+
+
+@lru_cache(maxsize=4096)
+def _permitted(who: Who, model: type, permission: str) -> sa.ColumnElement[bool]:
     target, key = permission_target_class(model)
     if key is not None:
         return sa.exists().where(target.id == getattr(model, key),
-                                 permitted(user, target, permission))
+                                 _permitted(who, target, permission))
     governing = workflows_of(model)
     if not governing:
-        return holds_any(user, model, fixed_permissions(model).get(permission, ()))
+        return _holds_any(who, model, frozenset(fixed_permissions(model).get(permission, ())))
     clauses = []
     for wf in governing:
         if permission not in wf.permissions:
@@ -106,7 +142,7 @@ def permitted(user, model: type, permission: str) -> sa.ColumnElement[bool]:
             states_by_roles[state.roles_with(permission)].append(state.id)
         column = getattr(model, wf.state_attribute)
         for roles, states in states_by_roles.items():
-            holds = holds_any(user, model, roles) if roles else sa.false()
+            holds = _holds_any(who, model, roles) if roles else sa.false()
             every_state = len(states) == len(wf.states)
             clauses.append(holds if every_state else sa.and_(column.in_(states), holds))
     return sa.or_(sa.false(), *clauses)

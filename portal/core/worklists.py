@@ -109,11 +109,14 @@ def counts(user, today: date, names) -> dict[str, int]:
     return {name: count(name, user, today) for name in names}
 
 
-def contains(name: str, user, obj, today: date) -> bool:
-    """The worklist's rule on one object, in Python (what `query` selects in SQL)."""
+def contains(name: str, user, obj, today: date, ctx: PolicyContext | None = None) -> bool:
+    """The worklist's rule on one object, in Python (what `query` selects in SQL).
+
+    `ctx` may carry the user's roles on `obj` already worked out (for many questions at once).
+    """
     d = get(name)
     if not isinstance(obj, d.model):
         return False
     if getattr(obj, d.workflow.state_attribute) not in d.worklist.states:
         return False
-    return guard_allows(d.worklist.guard, obj, PolicyContext(user, obj, today))
+    return guard_allows(d.worklist.guard, obj, ctx or PolicyContext(user, obj, today))

@@ -5,17 +5,13 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-import sqlalchemy as sa
 from flask import current_app, url_for
 
-from portal.accounts.models import User, UserRole
-from portal.core.extensions import db
+from portal.accounts.models import active_users_with
 
 
 def moderator_addresses() -> list[str]:
-    return [email for email in db.session.scalars(
-        sa.select(User.email).join(UserRole).where(
-            UserRole.role == "office", User.active.is_(True), User.email.is_not(None))) if email]
+    return [user.email for user in active_users_with("office") if user.email]
 
 
 def notify_moderators(feedback) -> bool:

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.models import Department, User, UserRole
+from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor
 from portal.core.extensions import db
 from portal.core.filters import visible as visible_clause
@@ -37,11 +37,6 @@ from portal.inspections.operations import (
 from portal.inspections.queries import inspection_overview
 
 bp = Blueprint("inspections", __name__)
-
-
-def _users_with(role: str) -> list[User]:
-    return db.session.scalars(sa.select(User).join(UserRole).where(
-        UserRole.role == role, User.active.is_(True)).order_by(User.display_name)).all()
 
 
 def _text(field) -> str:
@@ -82,7 +77,7 @@ def _inspection_values(form: InspectionForm) -> dict:
 @roles_required("office")
 def new_inspection():
     form = InspectionForm()
-    form.set_choices(_users_with("leader"))
+    form.set_choices(active_users_with("leader"))
     if form.validate_on_submit():
         values = _inspection_values(form)
         values["party_secretary"] = _choose(values.pop("party_secretary_id") or 0, User)
@@ -109,7 +104,7 @@ def inspection(inspection_id: int):
 def edit_inspection(inspection_id: int):
     obj = load(Inspection, inspection_id, "edit")
     form = InspectionForm(obj=obj)
-    form.set_choices(_users_with("leader"))
+    form.set_choices(active_users_with("leader"))
     if request.method == "GET":
         form.party_secretary_id.data = obj.party_secretary_id or 0
     if form.validate_on_submit():
@@ -157,9 +152,9 @@ def edit_category(category_id: int):
 
 def _item_form(inspection: Inspection, obj=None) -> ItemForm:
     form = ItemForm(obj=obj) if obj is not None else ItemForm()
-    form.set_choices(inspection.categories, _users_with("leader"),
+    form.set_choices(inspection.categories, active_users_with("leader"),
                      db.session.scalars(sa.select(Department).order_by(Department.name)).all(),
-                     _users_with("staff"))
+                     active_users_with("staff"))
     if obj is not None and request.method == "GET":
         for name in ("category_id", "responsible_leader_id", "department_id", "staff_id"):
             getattr(form, name).data = getattr(obj, name) or 0

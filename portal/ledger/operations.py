@@ -7,7 +7,7 @@ import re
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.accounts.models import Department, User, UserRole
+from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor, record_event
 from portal.core.errors import OperationError
 from portal.core.extensions import db
@@ -63,8 +63,7 @@ def ledger_rows(inspection: Inspection, items: list[RectificationItem]) -> list[
 
 
 def _people_by_name(role: str) -> dict[str, User]:
-    users = db.session.scalars(sa.select(User).join(UserRole).where(
-        UserRole.role == role, User.active.is_(True))).all()
+    users = active_users_with(role)
     found: dict[str, User] = {}
     for user in users:
         found.setdefault(user.display_name, user)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.models import User, UserRole
+from portal.accounts.models import User, active_users_with
 from portal.audit.chain import Actor
 from portal.core.downloads import attachment
 from portal.core.extensions import db
@@ -32,11 +31,6 @@ def _input_error(exc: NoticeInputError) -> str:
     }[exc.code]
 
 
-def _people(role: str) -> list[User]:
-    return db.session.scalars(sa.select(User).join(UserRole).where(
-        UserRole.role == role, User.active.is_(True)).order_by(User.display_name)).all()
-
-
 def _preview_data(parsed: ParsedNotice, source: str) -> dict:
     return {"source": source, "categories": [{
         "label": c.label, "title": c.title,
@@ -47,7 +41,7 @@ def _preview_data(parsed: ParsedNotice, source: str) -> dict:
 
 
 def _preview(form: PreviewForm, parsed: ParsedNotice, status: int = 200):
-    form.set_people(_people("leader"), _people("staff"))
+    form.setactive_users_with(active_users_with("leader"), active_users_with("staff"))
     existing = find_imported(form.source.data or "")
     return render_template("notices/preview.html", form=form, parsed=parsed,
                            existing=existing), status
@@ -95,7 +89,7 @@ def confirm():
     form = PreviewForm()
     source = form.source.data or ""
     parsed = parse(source)
-    form.set_people(_people("leader"), _people("staff"))
+    form.setactive_users_with(active_users_with("leader"), active_users_with("staff"))
     if not form.validate_on_submit():
         return _preview(form, parsed, 400)
     apply_corrections(parsed, form)

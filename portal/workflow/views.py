@@ -75,4 +75,4 @@ def workflows():
     diagrams = {wf_id: Markup(render_svg(wf, lang))  # noqa: S704
                 for wf_id, wf in WORKFLOWS.items()}
     return render_template("workflow/workflows.html", workflows=WORKFLOWS.values(),
-                           diagrams=diagrams, zh=lang.startswith("zh"))
+                           diagrams=diagrams)
