@@ -56,19 +56,27 @@ ENV_URL, ENV_INSTANCE = "AUDIT_SCALE_DATABASE_URL", "AUDIT_SCALE_INSTANCE"
 
 # --- the served app -------------------------------------------------------------------------
 
+
 def make_served_app():
     """The WSGI app gunicorn serves: the portal on the bench database, plus a bare route."""
     from portal import create_app
 
-    app = create_app({"CONFIG": "production", "SECRET_KEY": "bench",
-                      "INSTANCE_PATH": os.environ[ENV_INSTANCE],
-                      "SQLALCHEMY_DATABASE_URI": os.environ[ENV_URL]})
-    app.add_url_rule("/bench/bare", "bench_bare",
-                     lambda: ("bare", 200, {"Content-Type": "text/plain; charset=utf-8"}))
+    app = create_app(
+        {
+            "CONFIG": "production",
+            "SECRET_KEY": "bench",
+            "INSTANCE_PATH": os.environ[ENV_INSTANCE],
+            "SQLALCHEMY_DATABASE_URI": os.environ[ENV_URL],
+        }
+    )
+    app.add_url_rule(
+        "/bench/bare", "bench_bare", lambda: ("bare", 200, {"Content-Type": "text/plain; charset=utf-8"})
+    )
     return app
 
 
 # --- building the database ------------------------------------------------------------------
+
 
 class AuditClock:
     """Stands in for portal.audit.chain.utcnow while the documents are made: a year ago, on."""
@@ -99,42 +107,46 @@ def build_documents(app, rng: random.Random, start: datetime) -> None:
 
     actor = Actor.system("bench")
     with app.app_context(), mock.patch("portal.audit.chain.utcnow", AuditClock(start)):
+
         def make(login: str, name: str, roles: list[str]):
-            return create_user(actor, login=login, display_name=name, password="bench-pass-1",
-                               roles=roles)
+            return create_user(actor, login=login, display_name=name, password="bench-pass-1", roles=roles)
 
         staff = [make(f"staff{n:02d}", f"经办人{n}", ["staff"]) for n in range(1, 31)]
         leaders = [make(f"leader{n:02d}", f"领导{n}", ["leader"]) for n in range(1, 11)]
         for n in range(1, 9):
             make(f"office{n:02d}", f"督办{n}", ["office"])
-        create_user(actor, login=AUDITOR, display_name="审计员", password=AUDITOR_PASSWORD,
-                    roles=["auditor"])
+        create_user(actor, login=AUDITOR, display_name="审计员", password=AUDITOR_PASSWORD, roles=["auditor"])
         make("admin", "管理员", ["admin"])
         db.session.commit()
 
         store = FileStore(app.config["EVIDENCE_DIR"])
         extensions = app.config["EVIDENCE_EXTENSIONS"]
         for i in range(1, 4):
-            inspection = create_inspection(actor, title=f"第{i}轮巡察整改",
-                                           inspected_unit=f"被巡察单位{i}")
-            categories = [create_category(actor, inspection, label=label, title=f"类别{label}",
-                                          position=p)
-                          for p, label in enumerate(("一", "二", "三", "四"), start=1)]
+            inspection = create_inspection(actor, title=f"第{i}轮巡察整改", inspected_unit=f"被巡察单位{i}")
+            categories = [
+                create_category(actor, inspection, label=label, title=f"类别{label}", position=p)
+                for p, label in enumerate(("一", "二", "三", "四"), start=1)
+            ]
             for n in range(100):
                 worker, leader = rng.choice(staff), rng.choice(leaders)
                 item = create_item(
-                    actor, inspection, category=categories[n % 4], number=str(n + 1),
-                    title=f"问题{i}-{n + 1}：制度执行不到位", responsible_leader=leader, staff=worker,
-                    completion_summary="已按整改方案落实。", deadline=date(2026, 6, 30),
-                    measures=[(label, f"措施{label}{n + 1}", None) for label in ("一是", "二是", "三是")])
+                    actor,
+                    inspection,
+                    category=categories[n % 4],
+                    number=str(n + 1),
+                    title=f"问题{i}-{n + 1}：制度执行不到位",
+                    responsible_leader=leader,
+                    staff=worker,
+                    completion_summary="已按整改方案落实。",
+                    deadline=date(2026, 6, 30),
+                    measures=[(label, f"措施{label}{n + 1}", None) for label in ("一是", "二是", "三是")],
+                )
                 as_staff = Actor.of(worker)
                 if n % 3 == 0:
-                    add_evidence_file(as_staff, item, store, io.BytesIO(DEMO_PDF), "整改报告.pdf",
-                                      extensions)
+                    add_evidence_file(as_staff, item, store, io.BytesIO(DEMO_PDF), "整改报告.pdf", extensions)
                     for measure in item.measures:
                         set_measure_done(as_staff, measure, True)
-                    for user, transition in ((worker, "start"), (worker, "submit"),
-                                             (leader, "approve")):
+                    for user, transition in ((worker, "start"), (worker, "submit"), (leader, "approve")):
                         fire(Actor.of(user), item, transition, comment="整改完成")
                 elif n % 3 == 1:
                     add_evidence_note(as_staff, item, "材料已归档。")
@@ -158,18 +170,20 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
         head_seq, head_hash = chain_head()
         last_at = db.session.scalar(sa.select(AuditEvent.at).where(AuditEvent.seq == head_seq))
         users = db.session.execute(sa.select(User.id, User.login).order_by(User.id)).all()
-        items = db.session.execute(sa.select(RectificationItem.id, RectificationItem.inspection_id,
-                                             RectificationItem.title)
-                                   .order_by(RectificationItem.id)).all()
+        items = db.session.execute(
+            sa.select(
+                RectificationItem.id, RectificationItem.inspection_id, RectificationItem.title
+            ).order_by(RectificationItem.id)
+        ).all()
         measures = db.session.execute(
             sa.select(Measure.id, Measure.item_id, Measure.label, RectificationItem.inspection_id)
             .join(RectificationItem, Measure.item_id == RectificationItem.id)
-            .order_by(Measure.id)).all()
+            .order_by(Measure.id)
+        ).all()
         db.session.rollback()
 
         count = total - head_seq
-        info = {"head_before": head_seq, "synthetic": max(count, 0),
-                "inspection": items[0].inspection_id}
+        info = {"head_before": head_seq, "synthetic": max(count, 0), "inspection": items[0].inspection_id}
         if count <= 0:
             info.update(actor=users[0].login, item=items[0].id)
             return info
@@ -178,19 +192,22 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
         people = [u for u in users if u.login != AUDITOR]
         weights = [1 / (rank + 1) ** 0.8 for rank in range(len(people))]
         rng.shuffle(people)
-        ips = {u.id: f"10.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-               for u in people}
-        login_payload = {u.id: canonical_json({"login": u.login, "remote_addr": ips[u.id]})
-                         for u in people}
-        failed_payload = {u.id: canonical_json({"login": u.login, "remote_addr": ips[u.id],
-                                                "reason": "bad_credentials"}) for u in people}
-        done_payload = {(m.id, d): canonical_json({"item_id": m.item_id, "label": m.label,
-                                                   "done": d})
-                        for m in measures for d in (True, False)}
+        ips = {
+            u.id: f"10.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}" for u in people
+        }
+        login_payload = {u.id: canonical_json({"login": u.login, "remote_addr": ips[u.id]}) for u in people}
+        failed_payload = {
+            u.id: canonical_json({"login": u.login, "remote_addr": ips[u.id], "reason": "bad_credentials"})
+            for u in people
+        }
+        done_payload = {
+            (m.id, d): canonical_json({"item_id": m.item_id, "label": m.label, "done": d})
+            for m in measures
+            for d in (True, False)
+        }
         titles = {it.id: it.title for it in items}
         versions = dict.fromkeys(titles, 1)
-        actions = ("auth.login", "auth.login_failed", "measure.done", "measure.undone",
-                   "item.update")
+        actions = ("auth.login", "auth.login_failed", "measure.done", "measure.undone", "item.update")
         action_weights = (25, 3, 22, 8, 42)
 
         span_us = (end - last_at) / timedelta(microseconds=1)
@@ -225,30 +242,45 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
                         before = titles[item.id]
                         after = f"{item.title}（第{versions[item.id]}稿）"
                         titles[item.id] = after
-                        payload = canonical_json({"changes": {"title": {"before": before,
-                                                                         "after": after}},
-                                                  "version": versions[item.id], "note": "",
-                                                  "reverted_from": None})
+                        payload = canonical_json(
+                            {
+                                "changes": {"title": {"before": before, "after": after}},
+                                "version": versions[item.id],
+                                "note": "",
+                                "reverted_from": None,
+                            }
+                        )
                         otype, oid, insp = "item", str(item.id), item.inspection_id
                         per_item[item.id] += 1
                     else:
                         measure = rng.choice(measures)
                         payload = done_payload[(measure.id, action == "measure.done")]
                         otype, oid, insp = "measure", str(measure.id), measure.inspection_id
-                    row_hash = compute_hash(prev, canonical_row(
-                        seq, at, user.id, user.login, action, otype, oid, payload, insp))
-                    rows.append({"seq": seq, "at": at, "actor_id": user.id, "actor": user.login,
-                                 "action": action, "object_type": otype, "object_id": oid,
-                                 "inspection_id": insp, "payload": payload, "prev_hash": prev,
-                                 "hash": row_hash})
+                    row_hash = compute_hash(
+                        prev, canonical_row(seq, at, user.id, user.login, action, otype, oid, payload, insp)
+                    )
+                    rows.append(
+                        {
+                            "seq": seq,
+                            "at": at,
+                            "actor_id": user.id,
+                            "actor": user.login,
+                            "action": action,
+                            "object_type": otype,
+                            "object_id": oid,
+                            "inspection_id": insp,
+                            "payload": payload,
+                            "prev_hash": prev,
+                            "hash": row_hash,
+                        }
+                    )
                     per_actor[user.login] += 1
                     prev = row_hash
                 with conn.begin():
                     conn.execute(insert, rows)
                 done += n
                 if done % 200_000 < BATCH or done == count:
-                    print(f"    {done:>9,} synthetic events  {time.perf_counter() - t0:6.1f} s",
-                          flush=True)
+                    print(f"    {done:>9,} synthetic events  {time.perf_counter() - t0:6.1f} s", flush=True)
         db.engine.dispose()
         info.update(actor=per_actor.most_common(1)[0][0], item=per_item.most_common(1)[0][0])
         return info
@@ -288,15 +320,27 @@ def build(url: str, instance: str, total: int) -> tuple[dict, dict]:
 
 # --- flask audit verify ---------------------------------------------------------------------
 
+
 def run_verify(url: str, instance: str, *options: str) -> tuple[float, int, list[str]]:
     """Wall-clock of `flask --app app audit verify` (process start included), its rc and tail."""
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "RECTIFY_CONFIG": "production",
-           "EVIDENCE_DIR": str(Path(instance) / "evidence"),
-           "AUDIT_CHECKPOINT_KEY_FILE": str(Path(instance) / "checkpoint.key"),
-           "AUDIT_CHECKPOINT_DIR": str(Path(instance) / "checkpoints")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench",
+        "RECTIFY_CONFIG": "production",
+        "EVIDENCE_DIR": str(Path(instance) / "evidence"),
+        "AUDIT_CHECKPOINT_KEY_FILE": str(Path(instance) / "checkpoint.key"),
+        "AUDIT_CHECKPOINT_DIR": str(Path(instance) / "checkpoints"),
+    }
     t0 = time.perf_counter()
-    done = subprocess.run([str(BIN / "flask"), "--app", "app", "audit", "verify", *options],  # noqa: S603
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(  # noqa: S603
+        [str(BIN / "flask"), "--app", "app", "audit", "verify", *options],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - t0
     tail = done.stdout.strip().splitlines()[-2:]
     if done.returncode != 0:
@@ -305,6 +349,7 @@ def run_verify(url: str, instance: str, *options: str) -> tuple[float, int, list
 
 
 # --- HTTP -----------------------------------------------------------------------------------
+
 
 class Client:
     """One connection per request (gunicorn's sync worker closes them); keeps the cookies."""
@@ -335,16 +380,19 @@ class Client:
         token = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page)
         if status != 200 or token is None:
             raise SystemExit(f"GET /login answered {status} without a csrf_token")
-        status, _page, headers = self.request("POST", "/login", {
-            "csrf_token": token.group(1), "login": login, "password": password})
+        status, _page, headers = self.request(
+            "POST", "/login", {"csrf_token": token.group(1), "login": login, "password": password}
+        )
         if status != 302:
             raise SystemExit(f"signing in as {login} failed: POST /login answered {status}")
 
     def download(self, path: str, body: dict, dest: Path) -> tuple[int, int]:
         """POST `body` and stream the answer into `dest`; return (status, bytes)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-                   "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         try:
             conn.request("POST", path, body=urlencode(body).encode(), headers=headers)
             response = conn.getresponse()
@@ -384,10 +432,25 @@ def served(url: str, instance: str):
     log = open(Path(instance) / "gunicorn.log", "w+b")  # noqa: SIM115
     env = {**os.environ, ENV_URL: url, ENV_INSTANCE: instance}
     proc = subprocess.Popen(  # noqa: S603
-        [str(BIN / "gunicorn"), "--chdir", str(Path(__file__).resolve().parent),
-         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "sync",
-         "--log-level", "warning", "audit_scale:make_served_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            str(BIN / "gunicorn"),
+            "--chdir",
+            str(Path(__file__).resolve().parent),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+            "audit_scale:make_served_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -438,8 +501,11 @@ def measure_pages(url: str, instance: str, info: dict, total: int, n: int) -> li
     warmup = max(5, n // 20)
     rows = []
     with served(url, instance) as (port, master):
-        print(f"  gunicorn on 127.0.0.1:{port}, 1 sync worker; {n} sequential requests per URL "
-              f"after {warmup} warm-up", flush=True)
+        print(
+            f"  gunicorn on 127.0.0.1:{port}, 1 sync worker; {n} sequential requests per URL "
+            f"after {warmup} warm-up",
+            flush=True,
+        )
         client = Client(port)
         client.sign_in(AUDITOR, AUDITOR_PASSWORD)
         bare, _body = client.timings("/bench/bare", n // 2, warmup)
@@ -448,8 +514,11 @@ def measure_pages(url: str, instance: str, info: dict, total: int, n: int) -> li
             # Events shown (rows marked data-seq in the current template), a sanity check only.
             shown = len(re.findall(r'<tr[^>]*data-seq="', body))
             rows.append((label, path, *p50_p95(samples), shown))
-            print(f"    {label:<12} p50 {rows[-1][2]:7.2f} ms  p95 {rows[-1][3]:7.2f} ms  "
-                  f"{len(body.encode()) / 1024:6.1f} KiB  {shown:>3} rows  {path}", flush=True)
+            print(
+                f"    {label:<12} p50 {rows[-1][2]:7.2f} ms  p95 {rows[-1][3]:7.2f} ms  "
+                f"{len(body.encode()) / 1024:6.1f} KiB  {shown:>3} rows  {path}",
+                flush=True,
+            )
         more, _body = client.timings("/bench/bare", n - n // 2, warmup)
         measure_export_and_verification(client, master, instance)
     rows.insert(0, ("bare", "/bench/bare", *p50_p95(bare + more), 0))
@@ -477,37 +546,52 @@ def measure_export_and_verification(client: Client, master: int, instance: str) 
     export_s = time.perf_counter() - t0
     if status != 200:
         raise SystemExit(f"the export answered {status}")
-    print(f"    export JSONL: {export_s:.1f} s, {size / 2**20:,.0f} MiB; worker peak RSS "
-          f"{rss_before:.0f} MiB before, {_peak_rss_mib(master):.0f} MiB after", flush=True)
+    print(
+        f"    export JSONL: {export_s:.1f} s, {size / 2**20:,.0f} MiB; worker peak RSS "
+        f"{rss_before:.0f} MiB before, {_peak_rss_mib(master):.0f} MiB after",
+        flush=True,
+    )
     t0 = time.perf_counter()
     checked = subprocess.run(  # noqa: S603
-        [sys.executable, "-I", "-S", str(ROOT / "portal" / "audit" / "verify_export.py"),
-         str(dest)], capture_output=True, text=True, check=False)
-    print(f"    standalone check of the export: {time.perf_counter() - t0:.1f} s, exit "
-          f"{checked.returncode}: {(checked.stdout or checked.stderr).strip()[:120]}", flush=True)
+        [sys.executable, "-I", "-S", str(ROOT / "portal" / "audit" / "verify_export.py"), str(dest)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(
+        f"    standalone check of the export: {time.perf_counter() - t0:.1f} s, exit "
+        f"{checked.returncode}: {(checked.stdout or checked.stderr).strip()[:120]}",
+        flush=True,
+    )
     dest.unlink()
     for scope in ("all", "1"):
         t0 = time.perf_counter()
-        status, _body, _h = client.request("POST", "/audit/verify", {"csrf_token": token,
-                                                                      "scope": scope})
+        status, _body, _h = client.request("POST", "/audit/verify", {"csrf_token": token, "scope": scope})
         verify_s = time.perf_counter() - t0
         _status, body, _h = client.request("GET", "/audit/verify")
         badge = re.search(r'id="result-badge">([^<]+)<', body)
         checked = re.search(r"<td>(\d+) \(", body)
-        print(f"    verification page, {'everything' if scope == 'all' else 'inspection 1'}: "
-              f"{verify_s:.1f} s (answer {status}), result {badge.group(1) if badge else '?'}, "
-              f"{checked.group(1) if checked else '?'} events checked", flush=True)
+        print(
+            f"    verification page, {'everything' if scope == 'all' else 'inspection 1'}: "
+            f"{verify_s:.1f} s (answer {status}), result {badge.group(1) if badge else '?'}, "
+            f"{checked.group(1) if checked else '?'} events checked",
+            flush=True,
+        )
 
 
 # --- one database ---------------------------------------------------------------------------
 
+
 def bench(label: str, url: str, instance: str, total: int, n_requests: int) -> dict:
     print(f"{label}: building {total:,} audit events", flush=True)
     info, times = build(url, instance, total)
-    print(f"  documents {times['documents']:.1f} s ({info['head_before']:,} real events), "
-          f"synthetic {times['synthetic']:.1f} s ({info['synthetic']:,} events, "
-          f"{info['synthetic'] / max(times['synthetic'], 1e-9):,.0f}/s), "
-          f"analyze {times['analyze']:.1f} s", flush=True)
+    print(
+        f"  documents {times['documents']:.1f} s ({info['head_before']:,} real events), "
+        f"synthetic {times['synthetic']:.1f} s ({info['synthetic']:,} events, "
+        f"{info['synthetic'] / max(times['synthetic'], 1e-9):,.0f}/s), "
+        f"analyze {times['analyze']:.1f} s",
+        flush=True,
+    )
     verify = {}
     for name, options in (("verify", ()), ("chain only", ("--chain-only",))):
         verify[name], rc, tail = run_verify(url, instance, *options)
@@ -523,13 +607,17 @@ def bench(label: str, url: str, instance: str, total: int, n_requests: int) -> d
 
 
 def summary(results: list[dict], total: int) -> None:
-    print(f"\nSummary ({total:,} events; targets: verify < {VERIFY_TARGET_S:.0f} s, "
-          f"page p95 < {PAGE_TARGET_MS:.0f} ms)")
+    print(
+        f"\nSummary ({total:,} events; targets: verify < {VERIFY_TARGET_S:.0f} s, "
+        f"page p95 < {PAGE_TARGET_MS:.0f} ms)"
+    )
     for r in results:
         t = r["times"]
-        print(f"\n{r['label']}: generation {t['documents'] + t['synthetic']:.1f} s "
-              f"(documents {t['documents']:.1f} s + synthetic {t['synthetic']:.1f} s), "
-              f"analyze {t['analyze']:.1f} s")
+        print(
+            f"\n{r['label']}: generation {t['documents'] + t['synthetic']:.1f} s "
+            f"(documents {t['documents']:.1f} s + synthetic {t['synthetic']:.1f} s), "
+            f"analyze {t['analyze']:.1f} s"
+        )
         v = r["verify"]
         verdict = "ok" if v["verify"] < VERIFY_TARGET_S else "OVER"
         print(f"  flask audit verify {v['verify']:.2f} s [{verdict}] (--chain-only {v['chain only']:.2f} s)")
@@ -538,9 +626,11 @@ def summary(results: list[dict], total: int) -> None:
         for label, _path, p50, p95, _shown in r["rows"]:
             verdict = "" if label == "bare" else ("ok" if p95 < PAGE_TARGET_MS else "OVER")
             print(f"  {label:<12} {p50:8.2f} {p95:8.2f} {p95 / bare_p95:9.1f}  {verdict}")
-    print("\n(empty combo: /audit/?inspection=<id>&action=auth.login, not in the issue's list; no "
-          "event matches both filters, so the page searches a bounded stretch of seqs and says "
-          "where it stopped)")
+    print(
+        "\n(empty combo: /audit/?inspection=<id>&action=auth.login, not in the issue's list; no "
+        "event matches both filters, so the page searches a bounded stretch of seqs and says "
+        "where it stopped)"
+    )
 
 
 def main() -> None:
@@ -554,16 +644,16 @@ def main() -> None:
     if args.db in ("sqlite", "both"):
         instance = tempfile.mkdtemp(prefix="rectify-bench-")
         try:
-            results.append(bench("sqlite", f"sqlite:///{instance}/bench.db", instance, args.events,
-                                 args.requests))
+            results.append(
+                bench("sqlite", f"sqlite:///{instance}/bench.db", instance, args.events, args.requests)
+            )
         finally:
             if args.keep:
                 print(f"  kept {instance}/bench.db (instance folder {instance})")
             else:
                 shutil.rmtree(instance, ignore_errors=True)
     if args.db in ("postgresql", "both"):
-        url = os.environ.get("DATABASE_URL", PG_DEFAULT).replace("postgresql://",
-                                                                 "postgresql+psycopg://")
+        url = os.environ.get("DATABASE_URL", PG_DEFAULT).replace("postgresql://", "postgresql+psycopg://")
         instance = tempfile.mkdtemp(prefix="rectify-bench-")
         try:
             results.append(bench("postgresql", url, instance, args.events, args.requests))

@@ -22,8 +22,14 @@ def migrated_app(url: str, instance: str):
 
     if url.startswith("postgresql"):
         recreate_postgres_database(url)
-    app = create_app({"CONFIG": "testing", "SECRET_KEY": "bench", "INSTANCE_PATH": instance,
-                      "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(
+        {
+            "CONFIG": "testing",
+            "SECRET_KEY": "bench",
+            "INSTANCE_PATH": instance,
+            "SQLALCHEMY_DATABASE_URI": url,
+        }
+    )
     with app.app_context():
         flask_migrate.upgrade()
     return app

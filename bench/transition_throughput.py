@@ -29,8 +29,14 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/rectify_bench"
 def make_app(url: str, instance: str):
     from portal import create_app
 
-    return create_app({"CONFIG": "testing", "SECRET_KEY": "bench", "INSTANCE_PATH": instance,
-                       "SQLALCHEMY_DATABASE_URI": url})
+    return create_app(
+        {
+            "CONFIG": "testing",
+            "SECRET_KEY": "bench",
+            "INSTANCE_PATH": instance,
+            "SQLALCHEMY_DATABASE_URI": url,
+        }
+    )
 
 
 def prepare(url: str, instance: str, n_items: int) -> list[int]:
@@ -46,16 +52,26 @@ def prepare(url: str, instance: str, n_items: int) -> list[int]:
     app = migrated_app(url, instance)
     with app.app_context():
         actor = Actor.system("bench")
-        staff = create_user(actor, login="staff", display_name="经办人", password="bench-pass-1",
-                            roles=["staff"])
-        leader = create_user(actor, login="leader", display_name="领导", password="bench-pass-1",
-                             roles=["leader"])
+        staff = create_user(
+            actor, login="staff", display_name="经办人", password="bench-pass-1", roles=["staff"]
+        )
+        leader = create_user(
+            actor, login="leader", display_name="领导", password="bench-pass-1", roles=["leader"]
+        )
         inspection = create_inspection(actor, title="性能测试")
         category = create_category(actor, inspection, label="一", title="类别")
         ids = []
         for n in range(n_items):
-            item = create_item(actor, inspection, category=category, number=str(n), title=f"事项{n}",
-                               responsible_leader=leader, staff=staff, completion_summary="已完成")
+            item = create_item(
+                actor,
+                inspection,
+                category=category,
+                number=str(n),
+                title=f"事项{n}",
+                responsible_leader=leader,
+                staff=staff,
+                completion_summary="已完成",
+            )
             add_evidence_note(actor, item, "材料")
             ids.append(item.id)
         db.session.execute(sa.text("CREATE TABLE bench_bare (id INTEGER PRIMARY KEY, v INTEGER)"))
@@ -80,8 +96,7 @@ def walk(url, instance, item_ids, start_at, results, key):
             time.sleep(0.001)
         t0, steps = time.perf_counter(), 0
         for item_id in item_ids:
-            for user_id, transition in ((staff_id, "start"), (staff_id, "submit"),
-                                        (leader_id, "approve")):
+            for user_id, transition in ((staff_id, "start"), (staff_id, "submit"), (leader_id, "approve")):
                 item = db.session.get(RectificationItem, item_id)
                 user = db.session.get(type(staff), user_id)
                 steps += len(fire(Actor.of(user), item, transition))
@@ -112,8 +127,9 @@ def run(ctx, target, jobs):
     with ctx.Manager() as manager:
         results = manager.dict()
         start_at = time.time() + 3.0  # after every worker has imported and connected
-        procs = [ctx.Process(target=target, args=(*args, start_at, results, n))
-                 for n, args in enumerate(jobs)]
+        procs = [
+            ctx.Process(target=target, args=(*args, start_at, results, n)) for n, args in enumerate(jobs)
+        ]
         for p in procs:
             p.start()
         for p in procs:
@@ -135,8 +151,10 @@ def bench(label: str, new_url, n_items: int) -> None:
         tps = run(ctx, walk, [(url, instance, chunk) for chunk in chunks])
         per = n_items * 3 // workers
         bare_tps = run(ctx, bare, [(url, instance, w * per, per) for w in range(workers)])
-        print(f"{label:<10} workers={workers}  transitions/s={tps:8.1f}  "
-              f"bare write tx/s={bare_tps:8.1f}  ratio={tps / bare_tps:5.2f}")
+        print(
+            f"{label:<10} workers={workers}  transitions/s={tps:8.1f}  "
+            f"bare write tx/s={bare_tps:8.1f}  ratio={tps / bare_tps:5.2f}"
+        )
 
 
 def main() -> None:
@@ -145,11 +163,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=200)
     args = parser.parse_args()
     if args.db in ("sqlite", "both"):
-        bench("sqlite", lambda: f"sqlite:///{tempfile.mkdtemp(prefix='rectify-bench-')}/b.db",
-              args.items)
+        bench("sqlite", lambda: f"sqlite:///{tempfile.mkdtemp(prefix='rectify-bench-')}/b.db", args.items)
     if args.db in ("postgresql", "both"):
-        url = os.environ.get("DATABASE_URL", PG_DEFAULT).replace("postgresql://",
-                                                                 "postgresql+psycopg://")
+        url = os.environ.get("DATABASE_URL", PG_DEFAULT).replace("postgresql://", "postgresql+psycopg://")
         bench("postgresql", lambda: url, args.items)  # prepare() recreates the database
 
 

@@ -35,8 +35,20 @@ from portal.shell.views import bp as shell_bp
 from portal.versions.views import bp as versions_bp
 from portal.workflow.views import bp as workflow_bp
 
-BLUEPRINTS = (shell_bp, accounts_bp, auditing_bp, workflow_bp, inspections_bp, evidence_bp,
-              versions_bp, sharing_bp, notices_bp, ledger_bp, public_bp, feedback_bp)
+BLUEPRINTS = (
+    shell_bp,
+    accounts_bp,
+    auditing_bp,
+    workflow_bp,
+    inspections_bp,
+    evidence_bp,
+    versions_bp,
+    sharing_bp,
+    notices_bp,
+    ledger_bp,
+    public_bp,
+    feedback_bp,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -51,12 +63,14 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     name = overrides.pop("CONFIG", None) if overrides else config
     cls = config_class(name)
 
-    app = Flask(__name__, instance_path=overrides.pop("INSTANCE_PATH", None)
-                or str(PROJECT_ROOT / "instance"), template_folder=str(PROJECT_ROOT / "templates"))
+    app = Flask(
+        __name__,
+        instance_path=overrides.pop("INSTANCE_PATH", None) or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(cls)
-    app.config.update(cls.from_env(Path(app.instance_path),
-                                   resolve_secret="SECRET_KEY" not in overrides))
+    app.config.update(cls.from_env(Path(app.instance_path), resolve_secret="SECRET_KEY" not in overrides))
     app.config.update(overrides)
 
     _init_extensions(app)
@@ -72,8 +86,11 @@ def _init_extensions(app: Flask) -> None:
             configure_sqlite_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(PROJECT_ROOT / "portal" / "translations"))
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(PROJECT_ROOT / "portal" / "translations"),
+    )
     bootstrap.init_app(app)
     limiter.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
@@ -116,5 +133,6 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
         return response

@@ -51,8 +51,7 @@ def base_config(tmp_path: Path, url: str) -> dict:
     }
     if url.startswith("postgresql"):
         # Tests need no durability across a crash; skipping the WAL flush per commit saves minutes.
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"options": "-c synchronous_commit=off"}}
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c synchronous_commit=off"}}
     return config
 
 
@@ -114,8 +113,9 @@ def demo_template(test_database: TestDatabase, tmp_path_factory) -> TestDatabase
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    return TestDatabase(template.kind, template.url, template.template,
-                        evidence=Path(app.config["EVIDENCE_DIR"]))
+    return TestDatabase(
+        template.kind, template.url, template.template, evidence=Path(app.config["EVIDENCE_DIR"])
+    )
 
 
 @pytest.fixture
@@ -131,7 +131,8 @@ def demo_app(demo_template: TestDatabase, tmp_path: Path):
         admin = _pg_admin(demo_template.url)
         with admin.connect() as conn:
             conn.exec_driver_sql(
-                f'CREATE DATABASE "{name}" TEMPLATE "{sa.make_url(demo_template.url).database}"')
+                f'CREATE DATABASE "{name}" TEMPLATE "{sa.make_url(demo_template.url).database}"'
+            )
         config["SQLALCHEMY_DATABASE_URI"] = _pg_database_url(demo_template.url, name)
     if demo_template.evidence is not None and demo_template.evidence.exists():
         shutil.copytree(demo_template.evidence, tmp_path / "instance" / "evidence")
@@ -188,12 +189,21 @@ def runner(app):
 def make_user(app):
     """Return a factory that creates (and commits) an account; returns its id."""
 
-    def factory(login: str, *roles: str, password: str = TEST_PASSWORD,
-                display_name: str | None = None, active: bool = True) -> int:
+    def factory(
+        login: str,
+        *roles: str,
+        password: str = TEST_PASSWORD,
+        display_name: str | None = None,
+        active: bool = True,
+    ) -> int:
         with app.app_context():
-            user = create_user(Actor.system("test"), login=login,
-                               display_name=display_name or f"{login} 测试", password=password,
-                               roles=roles)
+            user = create_user(
+                Actor.system("test"),
+                login=login,
+                display_name=display_name or f"{login} 测试",
+                password=password,
+                roles=roles,
+            )
             user.active = active
             db.session.commit()
             return user.id

@@ -38,10 +38,19 @@ PATHS = {
     "assigned": [],
     "in_progress": [("staff_resp", "start")],
     "pending_review": [("staff_resp", "start"), ("staff_resp", "submit")],
-    "completed": [("staff_resp", "start"), ("staff_resp", "submit"), ("leader_resp", "approve"),
-                  ("secretary", "approve")],
-    "follow_up": [("staff_resp", "start"), ("staff_resp", "submit"), ("leader_resp", "approve"),
-                  ("secretary", "approve"), ("office", "schedule_follow_up")],
+    "completed": [
+        ("staff_resp", "start"),
+        ("staff_resp", "submit"),
+        ("leader_resp", "approve"),
+        ("secretary", "approve"),
+    ],
+    "follow_up": [
+        ("staff_resp", "start"),
+        ("staff_resp", "submit"),
+        ("leader_resp", "approve"),
+        ("secretary", "approve"),
+        ("office", "schedule_follow_up"),
+    ],
     "private": [],
     "published": [("leader_resp", "publish")],
 }
@@ -57,18 +66,25 @@ class World:
     def user(self, persona: str) -> User:
         return db.session.get(User, self.users[persona])
 
-    def new_item(self, policy: str = APPROVAL_SINGLE, state: str = "assigned",
-                 deadline: date | None = None, **fields) -> int:
+    def new_item(
+        self, policy: str = APPROVAL_SINGLE, state: str = "assigned", deadline: date | None = None, **fields
+    ) -> int:
         """Create an item with evidence and a completion summary, driven into `state`."""
         with self.app.app_context():
             from portal.inspections.models import Category, Inspection
 
             item = create_item(
-                Actor.system("test"), db.session.get(Inspection, self.inspections[policy]),
-                category=db.session.get(Category, self.categories[policy]), number="1",
-                title="加强科创中心产业用房管理", responsible_leader=self.user("leader_resp"),
-                staff=self.user("staff_resp"), deadline=deadline,
-                completion_summary="已修订管理规定。", **fields)
+                Actor.system("test"),
+                db.session.get(Inspection, self.inspections[policy]),
+                category=db.session.get(Category, self.categories[policy]),
+                number="1",
+                title="加强科创中心产业用房管理",
+                responsible_leader=self.user("leader_resp"),
+                staff=self.user("staff_resp"),
+                deadline=deadline,
+                completion_summary="已修订管理规定。",
+                **fields,
+            )
             add_evidence_note(Actor.system("test"), item, "《管理规定》修订稿")
             db.session.commit()
             item_id = item.id
@@ -80,8 +96,13 @@ class World:
 
     def fire(self, persona: str, item_id: int, transition: str, comment: str = "", **kwargs):
         with self.app.app_context():
-            steps = fire(Actor.of(self.user(persona)), db.session.get(RectificationItem, item_id),
-                                    transition, comment=comment, **kwargs)
+            steps = fire(
+                Actor.of(self.user(persona)),
+                db.session.get(RectificationItem, item_id),
+                transition,
+                comment=comment,
+                **kwargs,
+            )
             db.session.commit()
             return [s.transition.id for s in steps]
 
@@ -97,14 +118,22 @@ def world(app) -> World:
         users = {}
         for persona, roles in PERSONAS.items():
             users[persona] = create_user(
-                actor, login=persona, display_name=persona, password=TEST_PASSWORD, roles=roles,
-                department=finance if persona == "dept_editor" else None).id
+                actor,
+                login=persona,
+                display_name=persona,
+                password=TEST_PASSWORD,
+                roles=roles,
+                department=finance if persona == "dept_editor" else None,
+            ).id
         db.session.flush()
         w = World(app, users)
         for policy in (APPROVAL_SINGLE, APPROVAL_DUAL):
-            inspection = create_inspection(actor, title=f"区科技创新局巡察整改（{policy}）",
-                                           approval_policy=policy,
-                                           party_secretary=w.user("secretary"))
+            inspection = create_inspection(
+                actor,
+                title=f"区科技创新局巡察整改（{policy}）",
+                approval_policy=policy,
+                party_secretary=w.user("secretary"),
+            )
             category = create_category(actor, inspection, label="一", title="对于区委专题会议涉及问题的整改")
             grant_local_role(actor, inspection, "Editor", department=finance)
             grant_local_role(actor, category, "Reviewer", user=w.user("leader_reviewer"))

@@ -26,7 +26,20 @@ WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION, MODERATION)}
 ENGINES = {wf_id: WorkflowEngine(wf) for wf_id, wf in WORKFLOWS.items()}
 
 __all__ = [
-    "ENGINES", "MODERATION", "PUBLICATION", "RECTIFICATION", "WORKFLOWS", "Guard", "State", "Step",
-    "Transition", "TransitionNotAllowed", "UnknownTransition", "Workflow",
-    "WorkflowDefinitionError", "WorkflowEngine", "WorkflowError", "Worklist",
+    "ENGINES",
+    "MODERATION",
+    "PUBLICATION",
+    "RECTIFICATION",
+    "WORKFLOWS",
+    "Guard",
+    "State",
+    "Step",
+    "Transition",
+    "TransitionNotAllowed",
+    "UnknownTransition",
+    "Workflow",
+    "WorkflowDefinitionError",
+    "WorkflowEngine",
+    "WorkflowError",
+    "Worklist",
 ]

@@ -121,8 +121,11 @@ def validate(wf: Workflow) -> None:
     """Raise WorkflowDefinitionError naming the first problem found in `wf`."""
     where = f"workflow {wf.id!r}"
     state_ids = [s.id for s in wf.states]
-    for kind, ids in (("state", state_ids), ("transition", [t.id for t in wf.transitions]),
-                      ("worklist", [w.id for w in wf.worklists])):
+    for kind, ids in (
+        ("state", state_ids),
+        ("transition", [t.id for t in wf.transitions]),
+        ("worklist", [w.id for w in wf.worklists]),
+    ):
         if dup := _duplicates(ids):
             raise WorkflowDefinitionError(f"{where}: duplicate {kind} id {dup[0]!r}")
     known = set(state_ids)
@@ -134,22 +137,22 @@ def validate(wf: Workflow) -> None:
             raise WorkflowDefinitionError(f"{where}: transition {t.id!r} has no source state")
         for s in (*t.sources, *([t.dest] if t.dest else [])):
             if s not in known:
-                raise WorkflowDefinitionError(
-                    f"{where}: transition {t.id!r} refers to unknown state {s!r}")
+                raise WorkflowDefinitionError(f"{where}: transition {t.id!r} refers to unknown state {s!r}")
         if not t.guard:
             raise WorkflowDefinitionError(f"{where}: transition {t.id!r} has no guard")
         for p in t.guard.permissions:
             if p not in permissions:
                 raise WorkflowDefinitionError(
-                    f"{where}: transition {t.id!r} guards on permission {p!r}, which no state maps")
+                    f"{where}: transition {t.id!r} guards on permission {p!r}, which no state maps"
+                )
         if t.automatic and (t.comment_required or t.evidence_required or t.requirements):
             raise WorkflowDefinitionError(
-                f"{where}: automatic transition {t.id!r} cannot ask the user for anything")
+                f"{where}: automatic transition {t.id!r} cannot ask the user for anything"
+            )
     for w in wf.worklists:
         for s in w.states:
             if s not in known:
-                raise WorkflowDefinitionError(
-                    f"{where}: worklist {w.id!r} refers to unknown state {s!r}")
+                raise WorkflowDefinitionError(f"{where}: worklist {w.id!r} refers to unknown state {s!r}")
         if not w.guard:
             raise WorkflowDefinitionError(f"{where}: worklist {w.id!r} has no guard")
     reachable, frontier = {wf.initial}, [wf.initial]
@@ -160,5 +163,4 @@ def validate(wf: Workflow) -> None:
                 reachable.add(t.dest)
                 frontier.append(t.dest)
     if unreachable := [s for s in state_ids if s not in reachable]:
-        raise WorkflowDefinitionError(f"{where}: state {unreachable[0]!r} is unreachable from "
-                                      f"{wf.initial!r}")
+        raise WorkflowDefinitionError(f"{where}: state {unreachable[0]!r} is unreachable from {wf.initial!r}")

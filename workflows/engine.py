@@ -63,8 +63,9 @@ class WorkflowEngine:
             model=None,
             states=[s.id for s in workflow.states],
             initial=workflow.initial,
-            transitions=[{"trigger": t.id, "source": list(t.sources), "dest": t.dest}
-                         for t in workflow.transitions],
+            transitions=[
+                {"trigger": t.id, "source": list(t.sources), "dest": t.dest} for t in workflow.transitions
+            ],
             auto_transitions=False,
             send_event=True,
             model_attribute=workflow.state_attribute,
@@ -82,8 +83,7 @@ class WorkflowEngine:
 
     def guard_passes(self, guard: Guard, state_id: str, ctx: GuardContext) -> bool:
         held = ctx.roles()
-        if guard.permissions and not any(self.has_permission(p, state_id, held)
-                                         for p in guard.permissions):
+        if guard.permissions and not any(self.has_permission(p, state_id, held) for p in guard.permissions):
             return False
         if guard.roles and held.isdisjoint(guard.roles):
             return False
@@ -96,8 +96,11 @@ class WorkflowEngine:
     def available(self, obj, ctx: GuardContext) -> list[Transition]:
         """The transitions this user may fire by hand now, in definition order."""
         state = self.state_of(obj)
-        return [t for t in self.workflow.transitions_from(state)
-                if not t.automatic and self.guard_passes(t.guard, state, ctx)]
+        return [
+            t
+            for t in self.workflow.transitions_from(state)
+            if not t.automatic and self.guard_passes(t.guard, state, ctx)
+        ]
 
     # --- firing -------------------------------------------------------------------------
 
@@ -107,16 +110,17 @@ class WorkflowEngine:
         Raises UnknownTransition or TransitionNotAllowed. The guard is evaluated here, once.
         """
         if not self.workflow.has_transition(transition_id):
-            raise UnknownTransition(transition_id, f"{self.workflow.id} has no transition "
-                                                   f"{transition_id!r}")
+            raise UnknownTransition(transition_id, f"{self.workflow.id} has no transition {transition_id!r}")
         transition = self.workflow.transition(transition_id)
         if transition.automatic or not self.allows(transition, obj, ctx):
-            raise TransitionNotAllowed(transition_id, f"{transition_id!r} is not allowed from "
-                                                      f"{self.state_of(obj)!r} for this user")
+            raise TransitionNotAllowed(
+                transition_id, f"{transition_id!r} is not allowed from {self.state_of(obj)!r} for this user"
+            )
         return transition
 
-    def run(self, obj, transition: Transition, ctx: GuardContext,
-            on_step: Callable[[Step], None] | None = None) -> list[Step]:
+    def run(
+        self, obj, transition: Transition, ctx: GuardContext, on_step: Callable[[Step], None] | None = None
+    ) -> list[Step]:
         """Apply a transition that `check` allowed, then every automatic one that applies.
 
         `obj` is what the engine moves (a holder of the state, not a stored row). `on_step`
@@ -126,16 +130,22 @@ class WorkflowEngine:
         steps: list[Step] = []
         self._trigger(obj, transition, on_step, steps)
         for _ in range(MAX_AUTOMATIC_STEPS):
-            automatic = next((t for t in self.workflow.transitions_from(self.state_of(obj))
-                              if t.automatic and self.guard_passes(t.guard, self.state_of(obj),
-                                                                   ctx)), None)
+            automatic = next(
+                (
+                    t
+                    for t in self.workflow.transitions_from(self.state_of(obj))
+                    if t.automatic and self.guard_passes(t.guard, self.state_of(obj), ctx)
+                ),
+                None,
+            )
             if automatic is None:
                 return steps
             self._trigger(obj, automatic, on_step, steps)
         raise RuntimeError(f"{self.workflow.id}: automatic transitions did not settle")
 
-    def fire(self, obj, transition_id: str, ctx: GuardContext,
-             on_step: Callable[[Step], None] | None = None) -> list[Step]:
+    def fire(
+        self, obj, transition_id: str, ctx: GuardContext, on_step: Callable[[Step], None] | None = None
+    ) -> list[Step]:
         """`check`, then `run`: fire a manual transition and the automatic ones it sets off."""
         return self.run(obj, self.check(transition_id, obj, ctx), ctx, on_step)
 

@@ -43,18 +43,21 @@ def _subject(login: str, user: User | None) -> tuple[str, str]:
     return ("user", str(user.id)) if user else ("login", login)
 
 
-def locked_until(subject: tuple[str, str], max_failures: int, window: timedelta,
-                 now: datetime) -> datetime | None:
+def locked_until(
+    subject: tuple[str, str], max_failures: int, window: timedelta, now: datetime
+) -> datetime | None:
     """Return when the lockout of `subject` ends, or None when it is not locked."""
     otype, oid = subject
     about = (AuditEvent.object_type == otype, AuditEvent.object_id == oid)
     last_ok = db.session.scalar(
-        sa.select(sa.func.max(AuditEvent.at)).where(*about, AuditEvent.action == "auth.login"))
+        sa.select(sa.func.max(AuditEvent.at)).where(*about, AuditEvent.action == "auth.login")
+    )
     since = now - window if last_ok is None else max(now - window, last_ok)
     failures = db.session.scalars(
         sa.select(AuditEvent.at)
         .where(*about, AuditEvent.action == "auth.login_failed", AuditEvent.at > since)
-        .order_by(AuditEvent.seq.desc()).limit(max_failures)
+        .order_by(AuditEvent.seq.desc())
+        .limit(max_failures)
     ).all()
     if len(failures) < max_failures:
         return None
@@ -62,8 +65,15 @@ def locked_until(subject: tuple[str, str], max_failures: int, window: timedelta,
     return until if until > now else None
 
 
-def attempt_login(login: str, password: str, *, max_failures: int, window: timedelta,
-                  remote_addr: str | None, user_agent: str | None) -> LoginOutcome:
+def attempt_login(
+    login: str,
+    password: str,
+    *,
+    max_failures: int,
+    window: timedelta,
+    remote_addr: str | None,
+    user_agent: str | None,
+) -> LoginOutcome:
     """Check a login attempt, audit it, and open a login session when it succeeds."""
     login = normalize_login(login)
     user = find_user(login)
@@ -86,8 +96,15 @@ def attempt_login(login: str, password: str, *, max_failures: int, window: timed
         return LoginOutcome(LOGIN_INACTIVE)
 
     token = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(id=hash_token(token), user_id=user.id, created_at=now,
-                                remote_addr=remote_addr, user_agent=(user_agent or "")[:255]))
+    db.session.add(
+        LoginSession(
+            id=hash_token(token),
+            user_id=user.id,
+            created_at=now,
+            remote_addr=remote_addr,
+            user_agent=(user_agent or "")[:255],
+        )
+    )
     db.session.flush()
     record_event(actor, "auth.login", *subject, details)
     return LoginOutcome(LOGIN_OK, user=user, token=token)

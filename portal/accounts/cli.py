@@ -72,8 +72,15 @@ def create_command(login, display_name, email, department, roles, password):
     actor = cli_actor()
 
     def action():
-        create_user(actor, login=login, display_name=display_name, password=password, email=email,
-                    department=department_by_name(actor, department), roles=roles)
+        create_user(
+            actor,
+            login=login,
+            display_name=display_name,
+            password=password,
+            email=email,
+            department=department_by_name(actor, department),
+            roles=roles,
+        )
 
     _commit_or_fail(action)
     click.echo(f"created {login.strip().lower()} with roles: {', '.join(sorted(roles)) or '-'}")
@@ -86,8 +93,10 @@ def list_command():
     for user in rows:
         state = "active" if user.active else "inactive"
         dept = user.department.name if user.department else "-"
-        click.echo(f"{user.login:<20} {state:<8} {','.join(sorted(user.roles)) or '-':<28} "
-                   f"{dept:<16} {user.display_name}")
+        click.echo(
+            f"{user.login:<20} {state:<8} {','.join(sorted(user.roles)) or '-':<28} "
+            f"{dept:<16} {user.display_name}"
+        )
     click.echo(f"{len(rows)} account(s)")
 
 

@@ -44,15 +44,16 @@ class User(UserMixin, db.Model):
     display_name: so.Mapped[str] = so.mapped_column(sa.String(120))
     email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     department_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
-    active: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True,
-                                               server_default=sa.true())
+        sa.ForeignKey("departments.id", ondelete="RESTRICT"), index=True
+    )
+    active: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True, server_default=sa.true())
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     department: so.Mapped[Department | None] = so.relationship(back_populates="users")
     role_rows: so.Mapped[list[UserRole]] = so.relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
@@ -88,12 +89,11 @@ class UserRole(db.Model):
     """One global role held by one user."""
 
     __tablename__ = "user_roles"
-    __table_args__ = (
-        sa.CheckConstraint(sa.column("role").in_(ROLES), name="known_role"),
-    )
+    __table_args__ = (sa.CheckConstraint(sa.column("role").in_(ROLES), name="known_role"),)
 
     user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     role: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
 
     user: so.Mapped[User] = so.relationship(back_populates="role_rows")
@@ -109,8 +109,7 @@ class LoginSession(db.Model):
     __tablename__ = "login_sessions"
 
     id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
     ended_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
     end_reason: so.Mapped[str | None] = so.mapped_column(sa.String(32))
@@ -122,5 +121,9 @@ class LoginSession(db.Model):
 
 def active_users_with(role: str) -> list[User]:
     """Active accounts holding the global `role`, by display name (for choices and mail)."""
-    return db.session.scalars(sa.select(User).join(UserRole).where(
-        UserRole.role == role, User.active.is_(True)).order_by(User.display_name, User.id)).all()
+    return db.session.scalars(
+        sa.select(User)
+        .join(UserRole)
+        .where(UserRole.role == role, User.active.is_(True))
+        .order_by(User.display_name, User.id)
+    ).all()

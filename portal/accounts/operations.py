@@ -45,48 +45,79 @@ def _checked_roles(roles: Iterable[str]) -> list[str]:
     return roles
 
 
-def create_user(actor: Actor, *, login: str, display_name: str, password: str,
-                email: str | None = None, department: Department | None = None,
-                roles: Iterable[str] = ()) -> User:
+def create_user(
+    actor: Actor,
+    *,
+    login: str,
+    display_name: str,
+    password: str,
+    email: str | None = None,
+    department: Department | None = None,
+    roles: Iterable[str] = (),
+) -> User:
     """Create an active account with the given global roles."""
     login = normalize_login(login)
     if find_user(login) is not None:
         raise OperationError(_("The login name “%(login)s” is already taken.", login=login))
     roles = _checked_roles(roles)
-    user = User(login=login, display_name=display_name.strip(), email=email or None,
-                department=department, active=True, created_at=utcnow())
+    user = User(
+        login=login,
+        display_name=display_name.strip(),
+        email=email or None,
+        department=department,
+        active=True,
+        created_at=utcnow(),
+    )
     user.set_password(password)
     user.role_rows = [UserRole(role=r) for r in roles]
     db.session.add(user)
     db.session.flush()
-    record_event(actor, "user.create", "user", user.id, {
-        "login": login, "display_name": user.display_name, "email": user.email,
-        "department": _department_name(department), "roles": roles, "active": True,
-    })
+    record_event(
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        {
+            "login": login,
+            "display_name": user.display_name,
+            "email": user.email,
+            "department": _department_name(department),
+            "roles": roles,
+            "active": True,
+        },
+    )
     return user
 
 
-def update_user(actor: Actor, user: User, *, display_name: str, email: str | None,
-                department: Department | None) -> dict:
+def update_user(
+    actor: Actor, user: User, *, display_name: str, email: str | None, department: Department | None
+) -> dict:
     """Change profile fields; record only what changed, as before/after."""
-    before = {"display_name": user.display_name, "email": user.email,
-              "department": _department_name(user.department)}
+    before = {
+        "display_name": user.display_name,
+        "email": user.email,
+        "department": _department_name(user.department),
+    }
     user.display_name = display_name.strip()
     user.email = email or None
     user.department = department
-    after = {"display_name": user.display_name, "email": user.email,
-             "department": _department_name(department)}
+    after = {
+        "display_name": user.display_name,
+        "email": user.email,
+        "department": _department_name(department),
+    }
     changes = {k: {"before": before[k], "after": after[k]} for k in before if before[k] != after[k]}
     if changes:
         db.session.flush()
-        record_event(actor, "user.update", "user", user.id, {"login": user.login,
-                                                            "changes": changes})
+        record_event(actor, "user.update", "user", user.id, {"login": user.login, "changes": changes})
     return changes
 
 
 def _other_active_admins(user: User) -> int:
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(User).join(UserRole)
+        sa.select(sa.func.count())
+        .select_from(User)
+        .join(UserRole)
         .where(UserRole.role == "admin", User.active.is_(True), User.id != user.id)
     )
 
@@ -103,15 +134,18 @@ def set_roles(actor: Actor, user: User, roles: Iterable[str]) -> None:
         UserRole(role=r) for r in roles if r not in before
     ]
     db.session.flush()
-    record_event(actor, "user.set_roles", "user", user.id,
-                 {"login": user.login, "before": before, "after": roles})
+    record_event(
+        actor, "user.set_roles", "user", user.id, {"login": user.login, "before": before, "after": roles}
+    )
 
 
 def end_sessions(user: User, reason: str, except_id: str | None = None) -> int:
     """End the user's open login sessions (all but `except_id`); return how many ended."""
-    stmt = (sa.update(LoginSession)
-            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-            .values(ended_at=utcnow(), end_reason=reason))
+    stmt = (
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
     if except_id is not None:
         stmt = stmt.where(LoginSession.id != except_id)
     return db.session.execute(stmt).rowcount
@@ -128,8 +162,7 @@ def deactivate_user(actor: Actor, user: User) -> None:
     user.active = False
     ended = end_sessions(user, "deactivated")
     db.session.flush()
-    record_event(actor, "user.deactivate", "user", user.id,
-                 {"login": user.login, "sessions_ended": ended})
+    record_event(actor, "user.deactivate", "user", user.id, {"login": user.login, "sessions_ended": ended})
 
 
 def reactivate_user(actor: Actor, user: User) -> None:
@@ -145,5 +178,10 @@ def set_password(actor: Actor, user: User, password: str, keep_session_id: str |
     user.set_password(password)
     ended = end_sessions(user, "password_changed", except_id=keep_session_id)
     db.session.flush()
-    record_event(actor, "user.set_password", "user", user.id,
-                 {"login": user.login, "by_self": actor.id == user.id, "sessions_ended": ended})
+    record_event(
+        actor,
+        "user.set_password",
+        "user",
+        user.id,
+        {"login": user.login, "by_self": actor.id == user.id, "sessions_ended": ended},
+    )

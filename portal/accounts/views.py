@@ -60,10 +60,13 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         outcome = auth.attempt_login(
-            form.login.data, form.password.data,
+            form.login.data,
+            form.password.data,
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             window=current_app.config["LOGIN_FAILURE_WINDOW"],
-            remote_addr=request.remote_addr, user_agent=request.user_agent.string)
+            remote_addr=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
         db.session.commit()  # failures are audited too
         if outcome.status == auth.LOGIN_OK:
             _restart_session(sid=outcome.token)
@@ -71,9 +74,13 @@ def login():
             flash(_("Welcome, %(name)s.", name=outcome.user.display_name), "success")
             return redirect(target)
         if outcome.status == auth.LOGIN_LOCKED:
-            form.form_errors.append(_(
-                "Too many failed sign-in attempts for this account. Please try again in "
-                "%(minutes)d minutes.", minutes=outcome.retry_minutes))
+            form.form_errors.append(
+                _(
+                    "Too many failed sign-in attempts for this account. Please try again in "
+                    "%(minutes)d minutes.",
+                    minutes=outcome.retry_minutes,
+                )
+            )
         elif outcome.status == auth.LOGIN_INACTIVE:
             form.form_errors.append(_("This account has been deactivated."))
         else:
@@ -108,11 +115,14 @@ def change_password():
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
-            set_password(Actor.of(current_user), current_user, form.password.data,
-                         keep_session_id=auth.hash_token(session["sid"]))
+            set_password(
+                Actor.of(current_user),
+                current_user,
+                form.password.data,
+                keep_session_id=auth.hash_token(session["sid"]),
+            )
             db.session.commit()
-            flash(_("Your password has been changed; your other sessions were signed out."),
-                  "success")
+            flash(_("Your password has been changed; your other sessions were signed out."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form)
 
@@ -132,10 +142,14 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = create_user(
-                Actor.of(current_user), login=form.login.data, display_name=form.display_name.data,
-                password=form.password.data, email=form.email.data,
+                Actor.of(current_user),
+                login=form.login.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                email=form.email.data,
                 department=db.session.get(Department, form.department_id.data),
-                roles=form.roles.data)
+                roles=form.roles.data,
+            )
             db.session.commit()
         except OperationError as exc:
             db.session.rollback()
@@ -164,8 +178,13 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         actor = Actor.of(current_user)
         try:
-            update_user(actor, user, display_name=form.display_name.data, email=form.email.data,
-                        department=db.session.get(Department, form.department_id.data))
+            update_user(
+                actor,
+                user,
+                display_name=form.display_name.data,
+                email=form.email.data,
+                department=db.session.get(Department, form.department_id.data),
+            )
             set_roles(actor, user, form.roles.data)
             (reactivate_user if form.active.data else deactivate_user)(actor, user)
             db.session.commit()
@@ -175,8 +194,9 @@ def edit_user(user_id: int):
         else:
             flash(_("Account %(login)s saved.", login=user.login), "success")
             return redirect(url_for("accounts.edit_user", user_id=user.id))
-    return render_template("accounts/user_edit.html", user=user, form=form,
-                           password_form=SetPasswordForm(formdata=None))
+    return render_template(
+        "accounts/user_edit.html", user=user, form=form, password_form=SetPasswordForm(formdata=None)
+    )
 
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
@@ -187,11 +207,17 @@ def reset_password(user_id: int):
     if password_form.validate_on_submit():
         set_password(Actor.of(current_user), user, password_form.password.data)
         db.session.commit()
-        flash(_("The password of %(login)s has been set; their sessions were signed out.",
-                login=user.login), "success")
+        flash(
+            _("The password of %(login)s has been set; their sessions were signed out.", login=user.login),
+            "success",
+        )
         return redirect(url_for("accounts.edit_user", user_id=user.id))
-    return render_template("accounts/user_edit.html", user=user, password_form=password_form,
-                           form=_user_edit_form(user, from_request=False))
+    return render_template(
+        "accounts/user_edit.html",
+        user=user,
+        password_form=password_form,
+        form=_user_edit_form(user, from_request=False),
+    )
 
 
 @bp.route("/admin/departments", methods=["GET", "POST"])
@@ -208,7 +234,7 @@ def departments():
         else:
             flash(_("Department “%(name)s” added.", name=department.name), "success")
             return redirect(url_for("accounts.departments"))
-    counts = dict(db.session.execute(
-        sa.select(User.department_id, sa.func.count()).group_by(User.department_id)).all())
-    return render_template("accounts/departments.html", form=form, departments=_departments(),
-                           counts=counts)
+    counts = dict(
+        db.session.execute(sa.select(User.department_id, sa.func.count()).group_by(User.department_id)).all()
+    )
+    return render_template("accounts/departments.html", form=form, departments=_departments(), counts=counts)

@@ -73,8 +73,7 @@ _string = json.encoder.encode_basestring  # a str as JSON, not ASCII-escaped (C 
 
 def canonical_json(value: Any) -> str:
     """Serialise `value` the one way the chain hashes it."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
 def format_time(value: datetime) -> str:
@@ -89,9 +88,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def canonical_row(seq: int, at: datetime | str, actor_id: int | None, actor: str, action: str,
-                  object_type: str, object_id: str, payload: str,
-                  inspection_id: int | None = None) -> str:
+def canonical_row(
+    seq: int,
+    at: datetime | str,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    payload: str,
+    inspection_id: int | None = None,
+) -> str:
     """The hashed form of a row: `canonical_json` of its columns but the two hashes.
 
     `inspection_id` joins it only when set (the column came later). Written out by hand in
@@ -100,18 +107,26 @@ def canonical_row(seq: int, at: datetime | str, actor_id: int | None, actor: str
     """
     at_text = at if isinstance(at, str) else format_time(at)
     inspection = "" if inspection_id is None else f'"inspection_id":{int(inspection_id)},'
-    return (f'{{"action":{_string(action)},"actor":{_string(actor)},'
-            f'"actor_id":{"null" if actor_id is None else int(actor_id)},"at":{_string(at_text)},'
-            f'{inspection}"object_id":{_string(object_id)},"object_type":{_string(object_type)},'
-            f'"payload":{_string(payload)},"seq":{int(seq)}}}')
+    return (
+        f'{{"action":{_string(action)},"actor":{_string(actor)},'
+        f'"actor_id":{"null" if actor_id is None else int(actor_id)},"at":{_string(at_text)},'
+        f'{inspection}"object_id":{_string(object_id)},"object_type":{_string(object_type)},'
+        f'"payload":{_string(payload)},"seq":{int(seq)}}}'
+    )
 
 
-def canonical_row_slow(seq, at, actor_id, actor, action, object_type, object_id, payload,
-                       inspection_id=None) -> str:
+def canonical_row_slow(
+    seq, at, actor_id, actor, action, object_type, object_id, payload, inspection_id=None
+) -> str:
     """The definition of `canonical_row` (and what the standalone export checker does)."""
     row = {
-        "seq": seq, "at": at if isinstance(at, str) else format_time(at), "actor_id": actor_id,
-        "actor": actor, "action": action, "object_type": object_type, "object_id": object_id,
+        "seq": seq,
+        "at": at if isinstance(at, str) else format_time(at),
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
         "payload": payload,
     }
     if inspection_id is not None:
@@ -158,9 +173,15 @@ def inspection_id_of(obj) -> int | None:
     return item.inspection_id if item is not None else None
 
 
-def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
-                 payload: Mapping[str, Any] | None = None, *,
-                 inspection_id: int | None = None) -> AuditEvent:
+def record_event(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    inspection_id: int | None = None,
+) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction (never commits).
 
     `inspection_id` names the inspection the object belongs to, so that auditors can filter
@@ -172,13 +193,31 @@ def record_event(actor: Actor, action: str, object_type: str, object_id: Any,
         head = chain_head()
     seq, prev_hash = head
     event = AuditEvent(
-        seq=seq + 1, at=utcnow(), actor_id=actor.id, actor=actor.name, action=action,
-        object_type=object_type, object_id=str(object_id), payload=canonical_json(payload or {}),
-        prev_hash=prev_hash, inspection_id=inspection_id,
+        seq=seq + 1,
+        at=utcnow(),
+        actor_id=actor.id,
+        actor=actor.name,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        payload=canonical_json(payload or {}),
+        prev_hash=prev_hash,
+        inspection_id=inspection_id,
     )
-    event.hash = compute_hash(prev_hash, canonical_row(
-        event.seq, event.at, event.actor_id, event.actor, event.action, event.object_type,
-        event.object_id, event.payload, event.inspection_id))
+    event.hash = compute_hash(
+        prev_hash,
+        canonical_row(
+            event.seq,
+            event.at,
+            event.actor_id,
+            event.actor,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.payload,
+            event.inspection_id,
+        ),
+    )
     # No flush here: events go out in order with the next flush (autoflush before any query,
     # or the commit), batched with the writes they describe.
     db.session.add(event)
@@ -198,8 +237,7 @@ def hash_mismatch(seq: int) -> str:
 
 
 def prev_mismatch(seq: int, previous: int) -> str:
-    return _("seq %(seq)d: prev_hash does not match the hash of seq %(previous)d", seq=seq,
-             previous=previous)
+    return _("seq %(seq)d: prev_hash does not match the hash of seq %(previous)d", seq=seq, previous=previous)
 
 
 @dataclass
@@ -212,9 +250,19 @@ class VerifyResult:
     problem: str | None = None
 
 
-_COLUMNS = (AuditEvent.seq, AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor,
-            AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.payload,
-            AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.inspection_id)
+_COLUMNS = (
+    AuditEvent.seq,
+    AuditEvent.at,
+    AuditEvent.actor_id,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.object_type,
+    AuditEvent.object_id,
+    AuditEvent.payload,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+    AuditEvent.inspection_id,
+)
 
 
 def iter_event_rows(batch: int = 5000) -> Iterable[tuple]:
@@ -223,10 +271,12 @@ def iter_event_rows(batch: int = 5000) -> Iterable[tuple]:
     yield from conn.execute(sa.select(*_COLUMNS).order_by(AuditEvent.seq))
 
 
-def verify_rows(rows: Iterable[tuple],
-                progress: Callable[[int], None] | None = None,
-                progress_every: int = 100_000,
-                each: Callable[[tuple], None] | None = None) -> VerifyResult:
+def verify_rows(
+    rows: Iterable[tuple],
+    progress: Callable[[int], None] | None = None,
+    progress_every: int = 100_000,
+    each: Callable[[tuple], None] | None = None,
+) -> VerifyResult:
     """Check seq contiguity, each prev_hash link and each hash; report the first bad row.
 
     `each`, when given, sees every row read, and the rows after a bad one are still read for
@@ -241,16 +291,21 @@ def verify_rows(rows: Iterable[tuple],
             continue
         seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp = row
         if seq != expected_seq:
-            result = VerifyResult(False, checked, expected_seq - 1, prev_hash, expected_seq,
-                                  _("seq %(missing)d is missing (next stored seq is %(seq)d)",
-                                    missing=expected_seq, seq=seq))
+            result = VerifyResult(
+                False,
+                checked,
+                expected_seq - 1,
+                prev_hash,
+                expected_seq,
+                _("seq %(missing)d is missing (next stored seq is %(seq)d)", missing=expected_seq, seq=seq),
+            )
         elif row_prev != prev_hash:
-            result = VerifyResult(False, checked, seq - 1, prev_hash, seq,
-                                  prev_mismatch(seq, seq - 1))
-        elif compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype, oid,
-                                                  payload, insp)) != row_hash:
-            result = VerifyResult(False, checked, seq - 1, prev_hash, seq,
-                                  hash_mismatch(seq))
+            result = VerifyResult(False, checked, seq - 1, prev_hash, seq, prev_mismatch(seq, seq - 1))
+        elif (
+            compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype, oid, payload, insp))
+            != row_hash
+        ):
+            result = VerifyResult(False, checked, seq - 1, prev_hash, seq, hash_mismatch(seq))
         else:
             checked += 1
             expected_seq, prev_hash = seq + 1, row_hash
@@ -261,8 +316,11 @@ def verify_rows(rows: Iterable[tuple],
     return result or VerifyResult(True, checked, expected_seq - 1, prev_hash)
 
 
-def verify_chain(checkpoint: Mapping[str, Any] | None = None, key: bytes | None = None,
-                 progress: Callable[[int], None] | None = None) -> VerifyResult:
+def verify_chain(
+    checkpoint: Mapping[str, Any] | None = None,
+    key: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyResult:
     """Verify the whole chain, and against a signed checkpoint when one is given."""
     result = verify_rows(iter_event_rows(), progress=progress)
     if not result.ok or checkpoint is None:
@@ -273,8 +331,9 @@ def verify_chain(checkpoint: Mapping[str, Any] | None = None, key: bytes | None 
     return result
 
 
-def checkpoint_problem(checkpoint: Mapping[str, Any], key: bytes | None,
-                       head_seq: int) -> tuple[int | None, str] | None:
+def checkpoint_problem(
+    checkpoint: Mapping[str, Any], key: bytes | None, head_seq: int
+) -> tuple[int | None, str] | None:
     """(bad seq, problem) when the chain disagrees with a signed checkpoint, else None."""
     if key is None:
         raise ValueError("a checkpoint needs the checkpoint key to be checked")
@@ -283,17 +342,23 @@ def checkpoint_problem(checkpoint: Mapping[str, Any], key: bytes | None,
         return None, problem
     cp_seq, cp_hash = int(checkpoint["seq"]), checkpoint["hash"]
     if cp_seq > head_seq:
-        return head_seq + 1, _("the chain ends at seq %(head)d but the checkpoint records seq "
-                               "%(seq)d: events %(first)d..%(seq)d were removed", head=head_seq,
-                               seq=cp_seq, first=head_seq + 1)
+        return head_seq + 1, _(
+            "the chain ends at seq %(head)d but the checkpoint records seq "
+            "%(seq)d: events %(first)d..%(seq)d were removed",
+            head=head_seq,
+            seq=cp_seq,
+            first=head_seq + 1,
+        )
     stored = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == cp_seq))
     if stored != cp_hash:
-        return cp_seq, _("seq %(seq)d: hash differs from the signed checkpoint; the chain was "
-                         "rewritten", seq=cp_seq)
+        return cp_seq, _(
+            "seq %(seq)d: hash differs from the signed checkpoint; the chain was rewritten", seq=cp_seq
+        )
     return None
 
 
 # --- checkpoints ----------------------------------------------------------------------------
+
 
 def load_checkpoint_key(path: str | os.PathLike, create: bool = False) -> bytes:
     """Read the checkpoint HMAC key (kept outside the database); optionally create it."""
@@ -313,15 +378,20 @@ def make_checkpoint(key: bytes) -> dict[str, Any]:
     """Return a signed record of the current chain head."""
     seq, head_hash = chain_head()
     created_at = format_time(utcnow())
-    return {"seq": seq, "hash": head_hash, "created_at": created_at,
-            "hmac": _signature(key, seq, head_hash, created_at)}
+    return {
+        "seq": seq,
+        "hash": head_hash,
+        "created_at": created_at,
+        "hmac": _signature(key, seq, head_hash, created_at),
+    }
 
 
 def check_checkpoint_signature(checkpoint: Mapping[str, Any], key: bytes) -> str | None:
     """Return a problem description, or None when the checkpoint is authentic."""
     try:
-        expected = _signature(key, int(checkpoint["seq"]), str(checkpoint["hash"]),
-                              str(checkpoint["created_at"]))
+        expected = _signature(
+            key, int(checkpoint["seq"]), str(checkpoint["hash"]), str(checkpoint["created_at"])
+        )
         given = str(checkpoint["hmac"])
     except (KeyError, TypeError, ValueError):
         return _("the checkpoint file is incomplete or malformed")
@@ -330,8 +400,9 @@ def check_checkpoint_signature(checkpoint: Mapping[str, Any], key: bytes) -> str
     return None
 
 
-def write_checkpoint(directory: str | os.PathLike, key: bytes,
-                     out: str | os.PathLike | None = None) -> tuple[Path, dict[str, Any]]:
+def write_checkpoint(
+    directory: str | os.PathLike, key: bytes, out: str | os.PathLike | None = None
+) -> tuple[Path, dict[str, Any]]:
     """Write a signed checkpoint to `out`, or to `directory` named by its seq and time."""
     checkpoint = make_checkpoint(key)
     if out is None:
@@ -356,4 +427,3 @@ def latest_checkpoint(directory: str | os.PathLike) -> tuple[Path, dict[str, Any
         return None
     _created, _seq, path, data = max(found, key=lambda f: (f[0], f[1]))
     return path, data
-

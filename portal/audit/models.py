@@ -24,8 +24,9 @@ class AuditEvent(db.Model):
         sa.Index("ix_audit_events_at", "at"),
     )
 
-    seq: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                           primary_key=True, autoincrement=False)
+    seq: so.Mapped[int] = so.mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
     # No foreign key: history must outlive whatever it talks about.
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)

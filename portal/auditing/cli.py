@@ -43,15 +43,18 @@ def _read_checkpoint(checkpoint_file: str | None) -> tuple[str | None, dict | No
 
 
 @audit_cli.command("verify")
-@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False),
-              help="Check the chain against this signed checkpoint file "
-                   "(default: the newest one in AUDIT_CHECKPOINT_DIR, if any).")
-@click.option("--inspection", "inspection_id", type=int,
-              help="Only the events, states and evidence of this inspection.")
-@click.option("--chain-only", is_flag=True,
-              help="Only the chain (no state replay, no evidence re-hashing).")
-def verify_command(checkpoint_file: str | None, inspection_id: int | None,
-                   chain_only: bool) -> None:
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False),
+    help="Check the chain against this signed checkpoint file "
+    "(default: the newest one in AUDIT_CHECKPOINT_DIR, if any).",
+)
+@click.option(
+    "--inspection", "inspection_id", type=int, help="Only the events, states and evidence of this inspection."
+)
+@click.option("--chain-only", is_flag=True, help="Only the chain (no state replay, no evidence re-hashing).")
+def verify_command(checkpoint_file: str | None, inspection_id: int | None, chain_only: bool) -> None:
     """Check the chain, replay every item's states and re-hash every evidence file.
 
     Exits 1 naming the first bad seq of the chain and every object that disagrees with its
@@ -60,8 +63,9 @@ def verify_command(checkpoint_file: str | None, inspection_id: int | None,
     source, checkpoint, key = _read_checkpoint(checkpoint_file)
 
     def progress(message) -> None:
-        click.echo(f"  ... {message}" if isinstance(message, str)
-                   else f"  ... {message} events verified", err=True)
+        click.echo(
+            f"  ... {message}" if isinstance(message, str) else f"  ... {message} events verified", err=True
+        )
 
     with read_only():
         if chain_only:
@@ -96,8 +100,11 @@ def _print_report(report: IntegrityReport, cp, checkpoint) -> None:
     chain = [p for p in report.problems if p.kind == "chain"]
     others = [p for p in report.problems if p.kind != "chain"]
     if report.scope == "all" and chain:
-        click.echo(f"FAILED: first bad seq: {chain[0].seq}: {chain[0].message} "
-                   f"({report.events_checked} events verified before it)", err=True)
+        click.echo(
+            f"FAILED: first bad seq: {chain[0].seq}: {chain[0].message} "
+            f"({report.events_checked} events verified before it)",
+            err=True,
+        )
     else:
         for p in chain:
             click.echo(f"FAILED: chain: {p.message}", err=True)
@@ -107,19 +114,24 @@ def _print_report(report: IntegrityReport, cp, checkpoint) -> None:
     for p in others:
         click.echo(f"FAILED: {p.kind}: {p.message}", err=True)
     if report.problem_count > len(report.problems):
-        click.echo(f"... and {report.problem_count - len(report.problems)} more problems",
-                   err=True)
+        click.echo(f"... and {report.problem_count - len(report.problems)} more problems", err=True)
     scope = "" if report.scope == "all" else f" ({report.scope})"
-    click.echo(f"states: {report.objects_replayed} items and feedback replayed; evidence: "
-               f"{report.evidence_checked} files re-hashed; {report.seconds:.1f} s{scope}")
+    click.echo(
+        f"states: {report.objects_replayed} items and feedback replayed; evidence: "
+        f"{report.evidence_checked} files re-hashed; {report.seconds:.1f} s{scope}"
+    )
     if report.problem_count or cp:
         sys.exit(1)
     click.echo(_ok_line(report.events_checked, report.head_seq, report.head_hash, checkpoint))
 
 
 @audit_cli.command("checkpoint")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False),
-              help="Where to write the signed checkpoint (default: AUDIT_CHECKPOINT_DIR).")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    help="Where to write the signed checkpoint (default: AUDIT_CHECKPOINT_DIR).",
+)
 def checkpoint_command(out_file: str | None) -> None:
     """Write the chain head (seq, hash), HMAC-signed with the checkpoint key."""
     key = load_checkpoint_key(_key_file(), create=True)
@@ -127,8 +139,7 @@ def checkpoint_command(out_file: str | None) -> None:
         result = verify_chain()
         if not result.ok:
             raise click.ClickException(
-                f"refusing to checkpoint a broken chain (first bad seq {result.bad_seq}: "
-                f"{result.problem})")
-        path, checkpoint = write_checkpoint(current_app.config["AUDIT_CHECKPOINT_DIR"], key,
-                                            out_file)
+                f"refusing to checkpoint a broken chain (first bad seq {result.bad_seq}: {result.problem})"
+            )
+        path, checkpoint = write_checkpoint(current_app.config["AUDIT_CHECKPOINT_DIR"], key, out_file)
     click.echo(f"checkpoint written to {path}: seq {checkpoint['seq']} hash {checkpoint['hash']}")

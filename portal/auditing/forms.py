@@ -40,8 +40,9 @@ class _FilterFields:
 
     def setup_choices(self, inspections) -> None:
         self.object_type.choices = choices([("", _l("Any")), *((t, t) for t in OBJECT_TYPES)])
-        self.inspection.choices = choices([("", _l("Any")),
-                                           *((str(i.id), f"{i.id} · {i.title}") for i in inspections)])
+        self.inspection.choices = choices(
+            [("", _l("Any")), *((str(i.id), f"{i.id} · {i.title}") for i in inspections)]
+        )
 
     def validate_object_type(self, field) -> None:
         if field.data and field.data not in OBJECT_TYPES:
@@ -67,10 +68,14 @@ class _FilterFields:
     def log_filter(self) -> LogFilter:
         """The validated filter (call after `validate()`)."""
         return LogFilter(
-            actor=(self.actor.data or "").strip(), action=(self.action.data or "").strip(),
-            object_type=self.object_type.data or "", object_id=(self.object_id.data or "").strip(),
+            actor=(self.actor.data or "").strip(),
+            action=(self.action.data or "").strip(),
+            object_type=self.object_type.data or "",
+            object_id=(self.object_id.data or "").strip(),
             inspection=int(self.inspection.data) if self.inspection.data else None,
-            since=_date(self.since), until=_date(self.until))
+            since=_date(self.since),
+            until=_date(self.until),
+        )
 
 
 class LogFilterForm(_FilterFields, Form):
@@ -89,5 +94,6 @@ class VerifyForm(FlaskForm):
     scope = SelectField(_l("What to verify"), validate_choice=True)
 
     def setup_choices(self, inspections) -> None:
-        self.scope.choices = choices([("all", _l("Everything")),
-                                      *((str(i.id), f"{i.id} · {i.title}") for i in inspections)])
+        self.scope.choices = choices(
+            [("all", _l("Everything")), *((str(i.id), f"{i.id} · {i.title}") for i in inspections)]
+        )

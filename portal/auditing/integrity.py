@@ -148,9 +148,12 @@ class Replay:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            self.report.add("state", f"{otype}:{oid}", seq,
-                            _("seq %(seq)d: the payload of %(action)s cannot be read",
-                              seq=seq, action=action))
+            self.report.add(
+                "state",
+                f"{otype}:{oid}",
+                seq,
+                _("seq %(seq)d: the payload of %(action)s cannot be read", seq=seq, action=action),
+            )
             return
         if action in _CREATIONS:
             kind, workflows = _CREATIONS[action]
@@ -166,41 +169,77 @@ class Replay:
             prefix = "workflow." if action.startswith("workflow.") else "moderation."
             if otype != _STEP_PREFIXES[prefix]:
                 return
-            self._step(seq, action[len(prefix):], otype, oid, data,
-                       data.get("workflow") or ("moderation" if prefix == "moderation." else None))
+            self._step(
+                seq,
+                action[len(prefix) :],
+                otype,
+                oid,
+                data,
+                data.get("workflow") or ("moderation" if prefix == "moderation." else None),
+            )
 
     def _step(self, seq, transition_id, otype, oid, data, wf_id) -> None:
         where = f"{otype}:{oid}"
         workflow = WORKFLOWS.get(wf_id)
         if workflow is None or not workflow.has_transition(transition_id):
-            self.report.add("state", where, seq, _("seq %(seq)d: unknown transition %(t)s",
-                                                   seq=seq, t=f"{wf_id}.{transition_id}"))
+            self.report.add(
+                "state",
+                where,
+                seq,
+                _("seq %(seq)d: unknown transition %(t)s", seq=seq, t=f"{wf_id}.{transition_id}"),
+            )
             return
         transition = workflow.transition(transition_id)
         key = (otype, oid, wf_id)
         current = self.states.get(key)
         before, after = data.get("from"), data.get("to")
         if current is None:
-            self.report.add("state", where, seq,
-                            _("seq %(seq)d: %(t)s on %(object)s, which has no creation event",
-                              seq=seq, t=transition_id, object=where))
+            self.report.add(
+                "state",
+                where,
+                seq,
+                _(
+                    "seq %(seq)d: %(t)s on %(object)s, which has no creation event",
+                    seq=seq,
+                    t=transition_id,
+                    object=where,
+                ),
+            )
         elif current[0] != before:
-            self.report.add("state", where, seq,
-                            _("seq %(seq)d: %(t)s starts from '%(before)s', but the history "
-                              "before it (seq %(previous)d) leaves %(object)s in '%(state)s'",
-                              seq=seq, t=transition_id, before=before, previous=current[1],
-                              object=where, state=current[0]))
+            self.report.add(
+                "state",
+                where,
+                seq,
+                _(
+                    "seq %(seq)d: %(t)s starts from '%(before)s', but the history "
+                    "before it (seq %(previous)d) leaves %(object)s in '%(state)s'",
+                    seq=seq,
+                    t=transition_id,
+                    before=before,
+                    previous=current[1],
+                    object=where,
+                    state=current[0],
+                ),
+            )
         if before not in transition.sources or after != (transition.dest or before):
-            self.report.add("state", where, seq,
-                            _("seq %(seq)d: '%(before)s' → '%(after)s' is not what %(t)s does",
-                              seq=seq, before=before, after=after, t=transition_id))
+            self.report.add(
+                "state",
+                where,
+                seq,
+                _(
+                    "seq %(seq)d: '%(before)s' → '%(after)s' is not what %(t)s does",
+                    seq=seq,
+                    before=before,
+                    after=after,
+                    t=transition_id,
+                ),
+            )
         self.states[key] = (after, seq)
 
     def compare_states(self, items: Iterable[tuple], feedback: Iterable[tuple]) -> None:
         """Compare stored states with the replayed ones."""
         for item_id, state, publication_state in items:
-            for wf_id, stored in (("rectification", state),
-                                  ("publication", publication_state)):
+            for wf_id, stored in (("rectification", state), ("publication", publication_state)):
                 self._compare("item", str(item_id), wf_id, stored)
         for feedback_id, moderation_state in feedback:
             self._compare("feedback", str(feedback_id), "moderation", moderation_state)
@@ -210,19 +249,29 @@ class Replay:
         where = f"{otype}:{oid}"
         replayed = self.states.get((otype, oid, wf_id))
         if replayed is None:
-            self.report.add("state", where, None,
-                            _("%(object)s has no creation event in the audit log",
-                              object=where))
+            self.report.add(
+                "state", where, None, _("%(object)s has no creation event in the audit log", object=where)
+            )
         elif replayed[0] != stored:
             state_attr = WORKFLOWS[wf_id].state_attribute
-            self.report.add("state", where, replayed[1],
-                            _("%(object)s: stored %(attribute)s is '%(stored)s' but the history "
-                              "implies '%(replayed)s' (last set by seq %(seq)d)", object=where,
-                              attribute=state_attr, stored=stored, replayed=replayed[0],
-                              seq=replayed[1]))
+            self.report.add(
+                "state",
+                where,
+                replayed[1],
+                _(
+                    "%(object)s: stored %(attribute)s is '%(stored)s' but the history "
+                    "implies '%(replayed)s' (last set by seq %(seq)d)",
+                    object=where,
+                    attribute=state_attr,
+                    stored=stored,
+                    replayed=replayed[0],
+                    seq=replayed[1],
+                ),
+            )
 
-    def check_evidence(self, rows: Iterable[Evidence], store: FileStore,
-                       clock: _Clock | None = None) -> list[EvidenceCheck]:
+    def check_evidence(
+        self, rows: Iterable[Evidence], store: FileStore, clock: _Clock | None = None
+    ) -> list[EvidenceCheck]:
         """Re-hash each stored file and compare it with its row and its recorded SHA-256."""
         checks = []
         for evidence in rows:
@@ -236,31 +285,58 @@ class Replay:
             checks.append(EvidenceCheck(evidence, recorded[0] if recorded else None, seq, current))
             self.report.evidence_checked += 1
             if recorded is None:
-                self.report.add("evidence", where, None,
-                                _("%(file)s has no evidence.add event recording its SHA-256",
-                                  file=label))
+                self.report.add(
+                    "evidence",
+                    where,
+                    None,
+                    _("%(file)s has no evidence.add event recording its SHA-256", file=label),
+                )
             elif recorded[0] != evidence.sha256:
-                self.report.add("evidence", where, seq,
-                                _("%(file)s: the row's SHA-256 differs from the one recorded "
-                                  "at seq %(seq)d", file=label, seq=seq))
+                self.report.add(
+                    "evidence",
+                    where,
+                    seq,
+                    _(
+                        "%(file)s: the row's SHA-256 differs from the one recorded at seq %(seq)d",
+                        file=label,
+                        seq=seq,
+                    ),
+                )
             if current is None:
-                self.report.add("evidence", where, seq,
-                                _("%(file)s: the file is missing (recorded at seq %(seq)d)",
-                                  file=label, seq=seq) if seq is not None
-                                else _("%(file)s: the file is missing", file=label))
+                self.report.add(
+                    "evidence",
+                    where,
+                    seq,
+                    _("%(file)s: the file is missing (recorded at seq %(seq)d)", file=label, seq=seq)
+                    if seq is not None
+                    else _("%(file)s: the file is missing", file=label),
+                )
             elif recorded is not None and current != recorded[0]:
-                self.report.add("evidence", where, seq,
-                                _("%(file)s: the file's SHA-256 %(current)s… differs from "
-                                  "%(recorded)s… recorded at seq %(seq)d", file=label,
-                                  current=current[:12], recorded=recorded[0][:12], seq=seq))
+                self.report.add(
+                    "evidence",
+                    where,
+                    seq,
+                    _(
+                        "%(file)s: the file's SHA-256 %(current)s… differs from "
+                        "%(recorded)s… recorded at seq %(seq)d",
+                        file=label,
+                        current=current[:12],
+                        recorded=recorded[0][:12],
+                        seq=seq,
+                    ),
+                )
         return checks
 
 
 # --- whole database -------------------------------------------------------------------------
 
-def verify_everything(store: FileStore, budget: float | None = None,
-                      progress: Callable[[str], None] | None = None,
-                      progress_every: int = 100_000) -> IntegrityReport:
+
+def verify_everything(
+    store: FileStore,
+    budget: float | None = None,
+    progress: Callable[[str], None] | None = None,
+    progress_every: int = 100_000,
+) -> IntegrityReport:
     """The chain, every item's and feedback's state, every evidence file."""
     report = IntegrityReport(scope="all")
     clock = _Clock(budget)
@@ -270,11 +346,14 @@ def verify_everything(store: FileStore, budget: float | None = None,
         if progress:
             progress(f"{report.events_checked} events verified; comparing stored states")
         replay.compare_states(
-            db.session.execute(sa.select(RectificationItem.id, RectificationItem.state,
-                                         RectificationItem.publication_state)),
-            db.session.execute(sa.select(Feedback.id, Feedback.moderation_state)))
-        evidence = db.session.scalars(sa.select(Evidence).where(Evidence.storage_key.is_not(None))
-                                      .order_by(Evidence.id)).all()
+            db.session.execute(
+                sa.select(RectificationItem.id, RectificationItem.state, RectificationItem.publication_state)
+            ),
+            db.session.execute(sa.select(Feedback.id, Feedback.moderation_state)),
+        )
+        evidence = db.session.scalars(
+            sa.select(Evidence).where(Evidence.storage_key.is_not(None)).order_by(Evidence.id)
+        ).all()
         if progress:
             progress(f"re-hashing {len(evidence)} evidence files")
         replay.check_evidence(evidence, store, clock)
@@ -284,8 +363,9 @@ def verify_everything(store: FileStore, budget: float | None = None,
     return report
 
 
-def _walk_chain(rows, report: IntegrityReport, replay: Replay, clock: _Clock, progress,
-                progress_every: int) -> None:
+def _walk_chain(
+    rows, report: IntegrityReport, replay: Replay, clock: _Clock, progress, progress_every: int
+) -> None:
     """The chain check (`verify_rows`) with the replay fed every row in the same pass."""
 
     def each(row: tuple) -> None:
@@ -294,78 +374,139 @@ def _walk_chain(rows, report: IntegrityReport, replay: Replay, clock: _Clock, pr
         if seq % _CHECK_CLOCK_EVERY == 0:
             clock.check()
 
-    result = verify_rows(rows, progress=progress and (lambda n: progress(f"{n} events verified")),
-                         progress_every=progress_every, each=each)
+    result = verify_rows(
+        rows,
+        progress=progress and (lambda n: progress(f"{n} events verified")),
+        progress_every=progress_every,
+        each=each,
+    )
     report.events_checked = result.checked
     if result.ok:
         report.head_seq, report.head_hash = result.head_seq, result.head_hash
     else:
         report.head_seq, report.head_hash = chain_head()
         bad = result.bad_seq
-        where = db.session.execute(sa.select(AuditEvent.object_type, AuditEvent.object_id)
-                                   .where(AuditEvent.seq == bad)).first()
+        where = db.session.execute(
+            sa.select(AuditEvent.object_type, AuditEvent.object_id).where(AuditEvent.seq == bad)
+        ).first()
         # no row at the bad seq: it is missing, and there is no object to name
         report.add("chain", f"{where[0]}:{where[1]}" if where else None, bad, result.problem)
 
 
 # --- one inspection -------------------------------------------------------------------------
 
-def verify_inspection(inspection_id: int, store: FileStore,
-                      budget: float | None = None) -> IntegrityReport:
+
+def verify_inspection(inspection_id: int, store: FileStore, budget: float | None = None) -> IntegrityReport:
     """The events of one inspection (each hash and both links), its states and evidence."""
     report = IntegrityReport(scope=f"inspection:{inspection_id}")
     report.head_seq, report.head_hash = chain_head()
     clock = _Clock(budget)
     replay = Replay(report)
     item_ids = sa.select(sa.cast(RectificationItem.id, sa.String)).where(
-        RectificationItem.inspection_id == inspection_id)
-    feedback_ids = sa.select(sa.cast(Feedback.id, sa.String)).where(
-        Feedback.inspection_id == inspection_id)
+        RectificationItem.inspection_id == inspection_id
+    )
+    feedback_ids = sa.select(sa.cast(Feedback.id, sa.String)).where(Feedback.inspection_id == inspection_id)
     e, prev, nxt = AuditEvent, so.aliased(AuditEvent), so.aliased(AuditEvent)
     # Events written before events carried their inspection are found through their object.
-    query = (sa.select(e.seq, e.at, e.actor_id, e.actor, e.action, e.object_type, e.object_id,
-                       e.payload, e.prev_hash, e.hash, e.inspection_id, prev.hash, nxt.prev_hash,
-                       nxt.seq)
-             .outerjoin(prev, prev.seq == e.seq - 1).outerjoin(nxt, nxt.seq == e.seq + 1)
-             .where(sa.or_(e.inspection_id == inspection_id,
-                           sa.and_(e.object_type == "item", e.object_id.in_(item_ids)),
-                           sa.and_(e.object_type == "feedback", e.object_id.in_(feedback_ids))))
-             .order_by(e.seq))
+    query = (
+        sa.select(
+            e.seq,
+            e.at,
+            e.actor_id,
+            e.actor,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.payload,
+            e.prev_hash,
+            e.hash,
+            e.inspection_id,
+            prev.hash,
+            nxt.prev_hash,
+            nxt.seq,
+        )
+        .outerjoin(prev, prev.seq == e.seq - 1)
+        .outerjoin(nxt, nxt.seq == e.seq + 1)
+        .where(
+            sa.or_(
+                e.inspection_id == inspection_id,
+                sa.and_(e.object_type == "item", e.object_id.in_(item_ids)),
+                sa.and_(e.object_type == "feedback", e.object_id.in_(feedback_ids)),
+            )
+        )
+        .order_by(e.seq)
+    )
     try:
         conn = db.session.connection().execution_options(stream_results=True, yield_per=2000)
-        for (seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp,
-             prev_hash, next_prev, next_seq) in conn.execute(query):
+        for (
+            seq,
+            at,
+            actor_id,
+            actor,
+            action,
+            otype,
+            oid,
+            payload,
+            row_prev,
+            row_hash,
+            insp,
+            prev_hash,
+            next_prev,
+            next_seq,
+        ) in conn.execute(query):
             where = f"{otype}:{oid}"
             expected_prev = GENESIS_HASH if seq == 1 else prev_hash
             if expected_prev is None:
-                report.add("chain", None, seq - 1, _("seq %(missing)d is missing (before seq "
-                                                     "%(seq)d)", missing=seq - 1, seq=seq))
+                report.add(
+                    "chain",
+                    None,
+                    seq - 1,
+                    _("seq %(missing)d is missing (before seq %(seq)d)", missing=seq - 1, seq=seq),
+                )
             elif row_prev != expected_prev:
-                report.add("chain", where, seq,
-                           prev_mismatch(seq, seq - 1))
-            if compute_hash(row_prev, canonical_row(seq, at, actor_id, actor, action, otype, oid,
-                                                    payload, insp)) != row_hash:
+                report.add("chain", where, seq, prev_mismatch(seq, seq - 1))
+            if (
+                compute_hash(
+                    row_prev, canonical_row(seq, at, actor_id, actor, action, otype, oid, payload, insp)
+                )
+                != row_hash
+            ):
                 report.add("chain", where, seq, hash_mismatch(seq))
             if next_seq is not None and next_prev != row_hash:
-                report.add("chain", where, seq,
-                           prev_mismatch(seq + 1, seq))
+                report.add("chain", where, seq, prev_mismatch(seq + 1, seq))
             elif next_seq is None and seq < report.head_seq:
-                report.add("chain", None, seq + 1, _("seq %(missing)d is missing (after seq "
-                                                     "%(seq)d)", missing=seq + 1, seq=seq))
+                report.add(
+                    "chain",
+                    None,
+                    seq + 1,
+                    _("seq %(missing)d is missing (after seq %(seq)d)", missing=seq + 1, seq=seq),
+                )
             report.events_checked += 1
             replay.feed(seq, action, otype, oid, payload)
             if report.events_checked % _CHECK_CLOCK_EVERY == 0:
                 clock.check()
         replay.compare_states(
-            db.session.execute(sa.select(RectificationItem.id, RectificationItem.state,
-                                         RectificationItem.publication_state)
-                               .where(RectificationItem.inspection_id == inspection_id)),
-            db.session.execute(sa.select(Feedback.id, Feedback.moderation_state)
-                               .where(Feedback.inspection_id == inspection_id)))
-        replay.check_evidence(db.session.scalars(
-            sa.select(Evidence).join(RectificationItem, RectificationItem.id == Evidence.item_id)
-            .where(RectificationItem.inspection_id == inspection_id,
-                   Evidence.storage_key.is_not(None)).order_by(Evidence.id)), store, clock)
+            db.session.execute(
+                sa.select(
+                    RectificationItem.id, RectificationItem.state, RectificationItem.publication_state
+                ).where(RectificationItem.inspection_id == inspection_id)
+            ),
+            db.session.execute(
+                sa.select(Feedback.id, Feedback.moderation_state).where(
+                    Feedback.inspection_id == inspection_id
+                )
+            ),
+        )
+        replay.check_evidence(
+            db.session.scalars(
+                sa.select(Evidence)
+                .join(RectificationItem, RectificationItem.id == Evidence.item_id)
+                .where(RectificationItem.inspection_id == inspection_id, Evidence.storage_key.is_not(None))
+                .order_by(Evidence.id)
+            ),
+            store,
+            clock,
+        )
     except _OutOfTime:
         report.complete = False
     report.seconds = clock.elapsed()

@@ -34,31 +34,64 @@ from workflows import WORKFLOWS
 PAGE_SIZE = 50
 
 #: The object types events are recorded about (for the filter's choices).
-OBJECT_TYPES = ("inspection", "category", "item", "measure", "feedback", "user", "department",
-                "audit")
+OBJECT_TYPES = ("inspection", "category", "item", "measure", "feedback", "user", "department", "audit")
 
 
 def known_actions() -> list[str]:
     """Every action the portal records (for the filter's suggestions; a test keeps it whole)."""
 
-    actions = ["auth.login", "auth.login_failed", "auth.login_refused", "auth.logout",
-               "user.create", "user.update", "user.set_roles", "user.set_password",
-               "user.deactivate", "user.reactivate", "department.create",
-               "measure.done", "measure.undone", "evidence.add", "evidence.withdraw",
-               "sharing.grant", "sharing.revoke", "sharing.block_inheritance",
-               "notice.import", "ledger.import", "feedback.submit", "feedback.edit",
-               "fix_check.answer", "audit.export", "audit.verify"]
+    actions = [
+        "auth.login",
+        "auth.login_failed",
+        "auth.login_refused",
+        "auth.logout",
+        "user.create",
+        "user.update",
+        "user.set_roles",
+        "user.set_password",
+        "user.deactivate",
+        "user.reactivate",
+        "department.create",
+        "measure.done",
+        "measure.undone",
+        "evidence.add",
+        "evidence.withdraw",
+        "sharing.grant",
+        "sharing.revoke",
+        "sharing.block_inheritance",
+        "notice.import",
+        "ledger.import",
+        "feedback.submit",
+        "feedback.edit",
+        "fix_check.answer",
+        "audit.export",
+        "audit.verify",
+    ]
     for kind in ("inspection", "category", "item", "measure"):
         actions += [f"{kind}.create", f"{kind}.update", f"{kind}.revert"]
-    for wf_id, prefix in (("rectification", "workflow"), ("publication", "workflow"),
-                          ("moderation", "moderation")):
+    for wf_id, prefix in (
+        ("rectification", "workflow"),
+        ("publication", "workflow"),
+        ("moderation", "moderation"),
+    ):
         actions += [f"{prefix}.{t.id}" for t in WORKFLOWS[wf_id].transitions]
     return sorted(set(actions))
 
 
 #: The columns of an export, in order; `payload` is the canonical JSON string that was hashed.
-EXPORT_COLUMNS = ("seq", "at", "actor_id", "actor", "action", "object_type", "object_id",
-                  "inspection_id", "payload", "prev_hash", "hash")
+EXPORT_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "inspection_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
 @dataclass(frozen=True)
@@ -89,8 +122,7 @@ class LogFilter:
         read at any selectivity. Two columns whose events rarely meet would make the database
         walk one index far for a few matches: such pages search a bounded stretch of seqs.
         """
-        columns = [bool(self.actor), bool(self.action), bool(self.object_type),
-                   self.inspection is not None]
+        columns = [bool(self.actor), bool(self.action), bool(self.object_type), self.inspection is not None]
         return sum(columns) >= 2
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
@@ -108,14 +140,15 @@ class LogFilter:
             clauses.append(AuditEvent.inspection_id == self.inspection)
         if self.since is not None:
             start = _utc(self.since)
-            first = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at >= start)
-                                      .order_by(AuditEvent.at).limit(1))
-            clauses += [AuditEvent.seq >= (first if first is not None else _NO_SEQ),
-                        AuditEvent.at >= start]
+            first = db.session.scalar(
+                sa.select(AuditEvent.seq).where(AuditEvent.at >= start).order_by(AuditEvent.at).limit(1)
+            )
+            clauses += [AuditEvent.seq >= (first if first is not None else _NO_SEQ), AuditEvent.at >= start]
         if self.until is not None:
             end = _utc(self.until + timedelta(days=1))
-            last = db.session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.at < end)
-                                     .order_by(AuditEvent.at.desc()).limit(1))
+            last = db.session.scalar(
+                sa.select(AuditEvent.seq).where(AuditEvent.at < end).order_by(AuditEvent.at.desc()).limit(1)
+            )
             clauses += [AuditEvent.seq <= (last if last is not None else 0), AuditEvent.at < end]
         return clauses
 
@@ -126,7 +159,7 @@ def _utc(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
-_NO_SEQ = 2 ** 62  # a lower bound no event reaches: the range is empty
+_NO_SEQ = 2**62  # a lower bound no event reaches: the range is empty
 
 
 @dataclass
@@ -143,8 +176,9 @@ SCAN_CHUNK = 25_000
 SCAN_BUDGET = 0.04
 
 
-def page(log_filter: LogFilter, before: int | None = None, after: int | None = None,
-         size: int | None = None) -> Page:
+def page(
+    log_filter: LogFilter, before: int | None = None, after: int | None = None, size: int | None = None
+) -> Page:
     """One page of matching events, newest first, keyed by seq (never OFFSET)."""
     size = size or PAGE_SIZE
     conditions = log_filter.conditions()
@@ -152,8 +186,7 @@ def page(log_filter: LogFilter, before: int | None = None, after: int | None = N
         return _scanned_page(conditions, before, after, size)
     query = sa.select(AuditEvent).where(*conditions).limit(size + 1)
     if after is not None:
-        rows = db.session.scalars(query.where(AuditEvent.seq > after)
-                                  .order_by(AuditEvent.seq.asc())).all()
+        rows = db.session.scalars(query.where(AuditEvent.seq > after).order_by(AuditEvent.seq.asc())).all()
         more_newer = len(rows) > size
         rows = list(reversed(rows[:size]))
         older = rows[-1].seq if rows and _any(conditions, AuditEvent.seq < rows[-1].seq) else None
@@ -187,8 +220,11 @@ def _scanned_page(conditions, before: int | None, after: int | None, size: int) 
             lo, hi = max(cursor - SCAN_CHUNK, low), cursor
             order = AuditEvent.seq.desc()
         found += db.session.scalars(
-            sa.select(AuditEvent).where(*conditions, AuditEvent.seq >= lo, AuditEvent.seq < hi)
-            .order_by(order).limit(size + 1 - len(found))).all()
+            sa.select(AuditEvent)
+            .where(*conditions, AuditEvent.seq >= lo, AuditEvent.seq < hi)
+            .order_by(order)
+            .limit(size + 1 - len(found))
+        ).all()
         cursor = hi if upward else lo
         if (cursor >= high if upward else cursor <= low) or monotonic() > deadline:
             break
@@ -209,11 +245,11 @@ def _scanned_page(conditions, before: int | None, after: int | None, size: int) 
 
 def _any(conditions, bound) -> bool:
     """Whether some matching event lies beyond `bound` (one index probe)."""
-    return db.session.scalar(sa.select(AuditEvent.seq).where(*conditions, bound).limit(1)) \
-        is not None
+    return db.session.scalar(sa.select(AuditEvent.seq).where(*conditions, bound).limit(1)) is not None
 
 
 # --- exports --------------------------------------------------------------------------------
+
 
 def export_rows(log_filter: LogFilter, up_to: int, batch: int = 2000) -> Iterator[tuple]:
     """Stream matching rows in seq order up to seq `up_to`, a batch at a time."""
@@ -251,6 +287,7 @@ def csv_lines(rows) -> Iterator[str]:
 
 # --- readable payloads ----------------------------------------------------------------------
 
+
 @dataclass
 class Change:
     field: str
@@ -270,13 +307,18 @@ def readable(event: AuditEvent) -> dict[str, Any]:
     if isinstance(payload.get("changes"), dict):
         for field, change in payload["changes"].items():
             if isinstance(change, dict):
-                changes.append(Change(field, char_runs(_text(change.get("before")),
-                                                       _text(change.get("after")))))
+                changes.append(
+                    Change(field, char_runs(_text(change.get("before")), _text(change.get("after"))))
+                )
     elif "before" in payload and "after" in payload and not isinstance(payload["before"], list):
         changes.append(Change("", char_runs(_text(payload["before"]), _text(payload["after"]))))
     if "from" in payload and "to" in payload:
-        changes.append(Change("state", [("delete", _text(payload["from"])), ("equal", " → "),
-                                        ("insert", _text(payload["to"]))]))
+        changes.append(
+            Change(
+                "state",
+                [("delete", _text(payload["from"])), ("equal", " → "), ("insert", _text(payload["to"]))],
+            )
+        )
     skip = {"changes"} if changes and "changes" in payload else set()
     if any(c.field == "" for c in changes):
         skip |= {"before", "after"}
@@ -288,8 +330,11 @@ def readable(event: AuditEvent) -> dict[str, Any]:
         value = payload[key]
         if not isinstance(value, str):
             compact = json.dumps(value, ensure_ascii=False, sort_keys=True)
-            value = compact if len(compact) <= 80 else json.dumps(
-                value, ensure_ascii=False, sort_keys=True, indent=1)
+            value = (
+                compact
+                if len(compact) <= 80
+                else json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
+            )
         values.append((key, value))
     return {"changes": changes, "values": values}
 

@@ -25,8 +25,18 @@ import json
 import sys
 
 GENESIS = "0" * 64
-FIELDS = ("seq", "at", "actor_id", "actor", "action", "object_type", "object_id", "payload",
-          "prev_hash", "hash")
+FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
 def canonical_row(event):
@@ -62,8 +72,10 @@ def verify(lines, head=None):
                 return False, f"line {number}, seq {seq}: out of order after seq {previous['seq']}"
             if seq == previous["seq"] + 1:
                 if event["prev_hash"] != previous["hash"]:
-                    return False, (f"line {number}, seq {seq}: prev_hash does not match the hash "
-                                   f"of seq {previous['seq']}")
+                    return False, (
+                        f"line {number}, seq {seq}: prev_hash does not match the hash "
+                        f"of seq {previous['seq']}"
+                    )
             else:
                 contiguous = False
         previous, count = event, count + 1
@@ -72,8 +84,7 @@ def verify(lines, head=None):
     if head is not None and previous["hash"] != head:
         return False, f"the last event (seq {previous['seq']}) does not end at hash {head}"
     kind = "a complete chain from seq 1" if contiguous else "a filtered selection"
-    return True, (f"OK: {count} events ({kind}), last seq {previous['seq']}, "
-                  f"last hash {previous['hash']}")
+    return True, (f"OK: {count} events ({kind}), last seq {previous['seq']}, last hash {previous['hash']}")
 
 
 def main(argv=None):

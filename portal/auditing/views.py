@@ -63,8 +63,12 @@ def _inspections() -> list[Inspection]:
 
 
 def last_verification() -> AuditEvent | None:
-    return db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "audit.verify")
-                             .order_by(AuditEvent.seq.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(AuditEvent)
+        .where(AuditEvent.action == "audit.verify")
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
 
 
 @bp.route("/")
@@ -76,17 +80,29 @@ def events():
     valid = form.validate()
     page = None
     if valid:
-        page = log.page(form.log_filter(), before=request.args.get("before", type=int),
-                        after=request.args.get("after", type=int))
+        page = log.page(
+            form.log_filter(),
+            before=request.args.get("before", type=int),
+            after=request.args.get("after", type=int),
+        )
     export_form = ExportForm(formdata=None, data=form.log_filter().as_args() if valid else {})
     export_form.setup_choices(inspections)
     head_seq, head_hash = chain_head()
     return render_template(
-        "auditing/events.html", form=form, page=page, filter_args=form.log_filter().as_args()
-        if valid else {}, export_form=export_form, formats=FORMATS, head_seq=head_seq,
-        head_hash=head_hash, last_check=last_verification(), readable=log.readable,
-        object_url=object_url, actions=log.known_actions(),
-        actors=db.session.scalars(sa.select(User.login).order_by(User.login)).all())
+        "auditing/events.html",
+        form=form,
+        page=page,
+        filter_args=form.log_filter().as_args() if valid else {},
+        export_form=export_form,
+        formats=FORMATS,
+        head_seq=head_seq,
+        head_hash=head_hash,
+        last_check=last_verification(),
+        readable=log.readable,
+        object_url=object_url,
+        actions=log.known_actions(),
+        actors=db.session.scalars(sa.select(User.login).order_by(User.login)).all(),
+    )
 
 
 def object_url(object_type: str, object_id: str) -> str | None:
@@ -109,15 +125,28 @@ def export():
     form = ExportForm()
     form.setup_choices(_inspections())
     if not form.validate():
-        flash(_("The export was not started: %(errors)s",
-                errors="; ".join(str(e) for errors in form.errors.values() for e in errors)),
-              "danger")
-        return redirect(url_for("auditing.events", **{k: v for k, v in request.form.items()
-                                                   if k in log.LogFilter.__dataclass_fields__}))
+        flash(
+            _(
+                "The export was not started: %(errors)s",
+                errors="; ".join(str(e) for errors in form.errors.values() for e in errors),
+            ),
+            "danger",
+        )
+        return redirect(
+            url_for(
+                "auditing.events",
+                **{k: v for k, v in request.form.items() if k in log.LogFilter.__dataclass_fields__},
+            )
+        )
     log_filter, fmt = form.log_filter(), form.format.data
     # The export records itself first; it then covers the chain up to and including that event.
-    event = record_event(Actor.of(current_user), "audit.export", "audit", "export", {
-        "format": fmt, "filter": log_filter.as_args()})
+    event = record_event(
+        Actor.of(current_user),
+        "audit.export",
+        "audit",
+        "export",
+        {"format": fmt, "filter": log_filter.as_args()},
+    )
     up_to = event.seq  # read before the commit, which expires it
     db.session.commit()
     lines = log.csv_lines if fmt == "csv" else log.jsonl_lines
@@ -133,29 +162,42 @@ def export():
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     name = f"audit-log-{stamp}-to-seq-{up_to}.{fmt}"
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    return Response(stream_with_context(generate()), mimetype=f"{mimetype}; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "X-Content-Type-Options": "nosniff",
-                             "Cache-Control": "no-store"})
+    return Response(
+        stream_with_context(generate()),
+        mimetype=f"{mimetype}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.route("/verify-script")
 @roles_required("auditor")
 def verify_script():
     """The standalone checker for exported JSON Lines (standard library only)."""
-    return send_file(VERIFY_SCRIPT, mimetype="text/x-python", as_attachment=True,
-                     download_name="verify_audit_export.py")
+    return send_file(
+        VERIFY_SCRIPT, mimetype="text/x-python", as_attachment=True, download_name="verify_audit_export.py"
+    )
 
 
 # --- verification ---------------------------------------------------------------------------
+
 
 def _checkpoint_status() -> dict | None:
     found = latest_checkpoint(current_app.config["AUDIT_CHECKPOINT_DIR"])
     if found is None:
         return None
     path, data = found
-    status = {"file": path.name, "seq": data.get("seq"), "hash": data.get("hash"),
-              "created_at": data.get("created_at"), "problem": None, "data": data}
+    status = {
+        "file": path.name,
+        "seq": data.get("seq"),
+        "hash": data.get("hash"),
+        "created_at": data.get("created_at"),
+        "problem": None,
+        "data": data,
+    }
     try:
         key = load_checkpoint_key(current_app.config["AUDIT_CHECKPOINT_KEY_FILE"])
     except OSError:
@@ -173,10 +215,16 @@ def verification():
     form.setup_choices(_inspections())
     last = last_verification()
     head_seq, head_hash = chain_head()
-    return render_template("auditing/verify.html", form=form, last=last,
-                           result=last and json.loads(last.payload),
-                           checkpoint=_checkpoint_status(), head_seq=head_seq, head_hash=head_hash,
-                           budget=current_app.config["AUDIT_VERIFY_BUDGET_SECONDS"])
+    return render_template(
+        "auditing/verify.html",
+        form=form,
+        last=last,
+        result=last and json.loads(last.payload),
+        checkpoint=_checkpoint_status(),
+        head_seq=head_seq,
+        head_hash=head_hash,
+        budget=current_app.config["AUDIT_VERIFY_BUDGET_SECONDS"],
+    )
 
 
 @bp.route("/verify", methods=["POST"])
@@ -198,8 +246,7 @@ def run_verification():
             report = verify_inspection(int(form.scope.data), store, budget=budget)
         cp_problem = None
         if checkpoint and not checkpoint["problem"]:
-            cp_problem = checkpoint_problem(checkpoint["data"], checkpoint["key"],
-                                            report.head_seq)
+            cp_problem = checkpoint_problem(checkpoint["data"], checkpoint["key"], report.head_seq)
             report.checkpoint_seq = int(checkpoint["seq"])
         elif checkpoint:
             cp_problem = (None, checkpoint["problem"])
@@ -209,8 +256,14 @@ def run_verification():
     record_event(Actor.of(current_user), "audit.verify", "audit", "verify", report.summary())
     db.session.commit()
     if not report.complete:
-        flash(_("The verification ran out of its %(n)d seconds and is incomplete; run "
-                "“flask audit verify” on the server for the whole database.", n=budget), "warning")
+        flash(
+            _(
+                "The verification ran out of its %(n)d seconds and is incomplete; run "
+                "“flask audit verify” on the server for the whole database.",
+                n=budget,
+            ),
+            "warning",
+        )
     elif report.ok:
         flash(_("Verification passed."), "success")
     else:
@@ -220,17 +273,25 @@ def run_verification():
 
 # --- one item's complete history ------------------------------------------------------------
 
+
 @bp.route("/items/<int:item_id>")
 @roles_required("auditor")
 def item_history(item_id: int):
     """Everything recorded about one item, checked against what is stored now."""
     item = db.session.get(RectificationItem, item_id) or abort(404)
-    measure_ids = [str(m) for m in db.session.scalars(
-        sa.select(Measure.id).where(Measure.item_id == item.id))]
-    events = db.session.scalars(sa.select(AuditEvent).where(sa.or_(
-        sa.and_(AuditEvent.object_type == "item", AuditEvent.object_id == str(item.id)),
-        sa.and_(AuditEvent.object_type == "measure", AuditEvent.object_id.in_(measure_ids))))
-        .order_by(AuditEvent.seq)).all()
+    measure_ids = [
+        str(m) for m in db.session.scalars(sa.select(Measure.id).where(Measure.item_id == item.id))
+    ]
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            sa.or_(
+                sa.and_(AuditEvent.object_type == "item", AuditEvent.object_id == str(item.id)),
+                sa.and_(AuditEvent.object_type == "measure", AuditEvent.object_id.in_(measure_ids)),
+            )
+        )
+        .order_by(AuditEvent.seq)
+    ).all()
     report = IntegrityReport(scope=f"item:{item.id}")
     replay = Replay(report)
     for e in events:
@@ -239,22 +300,40 @@ def item_history(item_id: int):
     states = []
     for wf_id, stored in (("rectification", item.state), ("publication", item.publication_state)):
         replayed = replay.states.get(("item", str(item.id), wf_id))
-        states.append({"workflow": WORKFLOWS[wf_id], "stored": stored,
-                       "replayed": replayed[0] if replayed else None,
-                       "seq": replayed[1] if replayed else None})
+        states.append(
+            {
+                "workflow": WORKFLOWS[wf_id],
+                "stored": stored,
+                "replayed": replayed[0] if replayed else None,
+                "seq": replayed[1] if replayed else None,
+            }
+        )
     store = FileStore(current_app.config["EVIDENCE_DIR"])
-    rows = db.session.scalars(sa.select(Evidence).where(Evidence.item_id == item.id)
-                              .order_by(Evidence.id)).all()
-    checks = {c.evidence.id: c for c in replay.check_evidence(
-        [r for r in rows if r.storage_key is not None], store)}
+    rows = db.session.scalars(
+        sa.select(Evidence).where(Evidence.item_id == item.id).order_by(Evidence.id)
+    ).all()
+    checks = {
+        c.evidence.id: c for c in replay.check_evidence([r for r in rows if r.storage_key is not None], store)
+    }
     evidence = [{"row": row, "check": checks.get(row.id)} for row in rows]
-    versions = db.session.scalars(sa.select(DocumentVersion).where(
-        DocumentVersion.object_type == "item", DocumentVersion.object_id == item.id)
-        .order_by(DocumentVersion.number)).all()
-    approvals = db.session.scalars(sa.select(Approval).where(Approval.item_id == item.id)
-                                   .order_by(Approval.id)).all()
+    versions = db.session.scalars(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.object_type == "item", DocumentVersion.object_id == item.id)
+        .order_by(DocumentVersion.number)
+    ).all()
+    approvals = db.session.scalars(
+        sa.select(Approval).where(Approval.item_id == item.id).order_by(Approval.id)
+    ).all()
     return render_template(
-        "auditing/item_history.html", item=item, events=reversed(events), event_count=len(events),
-        states=states, evidence=evidence, versions=versions, approvals=approvals,
-        problems=[p for p in report.problems if p.kind == "state"], readable=log.readable,
-        object_url=object_url)
+        "auditing/item_history.html",
+        item=item,
+        events=reversed(events),
+        event_count=len(events),
+        states=states,
+        evidence=evidence,
+        versions=versions,
+        approvals=approvals,
+        problems=[p for p in report.problems if p.kind == "state"],
+        readable=log.readable,
+        object_url=object_url,
+    )

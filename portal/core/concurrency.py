@@ -16,8 +16,11 @@ def claim_version(obj, expected: int) -> int:
     """
     model = type(obj)
     claimed = db.session.execute(
-        sa.update(model).where(model.id == obj.id, model.version == expected)
-        .values(version=expected + 1).execution_options(synchronize_session=False))
+        sa.update(model)
+        .where(model.id == obj.id, model.version == expected)
+        .values(version=expected + 1)
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         raise Conflict(str(CONFLICT_MESSAGE))
     db.session.expire(obj, ["version"])

@@ -30,8 +30,11 @@ class Condition:
 _REGISTRY: dict[str, Condition] = {}
 
 
-def register(name: str, python: Callable[[Any], bool],
-             sql: Callable[[Any, type, date], sa.ColumnElement[bool]] | None = None) -> None:
+def register(
+    name: str,
+    python: Callable[[Any], bool],
+    sql: Callable[[Any, type, date], sa.ColumnElement[bool]] | None = None,
+) -> None:
     _REGISTRY[name] = Condition(name, python, sql)
 
 

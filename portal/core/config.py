@@ -22,7 +22,7 @@ def database_url_from_env(instance_path: Path) -> str:
     # Accept the usual libpq-style spellings and route them to psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -99,9 +99,7 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": database_url_from_env(instance_path),
             "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle),
             "LOGIN_MAX_FAILURES": _int_env("LOGIN_MAX_FAILURES", cls.LOGIN_MAX_FAILURES),
-            "LOGIN_FAILURE_WINDOW": timedelta(
-                minutes=_int_env("LOGIN_FAILURE_WINDOW_MINUTES", 15)
-            ),
+            "LOGIN_FAILURE_WINDOW": timedelta(minutes=_int_env("LOGIN_FAILURE_WINDOW_MINUTES", 15)),
             "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 25) * 1024 * 1024,
             "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "").strip() or "memory://",
             "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
@@ -115,18 +113,19 @@ class Config:
             # Signed checkpoints of the chain head; copy them somewhere the database's
             # administrators cannot write (see README).
             "AUDIT_CHECKPOINT_DIR": os.environ.get(
-                "AUDIT_CHECKPOINT_DIR", str(instance_path / "checkpoints")),
+                "AUDIT_CHECKPOINT_DIR", str(instance_path / "checkpoints")
+            ),
             # How long the auditor's verification page may run before it reports "incomplete".
             "AUDIT_VERIFY_BUDGET_SECONDS": _int_env("AUDIT_VERIFY_BUDGET_SECONDS", 20),
         }
         extensions = os.environ.get("EVIDENCE_EXTENSIONS", "").strip()
         if extensions:
             settings["EVIDENCE_EXTENSIONS"] = tuple(
-                e.strip().lower().lstrip(".") for e in extensions.split(",") if e.strip())
+                e.strip().lower().lstrip(".") for e in extensions.split(",") if e.strip()
+            )
         if resolve_secret:
             settings["SECRET_KEY"] = cls.secret_key(instance_path)
         return settings
-
 
     @classmethod
     def secret_key(cls, instance_path: Path) -> str:
@@ -136,7 +135,8 @@ class Config:
             return secret
         if cls.PRODUCTION:
             raise ConfigError(
-                "SECRET_KEY is not set. The production configuration refuses to start without it.")
+                "SECRET_KEY is not set. The production configuration refuses to start without it."
+            )
         return load_or_create_secret(instance_path / "secret_key")
 
 

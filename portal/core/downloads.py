@@ -12,7 +12,8 @@ def attachment(body: bytes, mimetype: str, filename: str) -> Response:
     """A generated file (notice, ledger …) offered for download under `filename`."""
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = dump_options_header(
-        "attachment", {"filename*": f"UTF-8''{quote(filename)}"})
+        "attachment", {"filename*": f"UTF-8''{quote(filename)}"}
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -46,8 +46,7 @@ class Who:
     def of(cls, user) -> Who:
         if not is_signed_in(user):
             return cls(None, None, frozenset({"Anonymous"}))
-        return cls(user.id, user.department_id,
-                   frozenset({"Anonymous", "Authenticated"} | user.roles))
+        return cls(user.id, user.department_id, frozenset({"Anonymous", "Authenticated"} | user.roles))
 
     @property
     def signed_in(self) -> bool:
@@ -69,9 +68,12 @@ def _granted(who: Who, model: type, roles: tuple[str, ...]) -> sa.ColumnElement[
         return sa.false()
 
     def grant_on(object_type: str, id_column) -> sa.ColumnElement[bool]:
-        return sa.exists().where(_principal(who), LocalRole.role.in_(roles),
-                                 LocalRole.object_type == object_type,
-                                 LocalRole.object_id == id_column)
+        return sa.exists().where(
+            _principal(who),
+            LocalRole.role.in_(roles),
+            LocalRole.object_type == object_type,
+            LocalRole.object_id == id_column,
+        )
 
     reach = [grant_on(kind, model.id)]
     open_path: list[sa.ColumnElement[bool]] = []
@@ -81,8 +83,7 @@ def _granted(who: Who, model: type, roles: tuple[str, ...]) -> sa.ColumnElement[
         key = getattr(model, hop.foreign_key)
         reach.append(sa.and_(*open_path, grant_on(sharing_type(hop.target), key)))
         if can_block(hop.target):
-            open_path.append(~sa.exists().where(hop.target.id == key,
-                                                hop.target.local_roles_blocked))
+            open_path.append(~sa.exists().where(hop.target.id == key, hop.target.local_roles_blocked))
     return sa.or_(*reach)
 
 
@@ -95,13 +96,20 @@ def _derived(who: Who, model: type, roles: frozenset[str]) -> list[sa.ColumnElem
             continue
         if rule.via:
             key, target = via(model, rule.via)
-            clauses.append(sa.exists().where(
-                target.id == getattr(model, key), getattr(target, rule.column) == who.id,
-                *(getattr(target, column) == value for column, value in rule.when)))
+            clauses.append(
+                sa.exists().where(
+                    target.id == getattr(model, key),
+                    getattr(target, rule.column) == who.id,
+                    *(getattr(target, column) == value for column, value in rule.when),
+                )
+            )
         else:
-            clauses.append(sa.and_(getattr(model, rule.column) == who.id,
-                                   *(getattr(model, column) == value
-                                     for column, value in rule.when)))
+            clauses.append(
+                sa.and_(
+                    getattr(model, rule.column) == who.id,
+                    *(getattr(model, column) == value for column, value in rule.when),
+                )
+            )
     return clauses
 
 
@@ -115,8 +123,7 @@ def _holds_any(who: Who, model: type, roles: frozenset[str]) -> sa.ColumnElement
     if not roles.isdisjoint(who.roles):
         return sa.true()
     local = tuple(sorted(roles & set(LOCAL_ROLES)))
-    return sa.or_(sa.false(), *([_granted(who, model, local)] if local else []),
-                  *_derived(who, model, roles))
+    return sa.or_(sa.false(), *([_granted(who, model, local)] if local else []), *_derived(who, model, roles))
 
 
 def permitted(user, model: type, permission: str) -> sa.ColumnElement[bool]:
@@ -128,8 +135,7 @@ def permitted(user, model: type, permission: str) -> sa.ColumnElement[bool]:
 def _permitted(who: Who, model: type, permission: str) -> sa.ColumnElement[bool]:
     target, key = permission_target_class(model)
     if key is not None:
-        return sa.exists().where(target.id == getattr(model, key),
-                                 _permitted(who, target, permission))
+        return sa.exists().where(target.id == getattr(model, key), _permitted(who, target, permission))
     governing = workflows_of(model)
     if not governing:
         return _holds_any(who, model, frozenset(fixed_permissions(model).get(permission, ())))

@@ -50,6 +50,10 @@ def visible(obj, user=None) -> bool:
     target = permission_target(obj)
     if can(user, "view", target):
         return True
-    return any(db.session.scalar(sa.select(sa.exists().where(
-        getattr(child, key) == target.id, visible_clause(user, child)))) is True
-        for child, key in _children(type(target)))
+    return any(
+        db.session.scalar(
+            sa.select(sa.exists().where(getattr(child, key) == target.id, visible_clause(user, child)))
+        )
+        is True
+        for child, key in _children(type(target))
+    )

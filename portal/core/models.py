@@ -35,10 +35,10 @@ class LocalRole(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     object_type: so.Mapped[str] = so.mapped_column(sa.String(20))
     object_id: so.Mapped[int]
-    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id",
-                                                                    ondelete="CASCADE"))
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     department_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("departments.id", ondelete="CASCADE"))
+        sa.ForeignKey("departments.id", ondelete="CASCADE")
+    )
     role: so.Mapped[str] = so.mapped_column(sa.String(20))
     granted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     granted_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())

@@ -65,8 +65,9 @@ def grant_scope(obj) -> list[tuple[str, int]]:
 def granted_roles(user, obj) -> set[str]:
     if sharing_type(type(obj)) is None:
         return set()
-    where = sa.or_(*(sa.and_(LocalRole.object_type == t, LocalRole.object_id == i)
-                     for t, i in grant_scope(obj)))
+    where = sa.or_(
+        *(sa.and_(LocalRole.object_type == t, LocalRole.object_id == i) for t, i in grant_scope(obj))
+    )
     return set(db.session.scalars(sa.select(LocalRole.role).where(principal_clause(user), where)))
 
 
@@ -75,8 +76,11 @@ def derived_roles(user, obj) -> set[str]:
     held: set[str] = set()
     for rule in derived_roles_of(type(obj)):
         row = getattr(obj, rule.via) if rule.via else obj
-        if row is not None and getattr(row, rule.column) == user.id and all(
-                getattr(row, column) == value for column, value in rule.when):
+        if (
+            row is not None
+            and getattr(row, rule.column) == user.id
+            and all(getattr(row, column) == value for column, value in rule.when)
+        ):
             held.update(rule.roles)
     return held
 
@@ -86,17 +90,20 @@ def roles_on(user, obj) -> frozenset[str]:
     obj = permission_target(obj)
     if not is_signed_in(user):
         return frozenset({"Anonymous"})
-    return frozenset({"Anonymous", "Authenticated"} | user.roles | granted_roles(user, obj)
-                     | derived_roles(user, obj))
+    return frozenset(
+        {"Anonymous", "Authenticated"} | user.roles | granted_roles(user, obj) | derived_roles(user, obj)
+    )
 
 
 def permission_in(obj, permission: str, held: frozenset[str]) -> bool:
     """Does any role in `held` hold `permission` on `obj` in its current state(s)?"""
     governing = workflows_of(type(obj))
     if governing:
-        return any(ENGINES[wf.id].has_permission(permission, getattr(obj, wf.state_attribute),
-                                                 held)
-                   for wf in governing if permission in wf.permissions)
+        return any(
+            ENGINES[wf.id].has_permission(permission, getattr(obj, wf.state_attribute), held)
+            for wf in governing
+            if permission in wf.permissions
+        )
     return not held.isdisjoint(fixed_permissions(type(obj)).get(permission, ()))
 
 

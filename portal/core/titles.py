@@ -58,6 +58,10 @@ def role_label(role: str) -> str:
 
 
 def register_titles(app: Flask) -> None:
-    app.jinja_env.globals.update(state_title=state_title, transition_title=transition_title,
-                                 action_title=action_title, role_label=role_label,
-                                 title_of=title_of)
+    app.jinja_env.globals.update(
+        state_title=state_title,
+        transition_title=transition_title,
+        action_title=action_title,
+        role_label=role_label,
+        title_of=title_of,
+    )

@@ -33,8 +33,9 @@ from portal.core.policy import PolicyContext, workflow_defining
 from portal.core.titles import transition_title
 from workflows import ENGINES, Step, Transition, TransitionNotAllowed, UnknownTransition
 
-CONFLICT_MESSAGE = _l("This item was changed by someone else in the meantime. Reload the page to "
-                      "see its current state.")
+CONFLICT_MESSAGE = _l(
+    "This item was changed by someone else in the meantime. Reload the page to see its current state."
+)
 
 
 class WorkflowHooks:
@@ -93,13 +94,13 @@ class _Holder:
 def _missing(transition: Transition, comment: str, extra: dict[str, str]) -> dict[str, str]:
     missing = {}
     if transition.comment_required and not comment:
-        missing["comment"] = _("A comment is required for “%(action)s”.",
-                               action=transition_title(transition))
+        missing["comment"] = _("A comment is required for “%(action)s”.", action=transition_title(transition))
     return missing | extra
 
 
-def fire(actor: Actor, obj, transition_id: str, *, comment: str = "",
-         expected_version: int | None = None) -> list[Step]:
+def fire(
+    actor: Actor, obj, transition_id: str, *, comment: str = "", expected_version: int | None = None
+) -> list[Step]:
     """Fire `transition_id` on `obj` as `actor`; flush, never commit. Return the steps.
 
     Raises NotFound (no such transition), NotAllowed (guard), MissingRequirements (input) or
@@ -130,11 +131,13 @@ def fire(actor: Actor, obj, transition_id: str, *, comment: str = "",
     steps = engine.run(holder, transition, ctx, on_step=lambda step: hooks.on_step(step, ctx))
 
     claimed = db.session.execute(
-        sa.update(model).where(model.id == obj.id, getattr(model, attribute) == from_state,
-                               model.version == version)
-        .values({attribute: getattr(holder, attribute), "version": version + 1,
-                 **hooks.values(steps, comment)})
-        .execution_options(synchronize_session=False))
+        sa.update(model)
+        .where(model.id == obj.id, getattr(model, attribute) == from_state, model.version == version)
+        .values(
+            {attribute: getattr(holder, attribute), "version": version + 1, **hooks.values(steps, comment)}
+        )
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         raise Conflict(str(hooks.conflict_message))
 
@@ -143,19 +146,37 @@ def fire(actor: Actor, obj, transition_id: str, *, comment: str = "",
         hooks.write_step(step, actor, obj)
         manual = step is steps[0]
         entry = WorkflowHistory(
-            object_type=hooks.object_type, object_id=obj.id, workflow=workflow.id,
-            action=step.transition.id, actor_id=actor.id, comment=comment if manual else "",
-            from_state=step.from_state, to_state=step.to_state, at=utcnow(),
-            evidence_ids=evidence_ids if manual else [])
+            object_type=hooks.object_type,
+            object_id=obj.id,
+            workflow=workflow.id,
+            action=step.transition.id,
+            actor_id=actor.id,
+            comment=comment if manual else "",
+            from_state=step.from_state,
+            to_state=step.to_state,
+            at=utcnow(),
+            evidence_ids=evidence_ids if manual else [],
+        )
         db.session.add(entry)
         db.session.flush()
-        record_event(actor, f"{hooks.action_prefix}.{step.transition.id}", hooks.object_type,
-                     obj.id, {
-                         "workflow": workflow.id, "transition": step.transition.id,
-                         "automatic": not manual, "from": step.from_state, "to": step.to_state,
-                         "comment": entry.comment, "evidence_ids": entry.evidence_ids,
-                         "version": version + 1, "history_id": entry.id},
-                     inspection_id=inspection_id)
+        record_event(
+            actor,
+            f"{hooks.action_prefix}.{step.transition.id}",
+            hooks.object_type,
+            obj.id,
+            {
+                "workflow": workflow.id,
+                "transition": step.transition.id,
+                "automatic": not manual,
+                "from": step.from_state,
+                "to": step.to_state,
+                "comment": entry.comment,
+                "evidence_ids": entry.evidence_ids,
+                "version": version + 1,
+                "history_id": entry.id,
+            },
+            inspection_id=inspection_id,
+        )
     db.session.expire(obj)
     later = hooks.after_commit(steps, actor, obj)
     if later is not None:

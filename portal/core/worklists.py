@@ -74,8 +74,9 @@ def get(name: str) -> Declared:
 def query(name: str, user, today: date) -> sa.Select:
     d = get(name)
     state = getattr(d.model, d.workflow.state_attribute)
-    return sa.select(d.model).where(state.in_(d.worklist.states),
-                                    guard_clause(user, d.model, d.worklist.guard, today))
+    return sa.select(d.model).where(
+        state.in_(d.worklist.states), guard_clause(user, d.model, d.worklist.guard, today)
+    )
 
 
 def _order(model: type) -> list:
@@ -89,8 +90,7 @@ def _order(model: type) -> list:
 
 
 def count(name: str, user, today: date) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(
-        query(name, user, today).subquery()))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query(name, user, today).subquery()))
 
 
 def page(name: str, user, today: date, page: int = 1, per_page: int = 20) -> Page:
@@ -99,8 +99,9 @@ def page(name: str, user, today: date, page: int = 1, per_page: int = 20) -> Pag
     select = query(name, user, today)
     for relationship in getattr(d.model, "__worklist_load__", ()):
         select = select.options(so.selectinload(getattr(d.model, relationship)))
-    rows = db.session.scalars(select.order_by(*_order(d.model)).limit(per_page)
-                              .offset((page - 1) * per_page)).all()
+    rows = db.session.scalars(
+        select.order_by(*_order(d.model)).limit(per_page).offset((page - 1) * per_page)
+    ).all()
     return Page(rows, count(name, user, today), page, per_page)
 
 

@@ -42,23 +42,42 @@ def demo_password(login: str) -> str:
 SEED_NOTICE = Path(__file__).resolve().parent / "seed" / "nanshan-kjj-2020-rectification-notice.txt"
 
 #: the smallest well-formed PDF: what an uploaded 整改报告.pdf stands for in the demo
-DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 #: where each of the seed's 15 problems stands in the demo, in the notice's order
-DEMO_STATES = ("in_progress", "pending_review", "completed", "assigned", "published",
-               "follow_up", "completed", "in_progress", "assigned", "completed", "published",
-               "in_progress", "assigned", "in_progress", "assigned")
+DEMO_STATES = (
+    "in_progress",
+    "pending_review",
+    "completed",
+    "assigned",
+    "published",
+    "follow_up",
+    "completed",
+    "in_progress",
+    "assigned",
+    "completed",
+    "published",
+    "in_progress",
+    "assigned",
+    "in_progress",
+    "assigned",
+)
 
 STEPS_TO = {
     "assigned": [],
     "in_progress": [("staff", "start")],
     "pending_review": [("staff", "start"), ("staff", "submit")],
     "completed": [("staff", "start"), ("staff", "submit"), ("leader", "approve")],
-    "published": [("staff", "start"), ("staff", "submit"), ("leader", "approve"),
-                  ("leader", "publish")],
-    "follow_up": [("staff", "start"), ("staff", "submit"), ("leader", "approve"),
-                  ("office", "schedule_follow_up")],
+    "published": [("staff", "start"), ("staff", "submit"), ("leader", "approve"), ("leader", "publish")],
+    "follow_up": [
+        ("staff", "start"),
+        ("staff", "submit"),
+        ("leader", "approve"),
+        ("office", "schedule_follow_up"),
+    ],
 }
 
 
@@ -69,8 +88,14 @@ def load_demo() -> list[tuple[str, str, bool]]:
     for login, name, department, roles in DEMO_ACCOUNTS:
         created = find_user(login) is None
         if created:
-            create_user(actor, login=login, display_name=name, password=demo_password(login),
-                        department=department_by_name(actor, department), roles=roles)
+            create_user(
+                actor,
+                login=login,
+                display_name=name,
+                password=demo_password(login),
+                department=department_by_name(actor, department),
+                roles=roles,
+            )
         rows.append((login, demo_password(login), created))
     text = SEED_NOTICE.read_text(encoding="utf-8")
     if find_imported(text) is None:
@@ -85,17 +110,32 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
     for problem in parsed.problems:
         problem.leader_id, problem.staff_id = leader.id, staff.id
     inspection = import_notice(actor, parsed, text, party_secretary=leader)
-    items = db.session.scalars(sa.select(RectificationItem).where(
-        RectificationItem.inspection_id == inspection.id).order_by(RectificationItem.id)).all()
+    items = db.session.scalars(
+        sa.select(RectificationItem)
+        .where(RectificationItem.inspection_id == inspection.id)
+        .order_by(RectificationItem.id)
+    ).all()
     store = FileStore(current_app.config["EVIDENCE_DIR"])
     as_staff = Actor.of(staff)
     for item, state in zip(items, DEMO_STATES, strict=True):
-        update_document(as_staff, item, {"department_id": staff.department_id,
-                                         "completion_summary": "已按整改方案完成相关制度建设并落实到位。"})
+        update_document(
+            as_staff,
+            item,
+            {
+                "department_id": staff.department_id,
+                "completion_summary": "已按整改方案完成相关制度建设并落实到位。",
+            },
+        )
         if state == "assigned":
             continue
-        add_evidence_file(as_staff, item, store, io.BytesIO(DEMO_PDF), "整改报告.pdf",
-                          current_app.config["EVIDENCE_EXTENSIONS"])
+        add_evidence_file(
+            as_staff,
+            item,
+            store,
+            io.BytesIO(DEMO_PDF),
+            "整改报告.pdf",
+            current_app.config["EVIDENCE_EXTENSIONS"],
+        )
         add_evidence_note(as_staff, item, "相关制度文件及会议纪要已归档。")
         done_all = state not in ("in_progress",)
         for n, measure in enumerate(item.measures):
@@ -103,17 +143,22 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
                 set_measure_done(as_staff, measure, True)
         for login, transition in STEPS_TO[state]:
             fire(Actor.of(find_user(login)), item, transition, comment="演示数据")
-    published = next(item for item, state in zip(items, DEMO_STATES, strict=True)
-                     if state == "published")
+    published = next(item for item, state in zip(items, DEMO_STATES, strict=True) if state == "published")
     _load_demo_feedback(inspection, published, find_user("office"))
 
 
 #: public feedback on a published item, and what the office did with it
 DEMO_FEEDBACK = (
-    ("suggestion", "建议在单位网站公开小型工程项目的招标结果。", [("reply", "已采纳，招标结果将在网站公开。"),
-                                                 ("publish", "")]),
-    ("not_rectified", "该问题整改后仍有同类情况，请核实。联系人张三 13800000000。",
-     [("edit", "该问题整改后仍有同类情况，请核实。"), ("publish", "")]),
+    (
+        "suggestion",
+        "建议在单位网站公开小型工程项目的招标结果。",
+        [("reply", "已采纳，招标结果将在网站公开。"), ("publish", "")],
+    ),
+    (
+        "not_rectified",
+        "该问题整改后仍有同类情况，请核实。联系人张三 13800000000。",
+        [("edit", "该问题整改后仍有同类情况，请核实。"), ("publish", "")],
+    ),
     ("clue", "与本问题无关的广告内容。", [("mark_spam", "")]),
     ("suggestion", "请问整改资金何时全部追回？", [("reject", "涉及个人信息，不予公开，已电话答复。")]),
     ("suggestion", "希望持续公开整改进展。", []),

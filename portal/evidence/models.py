@@ -20,8 +20,7 @@ class Evidence(db.Model):
     __tablename__ = "evidence"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"),
-                                               index=True)
+    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"), index=True)
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     filename: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     storage_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)

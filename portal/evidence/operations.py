@@ -19,13 +19,19 @@ SUBMITTED_STATES = ("pending_review", "completed", "follow_up")
 
 def add_evidence_note(actor: Actor, item, note: str, public: bool = False) -> Evidence:
     """Attach a note or link as evidence."""
-    evidence = Evidence(item_id=item.id, note=note.strip(), added_by_id=actor.id,
-                        added_at=utcnow(), public=public)
+    evidence = Evidence(
+        item_id=item.id, note=note.strip(), added_by_id=actor.id, added_at=utcnow(), public=public
+    )
     db.session.add(evidence)
     db.session.flush()
-    record_event(actor, "evidence.add", "item", item.id, {
-        "evidence_id": evidence.id, "note": evidence.note, "public": public},
-        inspection_id=item.inspection_id)
+    record_event(
+        actor,
+        "evidence.add",
+        "item",
+        item.id,
+        {"evidence_id": evidence.id, "note": evidence.note, "public": public},
+        inspection_id=item.inspection_id,
+    )
     return evidence
 
 
@@ -36,30 +42,59 @@ def safe_filename(name: str) -> str:
     return name[:200]
 
 
-def add_evidence_file(actor: Actor, item, store: FileStore, stream: BinaryIO, filename: str,
-                      allowed: tuple[str, ...], note: str = "", public: bool = False) -> Evidence:
+def add_evidence_file(
+    actor: Actor,
+    item,
+    store: FileStore,
+    stream: BinaryIO,
+    filename: str,
+    allowed: tuple[str, ...],
+    note: str = "",
+    public: bool = False,
+) -> Evidence:
     """Check and store an uploaded file; record its SHA-256 and original name."""
     name = safe_filename(filename)
     ext = extension(name)
     if not name or ext not in allowed:
-        raise OperationError(_("Files of this type are not accepted. Allowed: %(types)s.",
-                               types=", ".join(allowed)))
+        raise OperationError(
+            _("Files of this type are not accepted. Allowed: %(types)s.", types=", ".join(allowed))
+        )
     stream.seek(0, 2)
     if stream.tell() == 0:
         raise OperationError(_("The file “%(name)s” is empty.", name=name))
     stream.seek(0)
     if not content_matches(ext, stream):
-        raise OperationError(_("The content of “%(name)s” is not a .%(ext)s file.", name=name,
-                               ext=ext))
+        raise OperationError(_("The content of “%(name)s” is not a .%(ext)s file.", name=name, ext=ext))
     key, sha256, size = store.store(stream)
-    evidence = Evidence(item_id=item.id, note=note.strip(), filename=name, storage_key=key,
-                        sha256=sha256, size=size, content_type=CONTENT_TYPES[ext],
-                        added_by_id=actor.id, added_at=utcnow(), public=public)
+    evidence = Evidence(
+        item_id=item.id,
+        note=note.strip(),
+        filename=name,
+        storage_key=key,
+        sha256=sha256,
+        size=size,
+        content_type=CONTENT_TYPES[ext],
+        added_by_id=actor.id,
+        added_at=utcnow(),
+        public=public,
+    )
     db.session.add(evidence)
     db.session.flush()
-    record_event(actor, "evidence.add", "item", item.id, {
-        "evidence_id": evidence.id, "filename": name, "sha256": sha256, "size": size,
-        "note": evidence.note, "public": public}, inspection_id=item.inspection_id)
+    record_event(
+        actor,
+        "evidence.add",
+        "item",
+        item.id,
+        {
+            "evidence_id": evidence.id,
+            "filename": name,
+            "sha256": sha256,
+            "size": size,
+            "note": evidence.note,
+            "public": public,
+        },
+        inspection_id=item.inspection_id,
+    )
     return evidence
 
 
@@ -71,6 +106,11 @@ def withdraw_evidence(actor: Actor, evidence: Evidence, item) -> None:
         return
     evidence.withdrawn_at, evidence.withdrawn_by_id = utcnow(), actor.id
     db.session.flush()
-    record_event(actor, "evidence.withdraw", "item", item.id, {
-        "evidence_id": evidence.id, "filename": evidence.filename, "sha256": evidence.sha256},
-        inspection_id=item.inspection_id)
+    record_event(
+        actor,
+        "evidence.withdraw",
+        "item",
+        item.id,
+        {"evidence_id": evidence.id, "filename": evidence.filename, "sha256": evidence.sha256},
+        inspection_id=item.inspection_id,
+    )

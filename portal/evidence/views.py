@@ -40,9 +40,16 @@ def add(item_id: int):
 
     def add_it():
         if upload and upload.filename:
-            add_evidence_file(actor, item, evidence_store(), upload.stream, upload.filename,
-                              current_app.config["EVIDENCE_EXTENSIONS"], note=form.note.data or "",
-                              public=form.public.data)
+            add_evidence_file(
+                actor,
+                item,
+                evidence_store(),
+                upload.stream,
+                upload.filename,
+                current_app.config["EVIDENCE_EXTENSIONS"],
+                note=form.note.data or "",
+                public=form.public.data,
+            )
         else:
             add_evidence_note(actor, item, form.note.data, public=form.public.data)
 
@@ -66,8 +73,9 @@ def download(evidence_id: int):
     if store.sha256(evidence.storage_key) != evidence.sha256:
         current_app.logger.error("evidence %s failed its SHA-256 check", evidence.id)
         abort(409)
-    return stored_file(store.open(evidence.storage_key), evidence.content_type, evidence.filename,
-                       private=True)
+    return stored_file(
+        store.open(evidence.storage_key), evidence.content_type, evidence.filename, private=True
+    )
 
 
 @bp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])
@@ -76,6 +84,9 @@ def withdraw(evidence_id: int):
     evidence, item = _load_evidence(evidence_id, "work")
     if not FlaskForm().validate_on_submit():
         abort(400)
-    attempt(lambda: withdraw_evidence(Actor.of(current_user), evidence, item),
-            _("Evidence withdrawn; it stays in the history."), "info")
+    attempt(
+        lambda: withdraw_evidence(Actor.of(current_user), evidence, item),
+        _("Evidence withdrawn; it stays in the history."),
+        "info",
+    )
     return redirect(url_for("inspections.item", item_id=item.id) + "#evidence")

@@ -27,12 +27,12 @@ def notify_moderators(feedback) -> bool:
     message.set_content(
         f"收到一条新的意见建议（编号 {feedback.id}），请登录平台审核：\n"
         f"{url_for('feedback.queue', _external=True)}\n\n"
-        "为保护反映人，本邮件不包含意见内容和联系方式。")
+        "为保护反映人，本邮件不包含意见内容和联系方式。"
+    )
     try:
         with smtplib.SMTP(host, current_app.config["SMTP_PORT"], timeout=10) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("could not e-mail the moderators about feedback %s",
-                                     feedback.id)
+        current_app.logger.exception("could not e-mail the moderators about feedback %s", feedback.id)
         return False
     return True

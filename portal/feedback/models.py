@@ -26,9 +26,11 @@ class Feedback(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     inspection_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True
+    )
     item_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("items.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("items.id", ondelete="CASCADE"), index=True
+    )
     kind: so.Mapped[str] = so.mapped_column(sa.String(20))
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     #: what the submitter wrote, kept for auditors when the office edits `text`
@@ -37,8 +39,9 @@ class Feedback(db.Model):
     phone: so.Mapped[str] = so.mapped_column(sa.String(30), default="", server_default="")
     email: so.Mapped[str] = so.mapped_column(sa.String(254), default="", server_default="")
     code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
-    moderation_state: so.Mapped[str] = so.mapped_column(sa.String(20), default="pending",
-                                                        server_default="pending")
+    moderation_state: so.Mapped[str] = so.mapped_column(
+        sa.String(20), default="pending", server_default="pending"
+    )
     reply: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     replied_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
     #: incremented by every moderation step, which updates conditionally on it

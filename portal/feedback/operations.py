@@ -17,7 +17,7 @@ CODE_LENGTH = 12  # 31**12 ≈ 2**59 possibilities
 
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
 def code_hash(code: str) -> str:
@@ -25,20 +25,39 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()
 
 
-def submit_feedback(inspection, item, *, kind: str, text: str, name: str = "", phone: str = "",
-                    email: str = "") -> tuple[Feedback, str]:
+def submit_feedback(
+    inspection, item, *, kind: str, text: str, name: str = "", phone: str = "", email: str = ""
+) -> tuple[Feedback, str]:
     """Store public feedback; return it and its tracking code (shown once, stored hashed)."""
     code = new_code()
-    feedback = Feedback(inspection_id=inspection.id, item_id=item.id if item else None, kind=kind,
-                        text=text.strip(), name=name.strip(), phone=phone.strip(),
-                        email=email.strip(), code_hash=code_hash(code), created_at=utcnow())
+    feedback = Feedback(
+        inspection_id=inspection.id,
+        item_id=item.id if item else None,
+        kind=kind,
+        text=text.strip(),
+        name=name.strip(),
+        phone=phone.strip(),
+        email=email.strip(),
+        code_hash=code_hash(code),
+        created_at=utcnow(),
+    )
     db.session.add(feedback)
     db.session.flush()
     # Contact details are stored once, on the row; the audit event only says they were given.
-    record_event(Actor.anonymous(), "feedback.submit", "feedback", feedback.id, {
-        "inspection_id": inspection.id, "item_id": feedback.item_id, "kind": kind,
-        "text": feedback.text, "contact_given": bool(name or phone or email)},
-        inspection_id=inspection.id)
+    record_event(
+        Actor.anonymous(),
+        "feedback.submit",
+        "feedback",
+        feedback.id,
+        {
+            "inspection_id": inspection.id,
+            "item_id": feedback.item_id,
+            "kind": kind,
+            "text": feedback.text,
+            "contact_given": bool(name or phone or email),
+        },
+        inspection_id=inspection.id,
+    )
     return feedback, code
 
 
@@ -55,8 +74,14 @@ def edit_text(actor: Actor, feedback: Feedback, text: str) -> None:
         feedback.original_text = feedback.text
     before, feedback.text = feedback.text, text
     db.session.flush()
-    record_event(actor, "feedback.edit", "feedback", feedback.id,
-                 {"before": before, "after": text}, inspection_id=feedback.inspection_id)
+    record_event(
+        actor,
+        "feedback.edit",
+        "feedback",
+        feedback.id,
+        {"before": before, "after": text},
+        inspection_id=feedback.inspection_id,
+    )
 
 
 #: The rectification states in which the public may answer “is it really fixed?”.
@@ -70,17 +95,26 @@ def fix_check_open(item) -> bool:
 def answer_fix_check(item, answer: str, comment: str = ""):
     """Record a public “is it really fixed?” answer on a completed item."""
 
-    check = FixCheck(item_id=item.id, answer=answer, comment=comment.strip()[:500],
-                     created_at=utcnow())
+    check = FixCheck(item_id=item.id, answer=answer, comment=comment.strip()[:500], created_at=utcnow())
     db.session.add(check)
     db.session.flush()
-    record_event(Actor.anonymous(), "fix_check.answer", "item", item.id,
-                 {"answer": answer, "comment": check.comment, "fix_check_id": check.id},
-                 inspection_id=item.inspection_id)
+    record_event(
+        Actor.anonymous(),
+        "fix_check.answer",
+        "item",
+        item.id,
+        {"answer": answer, "comment": check.comment, "fix_check_id": check.id},
+        inspection_id=item.inspection_id,
+    )
     return check
 
 
 def fix_check_counts(item_id: int) -> dict[str, int]:
 
-    return dict(db.session.execute(sa.select(FixCheck.answer, sa.func.count()).where(
-        FixCheck.item_id == item_id).group_by(FixCheck.answer)).all())
+    return dict(
+        db.session.execute(
+            sa.select(FixCheck.answer, sa.func.count())
+            .where(FixCheck.item_id == item_id)
+            .group_by(FixCheck.answer)
+        ).all()
+    )

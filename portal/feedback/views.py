@@ -60,8 +60,7 @@ def _target(inspection_id: int, item_id: int | None):
 
 
 @bp.route("/public/inspections/<int:inspection_id>/feedback", methods=["GET", "POST"])
-@bp.route("/public/inspections/<int:inspection_id>/items/<int:item_id>/feedback",
-          methods=["GET", "POST"])
+@bp.route("/public/inspections/<int:inspection_id>/items/<int:item_id>/feedback", methods=["GET", "POST"])
 @limiter.limit(_feedback_limit, methods=["POST"])
 def give(inspection_id: int, item_id: int | None = None):
     inspection, item = _target(inspection_id, item_id)
@@ -70,14 +69,20 @@ def give(inspection_id: int, item_id: int | None = None):
         if form.website.data:  # the honeypot: a person never fills it in
             abort(400)
         feedback, code = submit_feedback(
-            inspection, item, kind=form.kind.data, text=form.text.data, name=form.name.data or "",
-            phone=form.phone.data or "", email=form.email.data or "")
+            inspection,
+            item,
+            kind=form.kind.data,
+            text=form.text.data,
+            name=form.name.data or "",
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+        )
         db.session.commit()
         notify_moderators(feedback)  # after the commit: mail never holds up or undoes the save
-        return render_template("feedback/received.html", code=code, inspection=inspection,
-                               item=item), 201
-    return render_template("feedback/give.html", form=form, inspection=inspection, item=item), \
-        400 if form.errors else 200
+        return render_template("feedback/received.html", code=code, inspection=inspection, item=item), 201
+    return render_template(
+        "feedback/give.html", form=form, inspection=inspection, item=item
+    ), 400 if form.errors else 200
 
 
 @bp.route("/public/feedback/lookup", methods=["GET", "POST"])
@@ -89,11 +94,11 @@ def lookup():
         found = find_by_code(form.code.data)
         if found is None:
             form.code.errors.append(_("No feedback has this tracking code. Check it and try again."))
-    return render_template("feedback/lookup.html", form=form, found=found,
-                           kind_labels=KIND_LABELS)
+    return render_template("feedback/lookup.html", form=form, found=found, kind_labels=KIND_LABELS)
 
 
 # --- moderation (office) ----------------------------------------------------------------------
+
 
 @bp.route("/feedback/")
 @roles_required("office", "auditor")
@@ -101,17 +106,30 @@ def queue():
     state = request.args.get("state", "pending")
     if state not in STATES:
         abort(404)
-    rows = db.session.scalars(sa.select(Feedback).where(Feedback.moderation_state == state)
-                              .options(sa.orm.selectinload(Feedback.inspection),
-                                       sa.orm.selectinload(Feedback.item))
-                              .order_by(Feedback.id.desc()).limit(200)).all()
-    counts = dict(db.session.execute(sa.select(Feedback.moderation_state, sa.func.count())
-                                     .group_by(Feedback.moderation_state)).all())
-    return render_template("feedback/queue.html", rows=rows, state=state, states=STATES,
-                           counts=counts, kind_labels=KIND_LABELS,
-                           form=ModerationForm(formdata=None), reply_form=ReplyForm(formdata=None),
-                           edit_form=EditTextForm(formdata=None),
-                           can_moderate=current_user.has_role("office"))
+    rows = db.session.scalars(
+        sa.select(Feedback)
+        .where(Feedback.moderation_state == state)
+        .options(sa.orm.selectinload(Feedback.inspection), sa.orm.selectinload(Feedback.item))
+        .order_by(Feedback.id.desc())
+        .limit(200)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(Feedback.moderation_state, sa.func.count()).group_by(Feedback.moderation_state)
+        ).all()
+    )
+    return render_template(
+        "feedback/queue.html",
+        rows=rows,
+        state=state,
+        states=STATES,
+        counts=counts,
+        kind_labels=KIND_LABELS,
+        form=ModerationForm(formdata=None),
+        reply_form=ReplyForm(formdata=None),
+        edit_form=EditTextForm(formdata=None),
+        can_moderate=current_user.has_role("office"),
+    )
 
 
 @bp.route("/feedback/bulk", methods=["POST"])
@@ -132,8 +150,9 @@ def bulk():
         attempt(run, _("%(n)d entries updated.", n=len(rows)))
     except OperationError as exc:  # all or nothing: the queue says why and keeps the selection
         db.session.rollback()
-        flash(exc.message if exc.status in (400, 409)
-              else _("Not possible for the selected entries."), "danger")
+        flash(
+            exc.message if exc.status in (400, 409) else _("Not possible for the selected entries."), "danger"
+        )
     return redirect(url_for("feedback.queue", state=request.args.get("state", "pending")))
 
 
@@ -150,8 +169,10 @@ def reply(feedback_id: int):
         flash(_("Write a reply first."), "warning")
     else:
         try:
-            attempt(lambda: fire(Actor.of(current_user), row, "reply", comment=form.reply.data),
-                    _("Reply saved; it is shown with the feedback once published."))
+            attempt(
+                lambda: fire(Actor.of(current_user), row, "reply", comment=form.reply.data),
+                _("Reply saved; it is shown with the feedback once published."),
+            )
         except OperationError:
             db.session.rollback()
             flash(_("Not possible for the selected entries."), "danger")
@@ -164,8 +185,10 @@ def edit(feedback_id: int):
     row = _one(feedback_id)
     form = EditTextForm()
     if form.validate_on_submit():
-        attempt(lambda: edit_text(Actor.of(current_user), row, form.text.data),
-                _("Saved; the original text is kept for auditors."))
+        attempt(
+            lambda: edit_text(Actor.of(current_user), row, form.text.data),
+            _("Saved; the original text is kept for auditors."),
+        )
     return redirect(url_for("feedback.queue", state=row.moderation_state))
 
 
@@ -180,6 +203,5 @@ def fix_check(item_id: int):
         abort(400)
     answer_fix_check(item, form.answer.data, form.comment.data or "")
     db.session.commit()
-    flash(_("Thank you. Your answer helps the office decide on a follow-up check (回头看)."),
-          "success")
+    flash(_("Thank you. Your answer helps the office decide on a follow-up check (回头看)."), "success")
     return redirect(url_for("public.item", item_id=item.id))

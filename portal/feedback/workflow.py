@@ -39,20 +39,35 @@ DONE_STATE = next(w for w in RECTIFICATION.worklists if w.id == "not_fixed").sta
 
 
 def _completed_at(model):
-    return (sa.select(sa.func.max(WorkflowHistory.at)).where(
-        WorkflowHistory.object_type == "item", WorkflowHistory.object_id == model.id,
-        WorkflowHistory.to_state == DONE_STATE).scalar_subquery())
+    return (
+        sa.select(sa.func.max(WorkflowHistory.at))
+        .where(
+            WorkflowHistory.object_type == "item",
+            WorkflowHistory.object_id == model.id,
+            WorkflowHistory.to_state == DONE_STATE,
+        )
+        .scalar_subquery()
+    )
 
 
 def _reported_not_fixed_sql(_user, model, _today):
-    return sa.exists().where(FixCheck.item_id == model.id, FixCheck.answer == "not_fixed",
-                             FixCheck.created_at >= _completed_at(model))
+    return sa.exists().where(
+        FixCheck.item_id == model.id,
+        FixCheck.answer == "not_fixed",
+        FixCheck.created_at >= _completed_at(model),
+    )
 
 
 def _reported_not_fixed(ctx) -> bool:
     model = type(ctx.obj)
-    return db.session.scalar(sa.select(sa.exists().where(
-        model.id == ctx.obj.id, _reported_not_fixed_sql(ctx.user, model, None)))) is True
+    return (
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(model.id == ctx.obj.id, _reported_not_fixed_sql(ctx.user, model, None))
+            )
+        )
+        is True
+    )
 
 
 conditions.register("reported_not_fixed", _reported_not_fixed, _reported_not_fixed_sql)

@@ -21,9 +21,12 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from portal.core.forms import choices
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 
-APPROVAL_CHOICES = choices([
-    (APPROVAL_SINGLE, _l("One approval by the responsible leader")),
-    (APPROVAL_DUAL, _l("双审制: the responsible leader and the party secretary"))])
+APPROVAL_CHOICES = choices(
+    [
+        (APPROVAL_SINGLE, _l("One approval by the responsible leader")),
+        (APPROVAL_DUAL, _l("双审制: the responsible leader and the party secretary")),
+    ]
+)
 
 
 def _person_choices(users):
@@ -51,10 +54,11 @@ class InspectionForm(_Versioned):
     approval_policy = SelectField(_l("Approval policy"), choices=APPROVAL_CHOICES)
     party_secretary_id = SelectField(_l("Party secretary (党组书记)"), coerce=int)
     contact_phone = StringField(_l("Public contact phone"), validators=[Optional(), Length(max=60)])
-    contact_address = StringField(_l("Public contact address"),
-                                  validators=[Optional(), Length(max=200)])
-    contact_email = StringField(_l("Public contact email"), validators=[
-        Optional(), Email(message=_l("Please enter a valid email address.")), Length(max=254)])
+    contact_address = StringField(_l("Public contact address"), validators=[Optional(), Length(max=200)])
+    contact_email = StringField(
+        _l("Public contact email"),
+        validators=[Optional(), Email(message=_l("Please enter a valid email address.")), Length(max=254)],
+    )
 
     def set_choices(self, leaders) -> None:
         self.party_secretary_id.choices = _person_choices(leaders)
@@ -84,20 +88,27 @@ class ItemForm(_Versioned):
     staff_id = SelectField(_l("Responsible staff (责任人)"), coerce=int)
     deadline = DateField(_l("Deadline (整改时限)"), validators=[Optional()])
     completion_summary = TextAreaField(_l("Completion summary (整改成效)"), validators=[Optional()])
-    money_to_recover = DecimalField(_l("Money to recover (yuan)"), places=2, validators=[
-        Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))])
-    money_recovered = DecimalField(_l("Money recovered (yuan)"), places=2, validators=[
-        Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))])
+    money_to_recover = DecimalField(
+        _l("Money to recover (yuan)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))],
+    )
+    money_recovered = DecimalField(
+        _l("Money recovered (yuan)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))],
+    )
     public_summary = TextAreaField(_l("Public summary"), validators=[Optional()])
-    progress_override = IntegerField(_l("Progress % (empty: from the measures)"),
-                                     validators=[Optional(), NumberRange(0, 100)])
+    progress_override = IntegerField(
+        _l("Progress % (empty: from the measures)"), validators=[Optional(), NumberRange(0, 100)]
+    )
 
     def set_choices(self, categories, leaders, departments, staff) -> None:
-        self.category_id.choices = choices([(0, _l("(none)"))] + [
-            (c.id, f"{c.label} {c.title}".strip()) for c in categories])
+        self.category_id.choices = choices(
+            [(0, _l("(none)"))] + [(c.id, f"{c.label} {c.title}".strip()) for c in categories]
+        )
         self.responsible_leader_id.choices = _person_choices(leaders)
-        self.department_id.choices = choices([(0, _l("(none)"))]
-                                             + [(d.id, d.name) for d in departments])
+        self.department_id.choices = choices([(0, _l("(none)"))] + [(d.id, d.name) for d in departments])
         self.staff_id.choices = _person_choices(staff)
 
 

@@ -24,21 +24,42 @@ from portal.workflow.forms import TransitionForm
 from portal.workflow.models import Approval
 
 
-def render_item(item: RectificationItem, form: TransitionForm | None = None,
-                failed: str | None = None, status: int = 200,
-                evidence_form: EvidenceForm | None = None, measure_form: MeasureForm | None = None):
+def render_item(
+    item: RectificationItem,
+    form: TransitionForm | None = None,
+    failed: str | None = None,
+    status: int = 200,
+    evidence_form: EvidenceForm | None = None,
+    measure_form: MeasureForm | None = None,
+):
     """The item page; re-rendered with the user's input and messages when something is refused."""
-    approvals = db.session.scalars(sa.select(Approval).options(so.joinedload(Approval.user))
-                                   .where(Approval.item_id == item.id).order_by(Approval.id)).all()
-    evidence = db.session.scalars(sa.select(Evidence).options(so.joinedload(Evidence.added_by))
-                                  .where(Evidence.item_id == item.id).order_by(Evidence.id)).all()
+    approvals = db.session.scalars(
+        sa.select(Approval)
+        .options(so.joinedload(Approval.user))
+        .where(Approval.item_id == item.id)
+        .order_by(Approval.id)
+    ).all()
+    evidence = db.session.scalars(
+        sa.select(Evidence)
+        .options(so.joinedload(Evidence.added_by))
+        .where(Evidence.item_id == item.id)
+        .order_by(Evidence.id)
+    ).all()
     return render_template(
-        "inspections/item.html", item=item, progress=item_progress(item),
-        measures=item.measures, evidence=evidence, approvals=approvals,
-        timeline=item_timeline(item), transitions=allowed_transitions(current_user, item),
-        form=form or TransitionForm(formdata=None, version=item.version), failed=failed,
-        can_edit=can(current_user, "edit", item), can_work=can(current_user, "work", item),
-        can_share=can(current_user, "share", item), fix_counts=fix_check_counts(item.id),
+        "inspections/item.html",
+        item=item,
+        progress=item_progress(item),
+        measures=item.measures,
+        evidence=evidence,
+        approvals=approvals,
+        timeline=item_timeline(item),
+        transitions=allowed_transitions(current_user, item),
+        form=form or TransitionForm(formdata=None, version=item.version),
+        failed=failed,
+        can_edit=can(current_user, "edit", item),
+        can_work=can(current_user, "work", item),
+        can_share=can(current_user, "share", item),
+        fix_counts=fix_check_counts(item.id),
         evidence_form=evidence_form or EvidenceForm(formdata=None),
         done_form=MeasureDoneForm(formdata=None),
         measure_form=measure_form or MeasureForm(formdata=None),

@@ -35,29 +35,26 @@ class Inspection(db.Model):
     __permissions__ = CONTAINER_PERMISSIONS
     __derived_roles__ = (DerivedRole(*PARTY_SECRETARY, when=_DUAL),)
     __table_args__ = (
-        sa.CheckConstraint(sa.column("approval_policy").in_(APPROVAL_POLICIES),
-                           name="known_approval_policy"),
+        sa.CheckConstraint(sa.column("approval_policy").in_(APPROVAL_POLICIES), name="known_approval_policy"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
-    inspected_unit: so.Mapped[str] = so.mapped_column(sa.String(200), default="",
-                                                      server_default="")
-    inspection_team: so.Mapped[str] = so.mapped_column(sa.String(200), default="",
-                                                       server_default="")
+    inspected_unit: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
+    inspection_team: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
     start_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
     end_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
     feedback_date: so.Mapped[date | None] = so.mapped_column(sa.Date)
-    approval_policy: so.Mapped[str] = so.mapped_column(sa.String(16), default=APPROVAL_SINGLE,
-                                                       server_default=APPROVAL_SINGLE)
+    approval_policy: so.Mapped[str] = so.mapped_column(
+        sa.String(16), default=APPROVAL_SINGLE, server_default=APPROVAL_SINGLE
+    )
     party_secretary_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="RESTRICT"))
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
     # The public contact block (监督电话、地址、邮箱) printed under published progress.
     contact_phone: so.Mapped[str] = so.mapped_column(sa.String(60), default="", server_default="")
-    contact_address: so.Mapped[str] = so.mapped_column(sa.String(200), default="",
-                                                       server_default="")
-    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="",
-                                                     server_default="")
+    contact_address: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
+    contact_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="", server_default="")
     source_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     #: SHA-256 of the imported notice text, so that importing it twice finds the first import
     source_sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
@@ -65,7 +62,8 @@ class Inspection(db.Model):
 
     party_secretary = so.relationship("User", foreign_keys=[party_secretary_id])
     categories: so.Mapped[list[Category]] = so.relationship(
-        back_populates="inspection", order_by="Category.position")
+        back_populates="inspection", order_by="Category.position"
+    )
 
 
 class Category(db.Model):
@@ -79,12 +77,12 @@ class Category(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     inspection_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True
+    )
     label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     position: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
-    local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False,
-                                                            server_default=sa.false())
+    local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     inspection: so.Mapped[Inspection] = so.relationship(back_populates="categories")
 
@@ -111,38 +109,40 @@ class RectificationItem(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     inspection_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True
+    )
     category_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("categories.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("categories.id", ondelete="CASCADE"), index=True
+    )
     number: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     feedback_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     responsible_leader_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="RESTRICT"))
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
     department_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("departments.id", ondelete="RESTRICT"))
-    staff_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("users.id", ondelete="RESTRICT"))
+        sa.ForeignKey("departments.id", ondelete="RESTRICT")
+    )
+    staff_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     deadline: so.Mapped[date | None] = so.mapped_column(sa.Date)
-    completion_summary: so.Mapped[str] = so.mapped_column(sa.Text, default="",
-                                                          server_default="")
+    completion_summary: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     money_to_recover: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(14, 2))
     money_recovered: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(14, 2))
     public_summary: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
-    state: so.Mapped[str] = so.mapped_column(sa.String(32), default="assigned",
-                                             server_default="assigned")
-    publication_state: so.Mapped[str] = so.mapped_column(sa.String(32), default="private",
-                                                         server_default="private")
+    state: so.Mapped[str] = so.mapped_column(sa.String(32), default="assigned", server_default="assigned")
+    publication_state: so.Mapped[str] = so.mapped_column(
+        sa.String(32), default="private", server_default="private"
+    )
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
-    local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False,
-                                                            server_default=sa.false())
+    local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     #: 0–100 set by a user; None means "roll up from the measures"
     progress_override: so.Mapped[int | None] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     inspection: so.Mapped[Inspection] = so.relationship()
     measures: so.Mapped[list[Measure]] = so.relationship(
-        back_populates="item", order_by="Measure.position, Measure.id")
+        back_populates="item", order_by="Measure.position, Measure.id"
+    )
     category: so.Mapped[Category | None] = so.relationship()
     responsible_leader = so.relationship("User", foreign_keys=[responsible_leader_id])
     staff = so.relationship("User", foreign_keys=[staff_id])
@@ -159,8 +159,7 @@ class Measure(db.Model):
     __permission_target__ = "item"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"),
-                                               index=True)
+    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"), index=True)
     label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     deadline: so.Mapped[date | None] = so.mapped_column(sa.Date)

@@ -22,71 +22,130 @@ from portal.inspections.models import (
 from portal.versions.operations import apply_changes, record_version, snapshot
 
 
-def _created(actor: Actor, obj, kind: str, extra: dict | None = None,
-             inspection_id: int | None = None) -> None:
+def _created(
+    actor: Actor, obj, kind: str, extra: dict | None = None, inspection_id: int | None = None
+) -> None:
     db.session.add(obj)
     db.session.flush()
     record_version(actor, obj, "", first=True)
-    record_event(actor, f"{kind}.create", kind, obj.id, {**snapshot(obj), **(extra or {})},
-                 inspection_id=inspection_id or inspection_id_of(obj))
+    record_event(
+        actor,
+        f"{kind}.create",
+        kind,
+        obj.id,
+        {**snapshot(obj), **(extra or {})},
+        inspection_id=inspection_id or inspection_id_of(obj),
+    )
 
 
-def create_inspection(actor: Actor, *, title: str, inspected_unit: str = "",
-                      inspection_team: str = "", approval_policy: str = APPROVAL_SINGLE,
-                      party_secretary=None, start_date: date | None = None,
-                      end_date: date | None = None, feedback_date: date | None = None,
-                      contact_phone: str = "", contact_address: str = "", contact_email: str = "",
-                      source_text: str = "") -> Inspection:
+def create_inspection(
+    actor: Actor,
+    *,
+    title: str,
+    inspected_unit: str = "",
+    inspection_team: str = "",
+    approval_policy: str = APPROVAL_SINGLE,
+    party_secretary=None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    feedback_date: date | None = None,
+    contact_phone: str = "",
+    contact_address: str = "",
+    contact_email: str = "",
+    source_text: str = "",
+) -> Inspection:
     """Create a 巡察轮次."""
     inspection = Inspection(
-        title=title.strip(), inspected_unit=inspected_unit, inspection_team=inspection_team,
-        approval_policy=approval_policy, party_secretary=party_secretary, start_date=start_date,
-        end_date=end_date, feedback_date=feedback_date, contact_phone=contact_phone,
-        contact_address=contact_address, contact_email=contact_email, source_text=source_text,
-        created_at=utcnow())
+        title=title.strip(),
+        inspected_unit=inspected_unit,
+        inspection_team=inspection_team,
+        approval_policy=approval_policy,
+        party_secretary=party_secretary,
+        start_date=start_date,
+        end_date=end_date,
+        feedback_date=feedback_date,
+        contact_phone=contact_phone,
+        contact_address=contact_address,
+        contact_email=contact_email,
+        source_text=source_text,
+        created_at=utcnow(),
+    )
     _created(actor, inspection, "inspection")
     return inspection
 
 
-def create_category(actor: Actor, inspection: Inspection, *, label: str, title: str,
-                    position: int = 0) -> Category:
-    category = Category(inspection=inspection, label=label, title=title.strip(),
-                        position=position)
+def create_category(
+    actor: Actor, inspection: Inspection, *, label: str, title: str, position: int = 0
+) -> Category:
+    category = Category(inspection=inspection, label=label, title=title.strip(), position=position)
     _created(actor, category, "category", {"inspection_id": inspection.id})
     return category
 
 
-def create_item(actor: Actor, inspection: Inspection, *, title: str,
-                category: Category | None = None, number: str = "", feedback_text: str = "",
-                responsible_leader=None, staff=None, department=None,
-                deadline: date | None = None, completion_summary: str = "",
-                money_to_recover: Decimal | None = None, public_summary: str = "",
-                progress_override: int | None = None,
-                measures: list[tuple[str, str, date | None]] = ()) -> RectificationItem:
+def create_item(
+    actor: Actor,
+    inspection: Inspection,
+    *,
+    title: str,
+    category: Category | None = None,
+    number: str = "",
+    feedback_text: str = "",
+    responsible_leader=None,
+    staff=None,
+    department=None,
+    deadline: date | None = None,
+    completion_summary: str = "",
+    money_to_recover: Decimal | None = None,
+    public_summary: str = "",
+    progress_override: int | None = None,
+    measures: list[tuple[str, str, date | None]] = (),
+) -> RectificationItem:
     """Create an item in the workflows' initial states (assigned, private), with its measures
     (label as written, text, deadline)."""
     item = RectificationItem(
-        inspection=inspection, category=category, number=number, title=title.strip(),
-        feedback_text=feedback_text, responsible_leader=responsible_leader, staff=staff,
-        department=department, deadline=deadline, completion_summary=completion_summary,
-        money_to_recover=money_to_recover, public_summary=public_summary,
-        progress_override=progress_override, created_at=utcnow())
-    _created(actor, item, "item", {"inspection_id": inspection.id, "state": item.state,
-                                   "publication_state": item.publication_state})
-    rows = [Measure(item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline,
-                    position=position) for position, (label, text, deadline)
-            in enumerate(measures, start=1)]
+        inspection=inspection,
+        category=category,
+        number=number,
+        title=title.strip(),
+        feedback_text=feedback_text,
+        responsible_leader=responsible_leader,
+        staff=staff,
+        department=department,
+        deadline=deadline,
+        completion_summary=completion_summary,
+        money_to_recover=money_to_recover,
+        public_summary=public_summary,
+        progress_override=progress_override,
+        created_at=utcnow(),
+    )
+    _created(
+        actor,
+        item,
+        "item",
+        {"inspection_id": inspection.id, "state": item.state, "publication_state": item.publication_state},
+    )
+    rows = [
+        Measure(item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline, position=position)
+        for position, (label, text, deadline) in enumerate(measures, start=1)
+    ]
     db.session.add_all(rows)
     db.session.flush()  # one flush for all the measures' ids
     for measure in rows:
         record_version(actor, measure, "", first=True)
-        record_event(actor, "measure.create", "measure", measure.id,
-                     {**snapshot(measure), "item_id": item.id}, inspection_id=item.inspection_id)
+        record_event(
+            actor,
+            "measure.create",
+            "measure",
+            measure.id,
+            {**snapshot(measure), "item_id": item.id},
+            inspection_id=item.inspection_id,
+        )
     return item
 
 
-def update_document(actor: Actor, obj, values: dict, note: str = "",
-                    expected_version: int | None = None) -> dict:
+def update_document(
+    actor: Actor, obj, values: dict, note: str = "", expected_version: int | None = None
+) -> dict:
     """Edit an inspection, category, item or measure; return the changed fields.
 
     For items, `expected_version` is the version the user's form was built from.
@@ -97,13 +156,15 @@ def update_document(actor: Actor, obj, values: dict, note: str = "",
     return apply_changes(actor, obj, values, note)
 
 
-def add_measure(actor: Actor, item: RectificationItem, *, label: str, text: str,
-                deadline: date | None = None) -> Measure:
+def add_measure(
+    actor: Actor, item: RectificationItem, *, label: str, text: str, deadline: date | None = None
+) -> Measure:
     """Add a 整改措施 after the existing ones; its label is kept as given."""
     position = 1 + max((m.position for m in item.measures), default=0)
     claim_version(item, item.version)
-    measure = Measure(item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline,
-                      position=position)
+    measure = Measure(
+        item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline, position=position
+    )
     _created(actor, measure, "measure", {"item_id": item.id}, inspection_id=item.inspection_id)
     db.session.expire(item, ["version", "measures"])
     return measure
@@ -117,9 +178,14 @@ def set_measure_done(actor: Actor, measure: Measure, done: bool) -> None:
     db.session.expire(measure.item, ["version"])
     measure.done = done
     db.session.flush()
-    record_event(actor, "measure.done" if done else "measure.undone", "measure", measure.id,
-                 {"item_id": measure.item_id, "label": measure.label, "done": done},
-                 inspection_id=measure.item.inspection_id)
+    record_event(
+        actor,
+        "measure.done" if done else "measure.undone",
+        "measure",
+        measure.id,
+        {"item_id": measure.item_id, "label": measure.label, "done": done},
+        inspection_id=measure.item.inspection_id,
+    )
 
 
 def item_progress(item: RectificationItem) -> int:

@@ -16,13 +16,12 @@ CLOSED_STATES = ("completed", "follow_up")
 
 def progress_expression():
     """SQL: an item's progress 0–100 (override, else share of measures done, else by state)."""
-    total = (sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id)
-             .scalar_subquery())
-    done = (sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id, Measure.done)
-            .scalar_subquery())
+    total = sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id).scalar_subquery()
+    done = (
+        sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id, Measure.done).scalar_subquery()
+    )
     by_state = sa.case((Item.state.in_(CLOSED_STATES), 100), else_=0)
-    by_measures = sa.case((total > 0, sa.func.round(100.0 * done / sa.func.nullif(total, 0))),
-                          else_=by_state)
+    by_measures = sa.case((total > 0, sa.func.round(100.0 * done / sa.func.nullif(total, 0))), else_=by_state)
     return sa.func.coalesce(Item.progress_override, by_measures)
 
 
@@ -61,19 +60,22 @@ class Overview:
 
 def inspection_overview(inspection: Inspection, user, today) -> Overview:
     """Categories with the items `user` may see, their progress and overdue marks."""
-    categories = db.session.scalars(sa.select(Category).where(
-        Category.inspection_id == inspection.id).order_by(Category.position, Category.id)).all()
+    categories = db.session.scalars(
+        sa.select(Category)
+        .where(Category.inspection_id == inspection.id)
+        .order_by(Category.position, Category.id)
+    ).all()
     blocks = {c.id: CategoryBlock(c) for c in categories}
     uncategorised = CategoryBlock(None)
     rows = db.session.execute(
-        sa.select(Item, progress_expression()).where(Item.inspection_id == inspection.id,
-                                                     visible(user, Item))
-        .order_by(Item.id)).all()
+        sa.select(Item, progress_expression())
+        .where(Item.inspection_id == inspection.id, visible(user, Item))
+        .order_by(Item.id)
+    ).all()
     counts: dict[str, int] = {}
     for item, progress in rows:
         overdue = bool(item.deadline and item.deadline < today and item.state not in CLOSED_STATES)
-        blocks.get(item.category_id, uncategorised).rows.append(
-            ItemRow(item, int(progress or 0), overdue))
+        blocks.get(item.category_id, uncategorised).rows.append(ItemRow(item, int(progress or 0), overdue))
         counts[item.state] = counts.get(item.state, 0) + 1
     ordered = list(blocks.values()) + ([uncategorised] if uncategorised.rows else [])
     return Overview(inspection, ordered, counts)
@@ -81,5 +83,6 @@ def inspection_overview(inspection: Inspection, user, today) -> Overview:
 
 def visible_items(inspection: Inspection, user) -> list[RectificationItem]:
     """The inspection's items that `user` may see, in order."""
-    return db.session.scalars(sa.select(Item).where(
-        Item.inspection_id == inspection.id, visible(user, Item)).order_by(Item.id)).all()
+    return db.session.scalars(
+        sa.select(Item).where(Item.inspection_id == inspection.id, visible(user, Item)).order_by(Item.id)
+    ).all()

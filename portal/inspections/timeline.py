@@ -35,29 +35,34 @@ def _name(user) -> str:
 def item_timeline(item: RectificationItem) -> list[Entry]:
     entries: list[Entry] = []
     for h in db.session.scalars(
-            sa.select(WorkflowHistory).options(so.joinedload(WorkflowHistory.actor))
-            .where(WorkflowHistory.object_type == "item", WorkflowHistory.object_id == item.id)):
+        sa.select(WorkflowHistory)
+        .options(so.joinedload(WorkflowHistory.actor))
+        .where(WorkflowHistory.object_type == "item", WorkflowHistory.object_id == item.id)
+    ):
         entries.append(Entry(h.at, "transition", _name(h.actor), h, h.id))
     measure_ids = sa.select(Measure.id).where(Measure.item_id == item.id).scalar_subquery()
     for v in db.session.scalars(
-            sa.select(DocumentVersion).options(so.joinedload(DocumentVersion.actor)).where(sa.or_(
-                sa.and_(DocumentVersion.object_type == "item",
-                        DocumentVersion.object_id == item.id),
-                sa.and_(DocumentVersion.object_type == "measure",
-                        DocumentVersion.object_id.in_(measure_ids))))):
+        sa.select(DocumentVersion)
+        .options(so.joinedload(DocumentVersion.actor))
+        .where(
+            sa.or_(
+                sa.and_(DocumentVersion.object_type == "item", DocumentVersion.object_id == item.id),
+                sa.and_(DocumentVersion.object_type == "measure", DocumentVersion.object_id.in_(measure_ids)),
+            )
+        )
+    ):
         entries.append(Entry(v.at, "version", _name(v.actor), v, v.id))
     for e in db.session.scalars(
-            sa.select(Evidence).options(so.joinedload(Evidence.added_by),
-                                        so.joinedload(Evidence.withdrawn_by))
-            .where(Evidence.item_id == item.id)):
+        sa.select(Evidence)
+        .options(so.joinedload(Evidence.added_by), so.joinedload(Evidence.withdrawn_by))
+        .where(Evidence.item_id == item.id)
+    ):
         entries.append(Entry(e.added_at, "evidence_added", _name(e.added_by), e, e.id))
         if e.withdrawn_at is not None:
-            entries.append(Entry(e.withdrawn_at, "evidence_withdrawn", _name(e.withdrawn_by), e,
-                                 e.id))
+            entries.append(Entry(e.withdrawn_at, "evidence_withdrawn", _name(e.withdrawn_by), e, e.id))
     for a in db.session.scalars(
-            sa.select(Approval).options(so.joinedload(Approval.user))
-            .where(Approval.item_id == item.id)):
+        sa.select(Approval).options(so.joinedload(Approval.user)).where(Approval.item_id == item.id)
+    ):
         entries.append(Entry(a.approved_at, "approval", _name(a.user), a, a.id))
-    kinds = {"version": 0, "evidence_added": 1, "evidence_withdrawn": 1, "approval": 2,
-             "transition": 3}
+    kinds = {"version": 0, "evidence_added": 1, "evidence_withdrawn": 1, "approval": 2, "transition": 3}
     return sorted(entries, key=lambda e: (e.at, kinds[e.kind], e.order), reverse=True)

@@ -49,22 +49,32 @@ def _choose(form_value: int, model):
 
 # --- inspections ------------------------------------------------------------------------------
 
+
 @bp.route("/inspections/")
 @roles_required(*INTERNAL)
 def inspections():
     rows = db.session.scalars(sa.select(Inspection).order_by(Inspection.created_at.desc())).all()
-    with_items = set(db.session.scalars(sa.select(RectificationItem.inspection_id).where(
-        visible_clause(current_user, RectificationItem)).distinct()))
+    with_items = set(
+        db.session.scalars(
+            sa.select(RectificationItem.inspection_id)
+            .where(visible_clause(current_user, RectificationItem))
+            .distinct()
+        )
+    )
     visible = [i for i in rows if i.id in with_items or can(current_user, "view", i)]
-    return render_template("inspections/inspections.html", inspections=visible,
-                           can_create=current_user.has_role("office"))
+    return render_template(
+        "inspections/inspections.html", inspections=visible, can_create=current_user.has_role("office")
+    )
 
 
 def _inspection_values(form: InspectionForm) -> dict:
     return {
-        "title": _text(form.title), "inspected_unit": _text(form.inspected_unit),
-        "inspection_team": _text(form.inspection_team), "start_date": form.start_date.data,
-        "end_date": form.end_date.data, "feedback_date": form.feedback_date.data,
+        "title": _text(form.title),
+        "inspected_unit": _text(form.inspected_unit),
+        "inspection_team": _text(form.inspection_team),
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+        "feedback_date": form.feedback_date.data,
         "approval_policy": form.approval_policy.data,
         "party_secretary_id": form.party_secretary_id.data or None,
         "contact_phone": _text(form.contact_phone),
@@ -93,10 +103,13 @@ def new_inspection():
 def inspection(inspection_id: int):
     obj = load(Inspection, inspection_id)
     overview = inspection_overview(obj, current_user, today())
-    return render_template("inspections/inspection.html", overview=overview,
-                           can_edit=can(current_user, "edit", obj),
-                           can_add_item=can(current_user, "add_item", obj),
-                           can_share=can(current_user, "share", obj))
+    return render_template(
+        "inspections/inspection.html",
+        overview=overview,
+        can_edit=can(current_user, "edit", obj),
+        can_add_item=can(current_user, "add_item", obj),
+        can_share=can(current_user, "share", obj),
+    )
 
 
 @bp.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
@@ -108,8 +121,7 @@ def edit_inspection(inspection_id: int):
     if request.method == "GET":
         form.party_secretary_id.data = obj.party_secretary_id or 0
     if form.validate_on_submit():
-        update_document(Actor.of(current_user), obj, _inspection_values(form),
-                        form.change_note.data or "")
+        update_document(Actor.of(current_user), obj, _inspection_values(form), form.change_note.data or "")
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("inspections.inspection", inspection_id=obj.id))
@@ -118,19 +130,24 @@ def edit_inspection(inspection_id: int):
 
 # --- categories -------------------------------------------------------------------------------
 
+
 @bp.route("/inspections/<int:inspection_id>/categories/new", methods=["GET", "POST"])
 @roles_required(*INTERNAL)
 def new_category(inspection_id: int):
     parent = load(Inspection, inspection_id, "edit")
     form = CategoryForm()
     if form.validate_on_submit():
-        create_category(Actor.of(current_user), parent, label=_text(form.label),
-                        title=form.title.data, position=form.position.data or 0)
+        create_category(
+            Actor.of(current_user),
+            parent,
+            label=_text(form.label),
+            title=form.title.data,
+            position=form.position.data or 0,
+        )
         db.session.commit()
         flash(_("Category added."), "success")
         return redirect(url_for("inspections.inspection", inspection_id=parent.id))
-    return render_template("inspections/form.html", form=form, title=_("New category"),
-                           parent=parent)
+    return render_template("inspections/form.html", form=form, title=_("New category"), parent=parent)
 
 
 @bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
@@ -139,9 +156,12 @@ def edit_category(category_id: int):
     obj = load(Category, category_id, "edit")
     form = CategoryForm(obj=obj)
     if form.validate_on_submit():
-        update_document(Actor.of(current_user), obj, {
-            "label": _text(form.label), "title": _text(form.title),
-            "position": form.position.data or 0}, form.change_note.data or "")
+        update_document(
+            Actor.of(current_user),
+            obj,
+            {"label": _text(form.label), "title": _text(form.title), "position": form.position.data or 0},
+            form.change_note.data or "",
+        )
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("inspections.inspection", inspection_id=obj.inspection_id))
@@ -150,11 +170,15 @@ def edit_category(category_id: int):
 
 # --- items ------------------------------------------------------------------------------------
 
+
 def _item_form(inspection: Inspection, obj=None) -> ItemForm:
     form = ItemForm(obj=obj) if obj is not None else ItemForm()
-    form.set_choices(inspection.categories, active_users_with("leader"),
-                     db.session.scalars(sa.select(Department).order_by(Department.name)).all(),
-                     active_users_with("staff"))
+    form.set_choices(
+        inspection.categories,
+        active_users_with("leader"),
+        db.session.scalars(sa.select(Department).order_by(Department.name)).all(),
+        active_users_with("staff"),
+    )
     if obj is not None and request.method == "GET":
         for name in ("category_id", "responsible_leader_id", "department_id", "staff_id"):
             getattr(form, name).data = getattr(obj, name) or 0
@@ -164,11 +188,15 @@ def _item_form(inspection: Inspection, obj=None) -> ItemForm:
 
 def _item_values(form: ItemForm) -> dict:
     return {
-        "category_id": form.category_id.data or None, "number": _text(form.number),
-        "title": _text(form.title), "feedback_text": form.feedback_text.data or "",
+        "category_id": form.category_id.data or None,
+        "number": _text(form.number),
+        "title": _text(form.title),
+        "feedback_text": form.feedback_text.data or "",
         "responsible_leader_id": form.responsible_leader_id.data or None,
-        "department_id": form.department_id.data or None, "staff_id": form.staff_id.data or None,
-        "deadline": form.deadline.data, "completion_summary": form.completion_summary.data or "",
+        "department_id": form.department_id.data or None,
+        "staff_id": form.staff_id.data or None,
+        "deadline": form.deadline.data,
+        "completion_summary": form.completion_summary.data or "",
         "money_to_recover": form.money_to_recover.data,
         "money_recovered": form.money_recovered.data,
         "public_summary": form.public_summary.data or "",
@@ -187,11 +215,14 @@ def new_item(inspection_id: int):
         values = _item_values(form)
         values.pop("money_recovered"), values.pop("progress_override")
         item = create_item(
-            Actor.of(current_user), parent, category=_choose(values.pop("category_id") or 0,
-                                                             Category),
+            Actor.of(current_user),
+            parent,
+            category=_choose(values.pop("category_id") or 0, Category),
             responsible_leader=_choose(values.pop("responsible_leader_id") or 0, User),
             staff=_choose(values.pop("staff_id") or 0, User),
-            department=_choose(values.pop("department_id") or 0, Department), **values)
+            department=_choose(values.pop("department_id") or 0, Department),
+            **values,
+        )
         db.session.commit()
         flash(_("Item created."), "success")
         return redirect(url_for("inspections.item", item_id=item.id))
@@ -201,8 +232,7 @@ def new_item(inspection_id: int):
 def _refused_form(form, obj, exc):
     """The edit form again, with what the user typed and why it was refused."""
     form.form_errors.append(exc.message or str(exc))
-    return render_template("inspections/form.html", form=form, title=obj.title,
-                           versioned=obj), exc.status
+    return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj), exc.status
 
 
 def _refused_item(item, exc):
@@ -223,8 +253,13 @@ def edit_item(item_id: int):
     form = _item_form(obj.inspection, obj)
     keep_input(lambda exc: _refused_form(form, obj, exc))
     if form.validate_on_submit():
-        update_document(Actor.of(current_user), obj, _item_values(form),
-                        form.change_note.data or "", form.expected_version())
+        update_document(
+            Actor.of(current_user),
+            obj,
+            _item_values(form),
+            form.change_note.data or "",
+            form.expected_version(),
+        )
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("inspections.item", item_id=obj.id))
@@ -232,6 +267,7 @@ def edit_item(item_id: int):
 
 
 # --- measures ---------------------------------------------------------------------------------
+
 
 @bp.route("/items/<int:item_id>/measures", methods=["POST"])
 @roles_required(*INTERNAL)
@@ -241,8 +277,13 @@ def new_measure(item_id: int):
     if not form.validate_on_submit():
         flash_errors(form)
         return render_item(parent, measure_form=form, status=400)
-    add_measure(Actor.of(current_user), parent, label=form.label.data or "", text=form.text.data,
-                deadline=form.deadline.data)
+    add_measure(
+        Actor.of(current_user),
+        parent,
+        label=form.label.data or "",
+        text=form.text.data,
+        deadline=form.deadline.data,
+    )
     db.session.commit()
     flash(_("Measure added."), "success")
     return redirect(url_for("inspections.item", item_id=parent.id) + "#measures")
@@ -254,14 +295,18 @@ def edit_measure(measure_id: int):
     obj = load(Measure, measure_id, "edit")
     form = MeasureForm(obj=obj)
     if form.validate_on_submit():
-        update_document(Actor.of(current_user), obj, {
-            "label": _text(form.label), "text": _text(form.text),
-            "deadline": form.deadline.data}, form.change_note.data or "")
+        update_document(
+            Actor.of(current_user),
+            obj,
+            {"label": _text(form.label), "text": _text(form.text), "deadline": form.deadline.data},
+            form.change_note.data or "",
+        )
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("inspections.item", item_id=obj.item_id) + "#measures")
-    return render_template("inspections/form.html", form=form, title=obj.label or obj.text[:20],
-                           versioned=obj)
+    return render_template(
+        "inspections/form.html", form=form, title=obj.label or obj.text[:20], versioned=obj
+    )
 
 
 @bp.route("/measures/<int:measure_id>/done", methods=["POST"])

@@ -25,8 +25,11 @@ def export_command(inspection_id: int, out_file: str) -> None:
     inspection = db.session.get(Inspection, inspection_id)
     if inspection is None:
         raise click.ClickException(f"no inspection {inspection_id}")
-    items = db.session.scalars(sa.select(RectificationItem).where(
-        RectificationItem.inspection_id == inspection_id).order_by(RectificationItem.id)).all()
+    items = db.session.scalars(
+        sa.select(RectificationItem)
+        .where(RectificationItem.inspection_id == inspection_id)
+        .order_by(RectificationItem.id)
+    ).all()
     Path(out_file).write_bytes(write_ledger(inspection.title, ledger_rows(inspection, items)))
     click.echo(f"{len(items)} rows written to {out_file}")
 

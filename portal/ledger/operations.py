@@ -30,35 +30,52 @@ class LedgerInvalid(OperationError):
 def ledger_rows(inspection: Inspection, items: list[RectificationItem]) -> list[LedgerRow]:
     """One row per item (a fixed number of queries whatever the number of items)."""
     ids = [i.id for i in items]
-    categories = {c.id: c for c in db.session.scalars(
-        sa.select(Category).where(Category.inspection_id == inspection.id))}
+    categories = {
+        c.id: c
+        for c in db.session.scalars(sa.select(Category).where(Category.inspection_id == inspection.id))
+    }
     measures: dict[int, list[Measure]] = {}
-    for m in db.session.scalars(sa.select(Measure).where(Measure.item_id.in_(ids))
-                                .order_by(Measure.position, Measure.id)):
+    for m in db.session.scalars(
+        sa.select(Measure).where(Measure.item_id.in_(ids)).order_by(Measure.position, Measure.id)
+    ):
         measures.setdefault(m.item_id, []).append(m)
-    evidence = dict(db.session.execute(
-        sa.select(Evidence.item_id, sa.func.count()).where(
-            Evidence.item_id.in_(ids), Evidence.withdrawn_at.is_(None))
-        .group_by(Evidence.item_id)).all())
-    progress = dict(db.session.execute(
-        sa.select(RectificationItem.id, progress_expression()).where(
-            RectificationItem.id.in_(ids))).all())
+    evidence = dict(
+        db.session.execute(
+            sa.select(Evidence.item_id, sa.func.count())
+            .where(Evidence.item_id.in_(ids), Evidence.withdrawn_at.is_(None))
+            .group_by(Evidence.item_id)
+        ).all()
+    )
+    progress = dict(
+        db.session.execute(
+            sa.select(RectificationItem.id, progress_expression()).where(RectificationItem.id.in_(ids))
+        ).all()
+    )
     people = {u.id: u.display_name for u in db.session.scalars(sa.select(User))}
     departments = {d.id: d.name for d in db.session.scalars(sa.select(Department))}
     rows = []
     for n, item in enumerate(items, start=1):
         category = categories.get(item.category_id)
-        rows.append(LedgerRow(
-            number=item.number or str(n),
-            category=(f"{category.label}、{category.title}" if category and category.label
-                      else (category.title if category else "")),
-            title=item.title, measures=[(m.label, m.text) for m in measures.get(item.id, [])],
-            leader=people.get(item.responsible_leader_id, ""),
-            department=departments.get(item.department_id, ""),
-            staff=people.get(item.staff_id, ""), deadline=item.deadline,
-            status=RECTIFICATION.state(item.state).title_zh,
-            progress=int(progress.get(item.id) or 0),
-            completion_summary=item.completion_summary, evidence_count=evidence.get(item.id, 0)))
+        rows.append(
+            LedgerRow(
+                number=item.number or str(n),
+                category=(
+                    f"{category.label}、{category.title}"
+                    if category and category.label
+                    else (category.title if category else "")
+                ),
+                title=item.title,
+                measures=[(m.label, m.text) for m in measures.get(item.id, [])],
+                leader=people.get(item.responsible_leader_id, ""),
+                department=departments.get(item.department_id, ""),
+                staff=people.get(item.staff_id, ""),
+                deadline=item.deadline,
+                status=RECTIFICATION.state(item.state).title_zh,
+                progress=int(progress.get(item.id) or 0),
+                completion_summary=item.completion_summary,
+                evidence_count=evidence.get(item.id, 0),
+            )
+        )
     return rows
 
 
@@ -105,17 +122,32 @@ def import_ledger(actor: Actor, ledger: Ledger, title: str) -> Inspection:
             if category is None:
                 match = CATEGORY_TEXT.match(row.category)
                 label, cat_title = (match.group(1), match.group(2)) if match else ("", row.category)
-                category = create_category(actor, inspection, label=label, title=cat_title,
-                                           position=len(categories))
+                category = create_category(
+                    actor, inspection, label=label, title=cat_title, position=len(categories)
+                )
                 categories[row.category] = category
-        create_item(actor, inspection, category=category, number=row.number,
-                           title=row.title, responsible_leader=leader, staff=person,
-                           department=department, deadline=row.deadline,
-                           completion_summary=row.completion_summary,
-                           # imported measures are not ticked: keep the progress reported
-                           progress_override=row.progress or None,
-                           measures=[(label, text, None) for label, text in row.measures])
+        create_item(
+            actor,
+            inspection,
+            category=category,
+            number=row.number,
+            title=row.title,
+            responsible_leader=leader,
+            staff=person,
+            department=department,
+            deadline=row.deadline,
+            completion_summary=row.completion_summary,
+            # imported measures are not ticked: keep the progress reported
+            progress_override=row.progress or None,
+            measures=[(label, text, None) for label, text in row.measures],
+        )
     db.session.flush()
-    record_event(actor, "ledger.import", "inspection", inspection.id,
-                 {"rows": len(resolved), "title": inspection.title}, inspection_id=inspection.id)
+    record_event(
+        actor,
+        "ledger.import",
+        "inspection",
+        inspection.id,
+        {"rows": len(resolved), "title": inspection.title},
+        inspection_id=inspection.id,
+    )
     return inspection

@@ -26,8 +26,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export(inspection_id: int):
     inspection = load(Inspection, inspection_id)
     rows = ledger_rows(inspection, visible_items(inspection, current_user))
-    return attachment(write_ledger(inspection.title, rows), XLSX,
-                      f"{inspection.title}-整改台账.xlsx")
+    return attachment(write_ledger(inspection.title, rows), XLSX, f"{inspection.title}-整改台账.xlsx")
 
 
 @bp.route("/inspections/import-ledger", methods=["GET", "POST"])
@@ -47,5 +46,4 @@ def upload():
         else:
             flash(_("Imported: %(n)d items.", n=len(ledger.rows)), "success")
             return redirect(url_for("inspections.inspection", inspection_id=inspection.id))
-    return render_template("ledger/upload.html", form=form, errors=errors), \
-        400 if errors else 200
+    return render_template("ledger/upload.html", form=form, errors=errors), 400 if errors else 200

@@ -17,8 +17,20 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
 
-COLUMNS = ("序号", "问题类别", "问题", "整改措施", "责任领导", "责任部门", "责任人", "整改时限",
-           "整改状态", "整改进展", "整改成效", "佐证材料数")
+COLUMNS = (
+    "序号",
+    "问题类别",
+    "问题",
+    "整改措施",
+    "责任领导",
+    "责任部门",
+    "责任人",
+    "整改时限",
+    "整改状态",
+    "整改进展",
+    "整改成效",
+    "佐证材料数",
+)
 WIDTHS = (6, 28, 36, 60, 12, 14, 12, 12, 10, 10, 40, 10)
 MEASURE_LINE = re.compile(r"^([一二三四五六七八九十]+是)\s*(.*)$")
 
@@ -63,12 +75,22 @@ def write_ledger(title: str, rows: list[LedgerRow]) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([
-            row.number, row.category, row.title,
-            "\n".join(f"{label}{text}" for label, text in row.measures), row.leader,
-            row.department, row.staff, row.deadline, row.status,
-            f"{row.progress}%" if row.progress is not None else "", row.completion_summary,
-            row.evidence_count if row.evidence_count is not None else 0])
+        sheet.append(
+            [
+                row.number,
+                row.category,
+                row.title,
+                "\n".join(f"{label}{text}" for label, text in row.measures),
+                row.leader,
+                row.department,
+                row.staff,
+                row.deadline,
+                row.status,
+                f"{row.progress}%" if row.progress is not None else "",
+                row.completion_summary,
+                row.evidence_count if row.evidence_count is not None else 0,
+            ]
+        )
     for letter, width in zip("ABCDEFGHIJKL", WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
     for line in sheet.iter_rows(min_row=3):
@@ -159,8 +181,11 @@ def _row(values: dict, index: int, ledger: Ledger) -> LedgerRow:
     if _text(raw_progress):
         try:
             # A cell formatted as a percentage holds 0.67; a text cell holds "67%".
-            progress = (round(raw_progress * 100) if isinstance(raw_progress, float)
-                        and raw_progress <= 1 else round(float(_text(raw_progress).rstrip("%"))))
+            progress = (
+                round(raw_progress * 100)
+                if isinstance(raw_progress, float) and raw_progress <= 1
+                else round(float(_text(raw_progress).rstrip("%")))
+            )
         except ValueError:
             error("整改进展", f"not a percentage: {_text(raw_progress)}")
         else:
@@ -174,8 +199,17 @@ def _row(values: dict, index: int, ledger: Ledger) -> LedgerRow:
         else:
             error("佐证材料数", f"not a whole number: {evidence_text}")
     return LedgerRow(
-        number=_text(values.get("序号")), category=_text(values.get("问题类别")), title=title,
-        measures=_measures(_text(values.get("整改措施"))), leader=_text(values.get("责任领导")),
-        department=_text(values.get("责任部门")), staff=_text(values.get("责任人")),
-        deadline=deadline, status=_text(values.get("整改状态")), progress=progress,
-        completion_summary=_text(values.get("整改成效")), evidence_count=evidence_count, row=index)
+        number=_text(values.get("序号")),
+        category=_text(values.get("问题类别")),
+        title=title,
+        measures=_measures(_text(values.get("整改措施"))),
+        leader=_text(values.get("责任领导")),
+        department=_text(values.get("责任部门")),
+        staff=_text(values.get("责任人")),
+        deadline=deadline,
+        status=_text(values.get("整改状态")),
+        progress=progress,
+        completion_summary=_text(values.get("整改成效")),
+        evidence_count=evidence_count,
+        row=index,
+    )

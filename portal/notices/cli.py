@@ -42,8 +42,10 @@ def parse_command(file: str, as_json: bool) -> None:
         click.echo(f"  {category.label} {category.title}")
         for problem in category.problems:
             labels = "、".join(m.ordinal for m in problem.measures if m.label) or "-"
-            click.echo(f"    {problem.number}. {problem.title}  [{labels}]"
-                       f"{'  due ' + problem.deadline.isoformat() if problem.deadline else ''}")
+            click.echo(
+                f"    {problem.number}. {problem.title}  [{labels}]"
+                f"{'  due ' + problem.deadline.isoformat() if problem.deadline else ''}"
+            )
     for warning in parsed.warnings:
         click.echo(f"warning: {warning}", err=True)
 
@@ -61,18 +63,25 @@ def import_command(file: str, dual: bool, secretary: str | None) -> None:
     if dual and secretary_user is None:
         raise click.ClickException("--dual needs --secretary")
     try:
-        inspection = import_notice(cli_actor(), parsed, text,
-                                   approval_policy=APPROVAL_DUAL if dual else APPROVAL_SINGLE,
-                                   party_secretary=secretary_user)
+        inspection = import_notice(
+            cli_actor(),
+            parsed,
+            text,
+            approval_policy=APPROVAL_DUAL if dual else APPROVAL_SINGLE,
+            party_secretary=secretary_user,
+        )
         db.session.commit()
     except AlreadyImported as exc:
         db.session.rollback()
-        raise click.ClickException(f"already imported as inspection {exc.inspection.id}: "
-                                   f"{exc.inspection.title}") from exc
+        raise click.ClickException(
+            f"already imported as inspection {exc.inspection.id}: {exc.inspection.title}"
+        ) from exc
     except OperationError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
-    click.echo(f"imported inspection {inspection.id}: {len(parsed.problems)} items in "
-               f"{len(parsed.categories)} categories")
+    click.echo(
+        f"imported inspection {inspection.id}: {len(parsed.problems)} items in "
+        f"{len(parsed.categories)} categories"
+    )
     for warning in parsed.warnings:
         click.echo(f"warning: {warning}", err=True)

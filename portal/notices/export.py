@@ -17,8 +17,13 @@ from portal.core.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 
 CN_NUMERALS = "一二三四五六七八九十"
-STATUS_TEXT = {"assigned": "未完成", "in_progress": "持续推进", "pending_review": "持续推进",
-               "completed": "完成", "follow_up": "完成"}
+STATUS_TEXT = {
+    "assigned": "未完成",
+    "in_progress": "持续推进",
+    "pending_review": "持续推进",
+    "completed": "完成",
+    "follow_up": "完成",
+}
 INVITATION = "欢迎广大干部群众对巡察整改落实情况进行监督。如有意见建议,请及时反馈。"
 
 
@@ -61,21 +66,32 @@ class Notice:
 def build_notice(inspection: Inspection, items: list[RectificationItem] | None = None) -> Notice:
     """Collect the notice's content (three queries whatever the number of items)."""
     if items is None:
-        items = db.session.scalars(sa.select(RectificationItem).where(
-            RectificationItem.inspection_id == inspection.id).order_by(RectificationItem.id)).all()
-    categories = db.session.scalars(sa.select(Category).where(
-        Category.inspection_id == inspection.id).order_by(Category.position, Category.id)).all()
+        items = db.session.scalars(
+            sa.select(RectificationItem)
+            .where(RectificationItem.inspection_id == inspection.id)
+            .order_by(RectificationItem.id)
+        ).all()
+    categories = db.session.scalars(
+        sa.select(Category)
+        .where(Category.inspection_id == inspection.id)
+        .order_by(Category.position, Category.id)
+    ).all()
     measures: dict[int, list[Measure]] = {}
-    for m in db.session.scalars(sa.select(Measure).where(
-            Measure.item_id.in_([i.id for i in items])).order_by(Measure.position, Measure.id)):
+    for m in db.session.scalars(
+        sa.select(Measure)
+        .where(Measure.item_id.in_([i.id for i in items]))
+        .order_by(Measure.position, Measure.id)
+    ):
         measures.setdefault(m.item_id, []).append(m)
-    sections = {c.id: NoticeSection(c.label or cn_numeral(n + 1), c.title)
-                for n, c in enumerate(categories)}
+    sections = {c.id: NoticeSection(c.label or cn_numeral(n + 1), c.title) for n, c in enumerate(categories)}
     loose = NoticeSection("", "")
     for item in items:
-        problem = NoticeProblem(item.number or "", item.title,
-                                [(m.label, m.text) for m in measures.get(item.id, [])],
-                                STATUS_TEXT[item.state])
+        problem = NoticeProblem(
+            item.number or "",
+            item.title,
+            [(m.label, m.text) for m in measures.get(item.id, [])],
+            STATUS_TEXT[item.state],
+        )
         sections.get(item.category_id, loose).problems.append(problem)
     ordered = [s for s in sections.values() if s.problems] + ([loose] if loose.problems else [])
     for section in ordered:
@@ -84,12 +100,16 @@ def build_notice(inspection: Inspection, items: list[RectificationItem] | None =
     done = sum(1 for s in ordered for p in s.problems if p.status == "完成")
     total = sum(len(s.problems) for s in ordered)
     return Notice(
-        title=inspection.title, opening=_opening(inspection),
-        organisation=(f"对巡察反馈的{total}项问题逐项制定整改措施,明确责任领导、责任部门和整改时限。"
-                      f"巡察反馈{total}个具体问题,整改完成{done}个。"),
+        title=inspection.title,
+        opening=_opening(inspection),
+        organisation=(
+            f"对巡察反馈的{total}项问题逐项制定整改措施,明确责任领导、责任部门和整改时限。"
+            f"巡察反馈{total}个具体问题,整改完成{done}个。"
+        ),
         sections=ordered,
         closing="对已完成的整改任务适时组织“回头看”,对需要长期坚持的加强跟踪督办,持续巩固整改成效。",
-        contact=_contact(inspection))
+        contact=_contact(inspection),
+    )
 
 
 def _opening(inspection: Inspection) -> str:
@@ -98,8 +118,9 @@ def _opening(inspection: Inspection) -> str:
     parts = ["根据巡察工作统一部署,"]
     if inspection.start_date and inspection.end_date:
         same_year = inspection.start_date.year == inspection.end_date.year
-        parts.append(f"{cn_date(inspection.start_date)}至"
-                     f"{cn_date(inspection.end_date, with_year=not same_year)},")
+        parts.append(
+            f"{cn_date(inspection.start_date)}至{cn_date(inspection.end_date, with_year=not same_year)},"
+        )
     parts.append(f"{team}对{unit}开展了巡察。")
     if inspection.feedback_date:
         parts.append(f"{cn_date(inspection.feedback_date)},{team}向{unit}反馈了巡察意见。")
@@ -108,10 +129,15 @@ def _opening(inspection: Inspection) -> str:
 
 
 def _contact(inspection: Inspection) -> str:
-    parts = [p for p in (
-        f"联系方式:{inspection.contact_phone}" if inspection.contact_phone else "",
-        f"邮政地址:{inspection.contact_address}" if inspection.contact_address else "",
-        f"电子邮箱:{inspection.contact_email}" if inspection.contact_email else "") if p]
+    parts = [
+        p
+        for p in (
+            f"联系方式:{inspection.contact_phone}" if inspection.contact_phone else "",
+            f"邮政地址:{inspection.contact_address}" if inspection.contact_address else "",
+            f"电子邮箱:{inspection.contact_email}" if inspection.contact_email else "",
+        )
+        if p
+    ]
     return ";".join(parts) + ("。" if parts else "")
 
 
@@ -129,13 +155,27 @@ def measures_paragraph(problem: NoticeProblem) -> str:
 
 def template_helpers() -> dict:
     """What templates/notices/_article.html needs besides the notice itself."""
-    return {"invitation": INVITATION, "section_heading": section_heading,
-            "problem_heading": problem_heading, "measures_paragraph": measures_paragraph}
+    return {
+        "invitation": INVITATION,
+        "section_heading": section_heading,
+        "problem_heading": problem_heading,
+        "measures_paragraph": measures_paragraph,
+    }
 
 
 def render_text(notice: Notice) -> str:
-    lines = [notice.title, "", notice.opening, "", "一、组织整改", "", notice.organisation, "",
-             "二、对照问题清单,扎实推进整改落实", ""]
+    lines = [
+        notice.title,
+        "",
+        notice.opening,
+        "",
+        "一、组织整改",
+        "",
+        notice.organisation,
+        "",
+        "二、对照问题清单,扎实推进整改落实",
+        "",
+    ]
     for section in notice.sections:
         if section.title:
             lines += [section_heading(section), ""]
@@ -144,8 +184,7 @@ def render_text(notice: Notice) -> str:
             if problem.measures:
                 lines += [measures_paragraph(problem), ""]
             lines += [f"整改状态:{problem.status}", ""]
-    lines += ["三、持续整改,巩固提升整改成效", "", notice.closing, "",
-              INVITATION + notice.contact]
+    lines += ["三、持续整改,巩固提升整改成效", "", notice.closing, "", INVITATION + notice.contact]
     return "\n".join(lines) + "\n"
 
 

@@ -18,8 +18,7 @@ from portal.notices.parser import ParsedNotice
 
 class AlreadyImported(OperationError):
     def __init__(self, inspection: Inspection):
-        super().__init__(_("This notice was already imported as “%(title)s”.",
-                           title=inspection.title))
+        super().__init__(_("This notice was already imported as “%(title)s”.", title=inspection.title))
         self.inspection = inspection
 
 
@@ -28,8 +27,7 @@ def text_sha256(text: str) -> str:
 
 
 def find_imported(text: str) -> Inspection | None:
-    return db.session.scalar(sa.select(Inspection).where(
-        Inspection.source_sha256 == text_sha256(text)))
+    return db.session.scalar(sa.select(Inspection).where(Inspection.source_sha256 == text_sha256(text)))
 
 
 def _user(user_id: int | None):
@@ -37,37 +35,63 @@ def _user(user_id: int | None):
     return db.session.get(User, user_id) if user_id else None
 
 
-def import_notice(actor: Actor, parsed: ParsedNotice, source_text: str, *,
-                  approval_policy: str = APPROVAL_SINGLE, party_secretary=None) -> Inspection:
+def import_notice(
+    actor: Actor,
+    parsed: ParsedNotice,
+    source_text: str,
+    *,
+    approval_policy: str = APPROVAL_SINGLE,
+    party_secretary=None,
+) -> Inspection:
     """Create the inspection described by `parsed`; refuse a text imported before."""
     existing = find_imported(source_text)
     if existing is not None:
         raise AlreadyImported(existing)
     inspection = create_inspection(
-        actor, title=parsed.title or _("Imported notice"), inspected_unit=parsed.inspected_unit,
-        inspection_team=parsed.inspection_team, start_date=parsed.inspection_start,
-        end_date=parsed.inspection_end, feedback_date=parsed.feedback_date,
-        contact_phone=parsed.contact_phone, contact_address=parsed.contact_address,
-        contact_email=parsed.contact_email, source_text=source_text,
-        approval_policy=approval_policy, party_secretary=party_secretary)
+        actor,
+        title=parsed.title or _("Imported notice"),
+        inspected_unit=parsed.inspected_unit,
+        inspection_team=parsed.inspection_team,
+        start_date=parsed.inspection_start,
+        end_date=parsed.inspection_end,
+        feedback_date=parsed.feedback_date,
+        contact_phone=parsed.contact_phone,
+        contact_address=parsed.contact_address,
+        contact_email=parsed.contact_email,
+        source_text=source_text,
+        approval_policy=approval_policy,
+        party_secretary=party_secretary,
+    )
     inspection.source_sha256 = text_sha256(source_text)
     items = 0
     for position, parsed_category in enumerate(parsed.categories):
         category = None
         if parsed_category.label or parsed_category.title:
-            category = create_category(actor, inspection, label=parsed_category.label,
-                                       title=parsed_category.title, position=position)
+            category = create_category(
+                actor, inspection, label=parsed_category.label, title=parsed_category.title, position=position
+            )
         for problem in parsed_category.problems:
-            create_item(actor, inspection, category=category, number=problem.number,
-                               title=problem.title, feedback_text=problem.text,
-                               deadline=problem.deadline,
-                               money_to_recover=problem.money_to_recover,
-                               responsible_leader=_user(problem.leader_id),
-                               staff=_user(problem.staff_id),
-                               measures=[(m.label, m.text, m.deadline) for m in problem.measures])
+            create_item(
+                actor,
+                inspection,
+                category=category,
+                number=problem.number,
+                title=problem.title,
+                feedback_text=problem.text,
+                deadline=problem.deadline,
+                money_to_recover=problem.money_to_recover,
+                responsible_leader=_user(problem.leader_id),
+                staff=_user(problem.staff_id),
+                measures=[(m.label, m.text, m.deadline) for m in problem.measures],
+            )
             items += 1
     db.session.flush()
-    record_event(actor, "notice.import", "inspection", inspection.id, {
-        "sha256": inspection.source_sha256, "items": items, "warnings": parsed.warnings},
-        inspection_id=inspection.id)
+    record_event(
+        actor,
+        "notice.import",
+        "inspection",
+        inspection.id,
+        {"sha256": inspection.source_sha256, "items": items, "warnings": parsed.warnings},
+        inspection_id=inspection.id,
+    )
     return inspection

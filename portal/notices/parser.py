@@ -25,10 +25,14 @@ PROBLEM_CN = re.compile(rf"^反馈问题({CN})\s*:\s*(.+)$")
 SUB_PROBLEM = re.compile(r"^\((\d{1,2})\)(.+)$")
 MEASURE = re.compile(rf"(?:^|(?<=[。;!?\n]))\s*({CN})是")
 QUOTED = re.compile(r"[“\"]\s*(.+?)\s*[”\"]")
-TITLE = re.compile(r"(关于.*?(?:整改情况的通报|整改进展情况的通报|整改情况报告|整改情况的报告|"
-                   r"整改进展情况通报))")
-CLUTTER = re.compile(r"^(?:\d+$|[\-•·*●▪■]+\s*|https?://\S+$|(?:索引号|发布日期|信息来源|来源|浏览量|"
-                     r"浏览次数|点击数|字号|朗读|分享|打印|关闭|首页|当前位置|发布机构|主题分类)\b.*|.*>.*>.*)")
+TITLE = re.compile(
+    r"(关于.*?(?:整改情况的通报|整改进展情况的通报|整改情况报告|整改情况的报告|"
+    r"整改进展情况通报))"
+)
+CLUTTER = re.compile(
+    r"^(?:\d+$|[\-•·*●▪■]+\s*|https?://\S+$|(?:索引号|发布日期|信息来源|来源|浏览量|"
+    r"浏览次数|点击数|字号|朗读|分享|打印|关闭|首页|当前位置|发布机构|主题分类)\b.*|.*>.*>.*)"
+)
 STATUS = re.compile(r"整改状态\s*:\s*(阶段性完成|已完成|完成|未完成|持续推进)")
 SUMMARY = re.compile(r"反馈(\d+)个(?:具体)?问题.{0,6}?整改完成(\d+)个(?:.{0,4}?阶段性完成(\d+)个)?")
 STATED = re.compile(r"(?:反馈的?|共|反馈意见中的?)(\d+)(?:项|个|条)(?:具体)?问题")
@@ -36,14 +40,20 @@ YEAR_MONTH = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(份)?(底|前|以前|之�
 PLANNED_CUE = re.compile(r"计划|预计|拟|力争|争取|将于|将在|预期")
 # Money in the text; thresholds ("5万元(含)以上的项目") are rules, not amounts.
 AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万元|万(?!元)|元)(?!\s*(?:\(含\))?\s*(?:以上|以下))")
-RECOVER = re.compile(r"追回(?:资金)?(?:\d+笔)?(\d+(?:\.\d+)?)\s*(万元|万|元)|"
-                     r"(\d+(?:\.\d+)?)\s*(万元|万|元)?资金的(?:法律)?追回")
-PERSON = re.compile(r"(党组书记|党组副书记|党组成员|局长|副局长|主任|副主任|科长|副科长|调研员|"
-                    r"主席|副主席|常务副主席|处长|副处长)、?([\u4e00-\u9fa5]{2,3}?)(?=同志|不再|,|。|主持|出席|分管|$)")
+RECOVER = re.compile(
+    r"追回(?:资金)?(?:\d+笔)?(\d+(?:\.\d+)?)\s*(万元|万|元)|"
+    r"(\d+(?:\.\d+)?)\s*(万元|万|元)?资金的(?:法律)?追回"
+)
+PERSON = re.compile(
+    r"(党组书记|党组副书记|党组成员|局长|副局长|主任|副主任|科长|副科长|调研员|"
+    r"主席|副主席|常务副主席|处长|副处长)、?([\u4e00-\u9fa5]{2,3}?)(?=同志|不再|,|。|主持|出席|分管|$)"
+)
 DATE_SPAN = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日至(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日")
 FEEDBACK = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日,?\s*([^,。]*?巡[察视]组)向(.+?)反馈")
-TEAM = re.compile(r"((?:中共)?[\u4e00-\u9fa5]{0,8}?(?:区委|市委|县委|省委|党委|党组)?"
-                  r"第[一二三四五六七八九十]+巡[察视]组)")
+TEAM = re.compile(
+    r"((?:中共)?[\u4e00-\u9fa5]{0,8}?(?:区委|市委|县委|省委|党委|党组)?"
+    r"第[一二三四五六七八九十]+巡[察视]组)"
+)
 UNIT = re.compile(r"巡[察视]组对(.+?)(?:开展|进行)了?(?:常规|专项)?巡[察视]")
 CONTACT_PHONE = re.compile(r"(?:联系方式|联系电话|电话)\s*:\s*([\d\-— ]{7,20})")
 CONTACT_ADDRESS = re.compile(r"(?:邮政地址|通讯地址|地址)\s*:\s*([^;。]+)")
@@ -113,28 +123,44 @@ class ParsedNotice:
             return d.isoformat() if d else None
 
         return {
-            "title": self.title, "inspected_unit": self.inspected_unit,
+            "title": self.title,
+            "inspected_unit": self.inspected_unit,
             "inspection_team": self.inspection_team,
             "inspection_start": iso(self.inspection_start),
-            "inspection_end": iso(self.inspection_end), "feedback_date": iso(self.feedback_date),
+            "inspection_end": iso(self.inspection_end),
+            "feedback_date": iso(self.feedback_date),
             "problems_stated": self.problems_stated,
-            "contact": {"phone": self.contact_phone, "address": self.contact_address,
-                        "email": self.contact_email},
+            "contact": {
+                "phone": self.contact_phone,
+                "address": self.contact_address,
+                "email": self.contact_email,
+            },
             "summary": self.summary,
-            "categories": [{
-                "label": c.label, "title": c.title,
-                "problems": [{
-                    "number": int(p.number) if p.number.isdigit() else p.number,
-                    "title": p.title, "measure_labels": [m.ordinal for m in p.measures if m.label],
-                    "measures": [{"label": m.label, "text": m.text, "deadline": iso(m.deadline)}
-                                 for m in p.measures],
-                    "deadline": iso(p.deadline), "planned_deadlines": p.planned_deadlines,
-                    "amounts": [str(a) for a in p.amounts],
-                    "money_to_recover": str(p.money_to_recover) if p.money_to_recover else None,
-                    "persons": [{"title": t, "name": n} for t, n in p.persons],
-                    "status": p.status,
-                } for p in c.problems],
-            } for c in self.categories],
+            "categories": [
+                {
+                    "label": c.label,
+                    "title": c.title,
+                    "problems": [
+                        {
+                            "number": int(p.number) if p.number.isdigit() else p.number,
+                            "title": p.title,
+                            "measure_labels": [m.ordinal for m in p.measures if m.label],
+                            "measures": [
+                                {"label": m.label, "text": m.text, "deadline": iso(m.deadline)}
+                                for m in p.measures
+                            ],
+                            "deadline": iso(p.deadline),
+                            "planned_deadlines": p.planned_deadlines,
+                            "amounts": [str(a) for a in p.amounts],
+                            "money_to_recover": str(p.money_to_recover) if p.money_to_recover else None,
+                            "persons": [{"title": t, "name": n} for t, n in p.persons],
+                            "status": p.status,
+                        }
+                        for p in c.problems
+                    ],
+                }
+                for c in self.categories
+            ],
             "warnings": self.warnings,
         }
 
@@ -163,6 +189,7 @@ def to_yuan(number: str, unit: str | None) -> Decimal:
 
 
 # --- the parse --------------------------------------------------------------------------------
+
 
 def parse(text: str) -> ParsedNotice:
     """Parse notice text. Never raises: problems become warnings."""
@@ -278,7 +305,7 @@ def _fill_problem(problem: Problem, notice: ParsedNotice) -> None:
     text = re.sub(r"^(整改(?:落实)?情况)\s*:", "", problem.text.strip())
     parts = [(m.start(), m.group(1)) for m in MEASURE.finditer(text)]
     if parts:
-        preface = text[:parts[0][0]].strip()
+        preface = text[: parts[0][0]].strip()
         for i, (pos, ordinal) in enumerate(parts):
             end = parts[i + 1][0] if i + 1 < len(parts) else len(text)
             body = text[pos:end].strip()
@@ -292,7 +319,8 @@ def _fill_problem(problem: Problem, notice: ParsedNotice) -> None:
             notice.warnings.append(
                 f"problem {problem.number} “{problem.title}”: measure labels "
                 f"{'、'.join(m.ordinal for m in problem.measures)} are not consecutive "
-                f"(kept as written)")
+                f"(kept as written)"
+            )
     elif text:
         problem.measures.append(Measure("", text))
     last_year = None
@@ -301,14 +329,18 @@ def _fill_problem(problem: Problem, notice: ParsedNotice) -> None:
     dated = [m.deadline for m in problem.measures if m.deadline]
     problem.deadline = max(dated) if dated else None
     problem.amounts = [to_yuan(n, u) for n, u in AMOUNT.findall(text)]
-    recovered = [to_yuan(m.group(1) or m.group(3), m.group(2) or m.group(4) or "元")
-                 for m in RECOVER.finditer(text)]
+    recovered = [
+        to_yuan(m.group(1) or m.group(3), m.group(2) or m.group(4) or "元") for m in RECOVER.finditer(text)
+    ]
     problem.money_to_recover = sum(recovered, Decimal(0)) if recovered else None
     problem.persons = list(dict.fromkeys(PERSON.findall(text)))
     status = STATUS.search(text)
     if status:
-        problem.status = "partial" if status.group(1) == "阶段性完成" else (
-            "completed" if "完成" in status.group(1) and "未" not in status.group(1) else "planned")
+        problem.status = (
+            "partial"
+            if status.group(1) == "阶段性完成"
+            else ("completed" if "完成" in status.group(1) and "未" not in status.group(1) else "planned")
+        )
     elif problem.planned_deadlines:
         problem.status = "planned"
     elif re.search(r"(目前)?已(全部)?完成", text):
@@ -325,7 +357,7 @@ def _planned(text: str, last_year: int | None, problem: Problem) -> tuple[date |
     latest = None
     for match in YEAR_MONTH.finditer(text):
         year_text, month, _fen, before = match.groups()
-        if text[match.end():match.end() + 1] == "日" or text[match.end():match.end() + 1].isdigit():
+        if text[match.end() : match.end() + 1] == "日" or text[match.end() : match.end() + 1].isdigit():
             last_year = int(year_text) if year_text else last_year
             continue
         if year_text:
@@ -352,8 +384,11 @@ def _metadata(body: str, notice: ParsedNotice) -> None:
         notice.inspection_end = _date(int(y2 or y1), int(m2), int(d2))
     feedback = FEEDBACK.search(body)
     if feedback:
-        year = int(feedback.group(1)) if feedback.group(1) else (
-            notice.inspection_end.year if notice.inspection_end else None)
+        year = (
+            int(feedback.group(1))
+            if feedback.group(1)
+            else (notice.inspection_end.year if notice.inspection_end else None)
+        )
         if year:
             notice.feedback_date = _date(year, int(feedback.group(2)), int(feedback.group(3)))
     team = TEAM.search(body)
@@ -365,8 +400,11 @@ def _metadata(body: str, notice: ParsedNotice) -> None:
     summary = SUMMARY.search(body)
     if summary:
         total, done, partial = summary.groups()
-        notice.summary = {"total": int(total), "completed": int(done),
-                          "partial": int(partial) if partial else 0}
+        notice.summary = {
+            "total": int(total),
+            "completed": int(done),
+            "partial": int(partial) if partial else 0,
+        }
         notice.problems_stated = notice.problems_stated or int(total)
     tail = body[-400:]
     phone = CONTACT_PHONE.search(tail)
@@ -385,8 +423,7 @@ def _date(year: int, month: int, day: int) -> date | None:
 
 
 def _carry_years(notice: ParsedNotice) -> None:
-    if notice.feedback_date and notice.inspection_start and \
-            notice.feedback_date < notice.inspection_start:
+    if notice.feedback_date and notice.inspection_start and notice.feedback_date < notice.inspection_start:
         notice.feedback_date = notice.feedback_date.replace(year=notice.feedback_date.year + 1)
 
 
@@ -395,8 +432,7 @@ def _check(notice: ParsedNotice) -> None:
     if not found:
         notice.warnings.append("no problems found: is this a rectification notice?")
     if notice.problems_stated is not None and notice.problems_stated != found:
-        notice.warnings.append(f"the text states {notice.problems_stated} problems but "
-                               f"{found} were found")
+        notice.warnings.append(f"the text states {notice.problems_stated} problems but {found} were found")
     if notice.summary:
         completed = sum(1 for p in notice.problems if p.status == "completed")
         partial = sum(1 for p in notice.problems if p.status == "partial")
@@ -404,7 +440,8 @@ def _check(notice: ParsedNotice) -> None:
             notice.warnings.append(
                 f"the text counts {notice.summary['completed']} completed and "
                 f"{notice.summary['partial']} partly completed problems; the problems' own "
-                f"status lines give {completed} and {partial}")
+                f"status lines give {completed} and {partial}"
+            )
 
 
 def as_dict(notice: ParsedNotice) -> dict:

@@ -32,8 +32,9 @@ def decode(data: bytes) -> str:
     raise NoticeInputError("encoding", "the text is neither UTF-8 nor GB18030")
 
 
-_FULLWIDTH = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "．": ".",
-                            "、": "、", "\u3000": " ", "\xa0": " "})
+_FULLWIDTH = str.maketrans(
+    {"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "．": ".", "、": "、", "\u3000": " ", "\xa0": " "}
+)
 
 
 def normalise(line: str) -> str:

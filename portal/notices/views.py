@@ -32,19 +32,34 @@ def _input_error(exc: NoticeInputError) -> str:
 
 
 def _preview_data(parsed: ParsedNotice, source: str) -> dict:
-    return {"source": source, "categories": [{
-        "label": c.label, "title": c.title,
-        "problems": [{"keep": True, "number": p.number, "title": p.title, "deadline": p.deadline,
-                      "leader_id": 0, "staff_id": 0,
-                      "measures": [{"label": m.label} for m in p.measures]}
-                     for p in c.problems]} for c in parsed.categories]}
+    return {
+        "source": source,
+        "categories": [
+            {
+                "label": c.label,
+                "title": c.title,
+                "problems": [
+                    {
+                        "keep": True,
+                        "number": p.number,
+                        "title": p.title,
+                        "deadline": p.deadline,
+                        "leader_id": 0,
+                        "staff_id": 0,
+                        "measures": [{"label": m.label} for m in p.measures],
+                    }
+                    for p in c.problems
+                ],
+            }
+            for c in parsed.categories
+        ],
+    }
 
 
 def _preview(form: PreviewForm, parsed: ParsedNotice, status: int = 200):
     form.setactive_users_with(active_users_with("leader"), active_users_with("staff"))
     existing = find_imported(form.source.data or "")
-    return render_template("notices/preview.html", form=form, parsed=parsed,
-                           existing=existing), status
+    return render_template("notices/preview.html", form=form, parsed=parsed, existing=existing), status
 
 
 @bp.route("/inspections/import", methods=["GET", "POST"])
@@ -53,8 +68,7 @@ def upload():
     form = UploadForm()
     if form.validate_on_submit():
         upload_file = form.file.data
-        raw = upload_file.read() if upload_file and upload_file.filename else \
-            form.text.data.encode("utf-8")
+        raw = upload_file.read() if upload_file and upload_file.filename else form.text.data.encode("utf-8")
         try:
             text = decode(raw)
         except NoticeInputError as exc:
@@ -95,8 +109,12 @@ def confirm():
     apply_corrections(parsed, form)
     try:
         inspection = import_notice(
-            Actor.of(current_user), parsed, source, approval_policy=form.approval_policy.data,
-            party_secretary=db.session.get(User, form.party_secretary_id.data or 0))
+            Actor.of(current_user),
+            parsed,
+            source,
+            approval_policy=form.approval_policy.data,
+            party_secretary=db.session.get(User, form.party_secretary_id.data or 0),
+        )
         db.session.commit()
     except AlreadyImported as exc:
         db.session.rollback()
@@ -108,6 +126,7 @@ def confirm():
 
 # --- the generated notice -------------------------------------------------------------------
 
+
 def _notice_for(inspection_id: int):
     inspection = load(Inspection, inspection_id)
     return inspection, build_notice(inspection, visible_items(inspection, current_user))
@@ -117,21 +136,24 @@ def _notice_for(inspection_id: int):
 @roles_required(*INTERNAL)
 def notice_html(inspection_id: int):
     inspection, notice = _notice_for(inspection_id)
-    return render_template("notices/notice.html", inspection=inspection, notice=notice,
-                           **template_helpers())
+    return render_template("notices/notice.html", inspection=inspection, notice=notice, **template_helpers())
 
 
 @bp.route("/inspections/<int:inspection_id>/notice.txt")
 @roles_required(*INTERNAL)
 def notice_text(inspection_id: int):
     inspection, notice = _notice_for(inspection_id)
-    return attachment(render_text(notice).encode("utf-8"), "text/plain; charset=utf-8",
-                     f"{inspection.title}.txt")
+    return attachment(
+        render_text(notice).encode("utf-8"), "text/plain; charset=utf-8", f"{inspection.title}.txt"
+    )
 
 
 @bp.route("/inspections/<int:inspection_id>/notice.docx")
 @roles_required(*INTERNAL)
 def notice_docx(inspection_id: int):
     inspection, notice = _notice_for(inspection_id)
-    return attachment(render_docx(notice), "application/vnd.openxmlformats-officedocument."
-                     "wordprocessingml.document", f"{inspection.title}.docx")
+    return attachment(
+        render_docx(notice),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        f"{inspection.title}.docx",
+    )

@@ -39,9 +39,16 @@ def inspection(inspection_id: int):
     shown = queries.inspection_rows(obj, state, category_id) if (state or category_id) else every
     categories = queries.categories_of(obj)
     per_category = {c.id: [r for r in every if r.item.category_id == c.id] for c in categories}
-    return render_template("public/inspection.html", inspection=obj, rows=shown,
-                           headline=queries.headline(every), categories=categories,
-                           per_category=per_category, state=state, category_id=category_id)
+    return render_template(
+        "public/inspection.html",
+        inspection=obj,
+        rows=shown,
+        headline=queries.headline(every),
+        categories=categories,
+        per_category=per_category,
+        state=state,
+        category_id=category_id,
+    )
 
 
 @bp.route("/items/<int:item_id>")
@@ -49,11 +56,16 @@ def item(item_id: int):
     obj = queries.public_item(item_id) or abort(404)
     original = queries.original_deadline(obj)
     extended = bool(obj.deadline and original and original != obj.deadline.isoformat())
-    return render_template("public/item.html", item=obj, measures=queries.public_measures(obj),
-                           timeline=queries.public_timeline(obj),
-                           evidence=queries.public_evidence(obj), extended=extended,
-                           feedback=queries.public_feedback(obj),
-                           fix_form=_fix_form(obj))
+    return render_template(
+        "public/item.html",
+        item=obj,
+        measures=queries.public_measures(obj),
+        timeline=queries.public_timeline(obj),
+        evidence=queries.public_evidence(obj),
+        extended=extended,
+        feedback=queries.public_feedback(obj),
+        fix_form=_fix_form(obj),
+    )
 
 
 def _fix_form(item):
@@ -63,28 +75,35 @@ def _fix_form(item):
 @bp.route("/evidence/<int:evidence_id>")
 def evidence(evidence_id: int):
     piece = db.session.get(Evidence, evidence_id)
-    if piece is None or not piece.public or piece.withdrawn_at or not piece.is_file \
-            or queries.public_item(piece.item_id) is None:
+    if (
+        piece is None
+        or not piece.public
+        or piece.withdrawn_at
+        or not piece.is_file
+        or queries.public_item(piece.item_id) is None
+    ):
         abort(404)
     store = FileStore(current_app.config["EVIDENCE_DIR"])
     if store.sha256(piece.storage_key) != piece.sha256:
         abort(409)
-    return stored_file(store.open(piece.storage_key), piece.content_type, piece.filename,
-                       private=False)
+    return stored_file(store.open(piece.storage_key), piece.content_type, piece.filename, private=False)
 
 
 @bp.route("/inspections/<int:inspection_id>/notice")
 def notice(inspection_id: int):
     obj = _public_inspection(inspection_id)
     items = [r.item for r in queries.inspection_rows(obj)]
-    return render_template("public/notice.html", inspection=obj, notice=build_notice(obj, items),
-                           **template_helpers())
+    return render_template(
+        "public/notice.html", inspection=obj, notice=build_notice(obj, items), **template_helpers()
+    )
 
 
 @bp.route("/inspections/<int:inspection_id>/notice.docx")
 def notice_docx(inspection_id: int):
     obj = _public_inspection(inspection_id)
     items = [r.item for r in queries.inspection_rows(obj)]
-    return attachment(render_docx(build_notice(obj, items)),
-                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                     f"{obj.title}.docx")
+    return attachment(
+        render_docx(build_notice(obj, items)),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        f"{obj.title}.docx",
+    )

@@ -28,14 +28,15 @@ def object_type(obj) -> str:
 
 
 def grants_on(obj) -> list[LocalRole]:
-    return db.session.scalars(sa.select(LocalRole).where(
-        LocalRole.object_type == object_type(obj), LocalRole.object_id == obj.id)
-        .order_by(LocalRole.id)).all()
+    return db.session.scalars(
+        sa.select(LocalRole)
+        .where(LocalRole.object_type == object_type(obj), LocalRole.object_id == obj.id)
+        .order_by(LocalRole.id)
+    ).all()
 
 
 def _describe(grants: list[LocalRole]) -> list[dict]:
-    return [{"role": g.role, "user_id": g.user_id, "department_id": g.department_id}
-            for g in grants]
+    return [{"role": g.role, "user_id": g.user_id, "department_id": g.department_id} for g in grants]
 
 
 def grantable_roles(user, obj) -> list[str]:
@@ -51,16 +52,31 @@ def grantable_roles(user, obj) -> list[str]:
 def grant_local_role(actor: Actor, obj, role: str, *, user=None, department=None) -> LocalRole:
     """Record a grant (no rule checks: for setup code; the web uses `share`)."""
     before = _describe(grants_on(obj))
-    grant = LocalRole(object_type=object_type(obj), object_id=obj.id, role=role,
-                      user_id=user.id if user else None,
-                      department_id=department.id if department else None,
-                      granted_by_id=actor.id, granted_at=utcnow())
+    grant = LocalRole(
+        object_type=object_type(obj),
+        object_id=obj.id,
+        role=role,
+        user_id=user.id if user else None,
+        department_id=department.id if department else None,
+        granted_by_id=actor.id,
+        granted_at=utcnow(),
+    )
     db.session.add(grant)
     db.session.flush()
-    record_event(actor, "sharing.grant", grant.object_type, obj.id, {
-        "role": role, "user_id": grant.user_id, "department_id": grant.department_id,
-        "before": before, "after": _describe(grants_on(obj))},
-        inspection_id=inspection_id_of(obj))
+    record_event(
+        actor,
+        "sharing.grant",
+        grant.object_type,
+        obj.id,
+        {
+            "role": role,
+            "user_id": grant.user_id,
+            "department_id": grant.department_id,
+            "before": before,
+            "after": _describe(grants_on(obj)),
+        },
+        inspection_id=inspection_id_of(obj),
+    )
     return grant
 
 
@@ -69,9 +85,17 @@ def share(actor: Actor, obj, role: str, *, user=None, department=None) -> LocalR
     if role not in grantable_roles(actor.user, obj):
         raise OperationError(_("You can only grant roles you hold yourself here."))
     principal = (LocalRole.user_id == user.id) if user else (LocalRole.department_id == department.id)
-    if db.session.scalar(sa.select(LocalRole.id).where(
-            LocalRole.object_type == object_type(obj), LocalRole.object_id == obj.id,
-            LocalRole.role == role, principal)) is not None:
+    if (
+        db.session.scalar(
+            sa.select(LocalRole.id).where(
+                LocalRole.object_type == object_type(obj),
+                LocalRole.object_id == obj.id,
+                LocalRole.role == role,
+                principal,
+            )
+        )
+        is not None
+    ):
         raise OperationError(_("This grant already exists."))
     return grant_local_role(actor, obj, role, user=user, department=department)
 
@@ -91,10 +115,20 @@ def revoke(actor: Actor, obj, grant: LocalRole) -> None:
     db.session.delete(grant)
     if not _keeps_management(actor, obj):
         raise OperationError(_("You cannot remove your own last way to manage sharing here."))
-    record_event(actor, "sharing.revoke", object_type(obj), obj.id, {
-        "role": grant.role, "user_id": grant.user_id, "department_id": grant.department_id,
-        "before": before, "after": _describe(grants_on(obj))},
-        inspection_id=inspection_id_of(obj))
+    record_event(
+        actor,
+        "sharing.revoke",
+        object_type(obj),
+        obj.id,
+        {
+            "role": grant.role,
+            "user_id": grant.user_id,
+            "department_id": grant.department_id,
+            "before": before,
+            "after": _describe(grants_on(obj)),
+        },
+        inspection_id=inspection_id_of(obj),
+    )
 
 
 def set_inheritance_blocked(actor: Actor, obj, blocked: bool) -> None:
@@ -105,5 +139,11 @@ def set_inheritance_blocked(actor: Actor, obj, blocked: bool) -> None:
     obj.local_roles_blocked = blocked
     if not _keeps_management(actor, obj):
         raise OperationError(_("You cannot remove your own last way to manage sharing here."))
-    record_event(actor, "sharing.block_inheritance", object_type(obj), obj.id,
-                 {"before": before, "after": blocked}, inspection_id=inspection_id_of(obj))
+    record_event(
+        actor,
+        "sharing.block_inheritance",
+        object_type(obj),
+        obj.id,
+        {"before": before, "after": blocked},
+        inspection_id=inspection_id_of(obj),
+    )

@@ -64,19 +64,18 @@ def _derived(obj) -> list[tuple[str, str, str]]:
         if obj.staff:
             rows.append((obj.staff.display_name, "Editor", _("responsible staff")))
         if obj.responsible_leader:
-            rows.append((obj.responsible_leader.display_name, "Reviewer",
-                         _("responsible leader")))
+            rows.append((obj.responsible_leader.display_name, "Reviewer", _("responsible leader")))
     return rows
 
 
 def _grant_form(obj) -> GrantForm:
     form = GrantForm()
-    users = db.session.scalars(sa.select(User).where(User.active.is_(True))
-                               .order_by(User.display_name)).all()
+    users = db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
     departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
     form.principal.choices = choices(
         [(f"u:{u.id}", f"{u.display_name} ({u.login})") for u in users]
-        + [(f"d:{d.id}", _("Department: %(name)s", name=d.name)) for d in departments])
+        + [(f"d:{d.id}", _("Department: %(name)s", name=d.name)) for d in departments]
+    )
     # Every local role validates, so that a role one does not hold gets the operation's clear
     # message; the page offers only the grantable ones.
     form.role.choices = choices([(r, ROLE_LABELS[r]) for r in LOCAL_ROLES])
@@ -94,8 +93,12 @@ def page(kind: str, object_id: int):
         prefix, _sep, raw_id = form.principal.data.partition(":")
         principal = db.session.get(User if prefix == "u" else Department, int(raw_id))
         try:
-            share(Actor.of(current_user), obj, form.role.data,
-                  **({"user": principal} if prefix == "u" else {"department": principal}))
+            share(
+                Actor.of(current_user),
+                obj,
+                form.role.data,
+                **({"user": principal} if prefix == "u" else {"department": principal}),
+            )
             db.session.commit()
         except OperationError as exc:
             db.session.rollback()
@@ -104,13 +107,20 @@ def page(kind: str, object_id: int):
             flash(_("Role granted."), "success")
             return redirect(url_for("sharing.page", kind=kind, object_id=object_id))
     inherited = [(ancestor, grants_on(ancestor)) for ancestor in _ancestors(obj)]
-    return render_template("sharing/page.html", obj=obj, kind=kind, form=form,
-                           grantable=grantable_roles(current_user, obj),
-                           can_manage=can(current_user, "share", obj),
-                           grants=grants_on(obj), inherited=inherited, derived=_derived(obj),
-                           block_form=BlockForm(formdata=None, blocked=getattr(
-                               obj, "local_roles_blocked", False)),
-                           role_labels=ROLE_LABELS, revoke_form=FlaskForm(formdata=None))
+    return render_template(
+        "sharing/page.html",
+        obj=obj,
+        kind=kind,
+        form=form,
+        grantable=grantable_roles(current_user, obj),
+        can_manage=can(current_user, "share", obj),
+        grants=grants_on(obj),
+        inherited=inherited,
+        derived=_derived(obj),
+        block_form=BlockForm(formdata=None, blocked=getattr(obj, "local_roles_blocked", False)),
+        role_labels=ROLE_LABELS,
+        revoke_form=FlaskForm(formdata=None),
+    )
 
 
 @bp.route("/grants/<int:grant_id>/revoke", methods=["POST"])
@@ -133,6 +143,7 @@ def inheritance(kind: str, object_id: int):
     form = BlockForm()
     if not form.validate_on_submit():
         abort(400)
-    attempt(lambda: set_inheritance_blocked(Actor.of(current_user), obj, bool(form.blocked.data)),
-            _("Saved."))
+    attempt(
+        lambda: set_inheritance_blocked(Actor.of(current_user), obj, bool(form.blocked.data)), _("Saved.")
+    )
     return redirect(url_for("sharing.page", kind=kind, object_id=object_id))

@@ -29,12 +29,23 @@ class NavEntry:
 NAV = (
     NavEntry("shell.home", _l("Home"), None),
     NavEntry("inspections.inspections", _l("Inspections"), frozenset(INTERNAL)),
-    NavEntry("workflow.worklist", _l("Awaiting my review"), frozenset({"leader"}),
-             {"name": "awaiting_review"}, "awaiting_review"),
-    NavEntry("workflow.worklist", _l("My items"), frozenset({"staff", "leader"}),
-             {"name": "my_items"}, "my_items"),
-    NavEntry("workflow.worklist", _l("Overdue"), frozenset({"office", "leader", "staff", "auditor"}),
-             {"name": "overdue"}, "overdue"),
+    NavEntry(
+        "workflow.worklist",
+        _l("Awaiting my review"),
+        frozenset({"leader"}),
+        {"name": "awaiting_review"},
+        "awaiting_review",
+    ),
+    NavEntry(
+        "workflow.worklist", _l("My items"), frozenset({"staff", "leader"}), {"name": "my_items"}, "my_items"
+    ),
+    NavEntry(
+        "workflow.worklist",
+        _l("Overdue"),
+        frozenset({"office", "leader", "staff", "auditor"}),
+        {"name": "overdue"},
+        "overdue",
+    ),
     NavEntry("feedback.queue", _l("Feedback"), frozenset({"office"}), {}, "moderation_queue"),
     NavEntry("feedback.queue", _l("Feedback"), frozenset({"auditor"})),  # all states, read-only
     NavEntry("accounts.users", _l("Users"), frozenset({"admin"})),

@@ -37,9 +37,12 @@ def register_template_helpers(app: Flask) -> None:
         parts, last = [], 0
         for match in URL.finditer(text):
             url = escape(match.group(0))
-            parts += [escape(text[last:match.start()]),
-                      Markup('<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">'
-                             '{0}</a>').format(url)]
+            parts += [
+                escape(text[last : match.start()]),
+                Markup('<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>').format(
+                    url
+                ),
+            ]
             last = match.end()
         parts.append(escape(text[last:]))
         return Markup("").join(parts)

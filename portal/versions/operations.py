@@ -19,18 +19,38 @@ from portal.versions.models import DocumentVersion
 
 #: The fields a version keeps, per document type. Workflow states are never among them.
 VERSIONED_FIELDS: dict[type, tuple[str, ...]] = {
-    Inspection: ("title", "inspected_unit", "inspection_team", "start_date", "end_date",
-                 "feedback_date", "approval_policy", "party_secretary_id", "contact_phone",
-                 "contact_address", "contact_email"),
+    Inspection: (
+        "title",
+        "inspected_unit",
+        "inspection_team",
+        "start_date",
+        "end_date",
+        "feedback_date",
+        "approval_policy",
+        "party_secretary_id",
+        "contact_phone",
+        "contact_address",
+        "contact_email",
+    ),
     Category: ("label", "title", "position"),
-    RectificationItem: ("category_id", "number", "title", "feedback_text",
-                        "responsible_leader_id", "department_id", "staff_id", "deadline",
-                        "completion_summary", "money_to_recover", "money_recovered",
-                        "public_summary", "progress_override"),
+    RectificationItem: (
+        "category_id",
+        "number",
+        "title",
+        "feedback_text",
+        "responsible_leader_id",
+        "department_id",
+        "staff_id",
+        "deadline",
+        "completion_summary",
+        "money_to_recover",
+        "money_recovered",
+        "public_summary",
+        "progress_override",
+    ),
     Measure: ("label", "text", "deadline"),
 }
-TYPE_NAMES = {Inspection: "inspection", Category: "category", RectificationItem: "item",
-              Measure: "measure"}
+TYPE_NAMES = {Inspection: "inspection", Category: "category", RectificationItem: "item", Measure: "measure"}
 MODELS = {name: model for model, name in TYPE_NAMES.items()}
 
 
@@ -58,26 +78,50 @@ def snapshot(obj) -> dict[str, Any]:
 
 
 def versions_of(obj) -> list[DocumentVersion]:
-    return db.session.scalars(sa.select(DocumentVersion).where(
-        DocumentVersion.object_type == TYPE_NAMES[type(obj)],
-        DocumentVersion.object_id == obj.id).order_by(DocumentVersion.number)).all()
+    return db.session.scalars(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.object_type == TYPE_NAMES[type(obj)], DocumentVersion.object_id == obj.id)
+        .order_by(DocumentVersion.number)
+    ).all()
 
 
-def record_version(actor: Actor, obj, note: str = "", reverted_from: int | None = None,
-                   first: bool = False) -> DocumentVersion:
+def record_version(
+    actor: Actor, obj, note: str = "", reverted_from: int | None = None, first: bool = False
+) -> DocumentVersion:
     """Store the object's current fields as its next version (`first`: a new object's)."""
     kind = TYPE_NAMES[type(obj)]
-    last = 0 if first else db.session.scalar(sa.select(sa.func.max(DocumentVersion.number)).where(
-        DocumentVersion.object_type == kind, DocumentVersion.object_id == obj.id)) or 0
-    version = DocumentVersion(object_type=kind, object_id=obj.id, number=last + 1,
-                              data=snapshot(obj), note=note.strip(), actor_id=actor.id,
-                              at=utcnow(), reverted_from=reverted_from)
+    last = (
+        0
+        if first
+        else db.session.scalar(
+            sa.select(sa.func.max(DocumentVersion.number)).where(
+                DocumentVersion.object_type == kind, DocumentVersion.object_id == obj.id
+            )
+        )
+        or 0
+    )
+    version = DocumentVersion(
+        object_type=kind,
+        object_id=obj.id,
+        number=last + 1,
+        data=snapshot(obj),
+        note=note.strip(),
+        actor_id=actor.id,
+        at=utcnow(),
+        reverted_from=reverted_from,
+    )
     db.session.add(version)
     return version
 
 
-def apply_changes(actor: Actor, obj, values: dict[str, Any], note: str = "",
-                  action: str | None = None, reverted_from: int | None = None) -> dict:
+def apply_changes(
+    actor: Actor,
+    obj,
+    values: dict[str, Any],
+    note: str = "",
+    action: str | None = None,
+    reverted_from: int | None = None,
+) -> dict:
     """Set versioned fields, store a version and audit before/after; return the changes."""
     fields = VERSIONED_FIELDS[type(obj)]
     unknown = set(values) - set(fields)
@@ -93,9 +137,14 @@ def apply_changes(actor: Actor, obj, values: dict[str, Any], note: str = "",
         return {}
     version = record_version(actor, obj, note, reverted_from)
     kind = TYPE_NAMES[type(obj)]
-    record_event(actor, action or f"{kind}.update", kind, obj.id,
-                 {"changes": changes, "version": version.number, "note": version.note,
-                  "reverted_from": reverted_from}, inspection_id=inspection_id_of(obj))
+    record_event(
+        actor,
+        action or f"{kind}.update",
+        kind,
+        obj.id,
+        {"changes": changes, "version": version.number, "note": version.note, "reverted_from": reverted_from},
+        inspection_id=inspection_id_of(obj),
+    )
     return changes
 
 
@@ -106,20 +155,24 @@ def revert_to(actor: Actor, obj, number: int, note: str = "") -> dict:
     Raises NotFound when there is no version `number`. Returns the changes.
     """
     kind = TYPE_NAMES[type(obj)]
-    old = db.session.scalar(sa.select(DocumentVersion).where(
-        DocumentVersion.object_type == kind, DocumentVersion.object_id == obj.id,
-        DocumentVersion.number == number))
+    old = db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.object_type == kind,
+            DocumentVersion.object_id == obj.id,
+            DocumentVersion.number == number,
+        )
+    )
     if old is None:
         raise NotFound(f"{kind} {obj.id} has no version {number}")
     item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
     if item is not None:
         claim_version(item, item.version)
-    values = {f: _from_json(type(obj), f, v) for f, v in old.data.items()
-              if f in VERSIONED_FIELDS[type(obj)]}
+    values = {f: _from_json(type(obj), f, v) for f, v in old.data.items() if f in VERSIONED_FIELDS[type(obj)]}
     return apply_changes(actor, obj, values, note, action=f"{kind}.revert", reverted_from=number)
 
 
 # --- diffs ----------------------------------------------------------------------------------
+
 
 @dataclass
 class FieldDiff:

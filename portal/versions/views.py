@@ -44,9 +44,18 @@ def history(kind: str, object_id: int):
     if (a is not None and a not in by_number) or (b is not None and b not in by_number):
         abort(404)
     fields = diff(by_number[a].data, by_number[b].data) if a and b else []
-    return render_template("versions/history.html", obj=obj, kind=kind, versions=versions,
-                           a=a, b=b, fields=fields, back=back_url(obj),
-                           can_revert=_can_edit(obj), revert_form=RevertForm(formdata=None))
+    return render_template(
+        "versions/history.html",
+        obj=obj,
+        kind=kind,
+        versions=versions,
+        a=a,
+        b=b,
+        fields=fields,
+        back=back_url(obj),
+        can_revert=_can_edit(obj),
+        revert_form=RevertForm(formdata=None),
+    )
 
 
 def _can_edit(obj) -> bool:
@@ -60,8 +69,9 @@ def revert(kind: str, object_id: int, number: int):
     form = RevertForm()
     if not form.validate_on_submit():
         abort(400)
-    changes = revert_to(Actor.of(current_user), obj, number,
-                        form.change_note.data or _("Reverted to version %(n)d", n=number))
+    changes = revert_to(
+        Actor.of(current_user), obj, number, form.change_note.data or _("Reverted to version %(n)d", n=number)
+    )
     db.session.commit()
     if changes:
         flash(_("Reverted to version %(n)d; this is now a new version.", n=number), "success")

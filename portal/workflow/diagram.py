@@ -47,7 +47,8 @@ def render_svg(wf: Workflow, lang: str = "zh") -> str:
             f'<g class="state" data-state="{escape(s.id)}"><rect x="{x}" y="{TOP}" '
             f'width="{BOX_W}" height="{BOX_H}" rx="8" fill="#fff5f5" stroke="#b02a37" '
             f'stroke-width="{stroke}"/><text x="{x + BOX_W / 2}" y="{TOP + BOX_H / 2 + 5}" '
-            f'text-anchor="middle">{escape(title(s))}</text></g>')
+            f'text-anchor="middle">{escape(title(s))}</text></g>'
+        )
     for n, t in enumerate(wf.transitions):
         for source in t.sources:
             parts.append(_edge(t, source, x_of, n, escape(title(t))))
@@ -60,7 +61,7 @@ def _edge(t, source: str, x_of: dict[str, int], n: int, label: str) -> str:
     cls = f'class="transition" data-transition="{escape(t.id)}"'
     if t.dest is None:
         cx = x_of[source] + BOX_W / 2
-        path = (f"M{cx - 20},{TOP} C{cx - 45},{TOP - 55} {cx + 45},{TOP - 55} {cx + 20},{TOP}")
+        path = f"M{cx - 20},{TOP} C{cx - 45},{TOP - 55} {cx + 45},{TOP - 55} {cx + 20},{TOP}"
         lx, ly = cx, TOP - 48
     else:
         x1, x2 = x_of[source] + BOX_W / 2, x_of[t.dest] + BOX_W / 2
@@ -71,6 +72,8 @@ def _edge(t, source: str, x_of: dict[str, int], n: int, label: str) -> str:
         ctrl = y - lift * 2 if forward else y + lift * 2
         path = f"M{x1 + (8 if forward else -8)},{y} Q{(x1 + x2) / 2},{ctrl} {x2},{y}"
         lx, ly = (x1 + x2) / 2, (y - lift + 4) if forward else (y + lift + 4)
-    return (f'<g {cls}><path d="{path}" fill="none" stroke="#555" stroke-width="1.3"'
-            f'{dash} marker-end="url(#arrow)"/><text x="{lx}" y="{ly}" text-anchor="middle" '
-            f'fill="#333" paint-order="stroke" stroke="#fff" stroke-width="4">{label}</text></g>')
+    return (
+        f'<g {cls}><path d="{path}" fill="none" stroke="#555" stroke-width="1.3"'
+        f'{dash} marker-end="url(#arrow)"/><text x="{lx}" y="{ly}" text-anchor="middle" '
+        f'fill="#333" paint-order="stroke" stroke="#fff" stroke-width="4">{label}</text></g>'
+    )

@@ -27,15 +27,22 @@ DEFAULT_DUE_SOON_DAYS = 7
 
 
 def due_soon_days() -> int:
-    return current_app.config.get("DUE_SOON_DAYS", DEFAULT_DUE_SOON_DAYS) if has_app_context() \
+    return (
+        current_app.config.get("DUE_SOON_DAYS", DEFAULT_DUE_SOON_DAYS)
+        if has_app_context()
         else DEFAULT_DUE_SOON_DAYS
+    )
 
 
 # --- approvals ------------------------------------------------------------------------------
 
+
 def open_approver_ids(item: RectificationItem) -> set[int]:
-    return set(db.session.scalars(sa.select(Approval.user_id).where(
-        Approval.item_id == item.id, Approval.cleared_at.is_(None))))
+    return set(
+        db.session.scalars(
+            sa.select(Approval.user_id).where(Approval.item_id == item.id, Approval.cleared_at.is_(None))
+        )
+    )
 
 
 def required_approver_ids(item: RectificationItem) -> set[int | None]:
@@ -47,19 +54,26 @@ def required_approver_ids(item: RectificationItem) -> set[int | None]:
 
 
 def active_evidence_ids(item: RectificationItem) -> list[int]:
-    return list(db.session.scalars(sa.select(Evidence.id).where(
-        Evidence.item_id == item.id, Evidence.withdrawn_at.is_(None)).order_by(Evidence.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Evidence.id)
+            .where(Evidence.item_id == item.id, Evidence.withdrawn_at.is_(None))
+            .order_by(Evidence.id)
+        )
+    )
 
 
 # --- conditions (Python and SQL) -----------------------------------------------------------
+
 
 def _not_approved_by_actor(ctx) -> bool:
     return ctx.user.id not in open_approver_ids(ctx.obj)
 
 
 def _not_approved_by_actor_sql(user, model, _today):
-    return ~sa.exists().where(Approval.item_id == model.id, Approval.user_id == user.id,
-                              Approval.cleared_at.is_(None))
+    return ~sa.exists().where(
+        Approval.item_id == model.id, Approval.user_id == user.id, Approval.cleared_at.is_(None)
+    )
 
 
 def _approval_policy_met(ctx) -> bool:
@@ -81,11 +95,15 @@ def _due_soon(ctx) -> bool:
 conditions.register("not_approved_by_actor", _not_approved_by_actor, _not_approved_by_actor_sql)
 conditions.register("approval_policy_met", _approval_policy_met)
 conditions.register("overdue", _overdue, lambda _user, model, today: model.deadline < today)
-conditions.register("due_soon", _due_soon, lambda _user, model, today: model.deadline.between(
-    today, today + timedelta(days=due_soon_days())))
+conditions.register(
+    "due_soon",
+    _due_soon,
+    lambda _user, model, today: model.deadline.between(today, today + timedelta(days=due_soon_days())),
+)
 
 
 # --- hooks ----------------------------------------------------------------------------------
+
 
 class ItemHooks(WorkflowHooks):
     object_type = "item"
@@ -95,11 +113,13 @@ class ItemHooks(WorkflowHooks):
         action = transition_title(transition)
         missing = {}
         if transition.evidence_required and not active_evidence_ids(item):
-            missing["evidence"] = _("At least one piece of evidence (佐证材料) is required "
-                                    "before “%(action)s”.", action=action)
+            missing["evidence"] = _(
+                "At least one piece of evidence (佐证材料) is required before “%(action)s”.", action=action
+            )
         if "completion_summary" in transition.requirements and not item.completion_summary.strip():
-            missing["completion_summary"] = _("The completion summary (整改成效) must be filled "
-                                              "in before “%(action)s”.", action=action)
+            missing["completion_summary"] = _(
+                "The completion summary (整改成效) must be filled in before “%(action)s”.", action=action
+            )
         return missing
 
     def evidence_ids(self, transition, item) -> list[int]:
@@ -116,9 +136,11 @@ class ItemHooks(WorkflowHooks):
             db.session.flush()
         if "clear_approvals" in effects:
             db.session.execute(
-                sa.update(Approval).where(Approval.item_id == item.id,
-                                          Approval.cleared_at.is_(None))
-                .values(cleared_at=utcnow()).execution_options(synchronize_session=False))
+                sa.update(Approval)
+                .where(Approval.item_id == item.id, Approval.cleared_at.is_(None))
+                .values(cleared_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
 
 
 register_hooks(RectificationItem, ItemHooks())

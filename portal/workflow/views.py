@@ -45,11 +45,15 @@ def transition(item_id: int, transition_id: str):
     keep_input(refused)
     if not form.validate_on_submit():
         return render_item(item, form, failed=transition_id, status=400)
-    steps = fire(Actor.of(current_user), item, transition_id, comment=form.comment.data,
-                 expected_version=form.expected_version())
+    steps = fire(
+        Actor.of(current_user),
+        item,
+        transition_id,
+        comment=form.comment.data,
+        expected_version=form.expected_version(),
+    )
     db.session.commit()
-    flash(_("Done: %(steps)s.", steps=" → ".join(transition_title(s.transition) for s in steps)),
-          "success")
+    flash(_("Done: %(steps)s.", steps=" → ".join(transition_title(s.transition) for s in steps)), "success")
     return redirect(url_for("inspections.item", item_id=item.id))
 
 
@@ -63,8 +67,9 @@ def worklist(name: str):
         return redirect(url_for(own_page, state=declared.worklist.states[0]))
     day = today()
     page = worklists.page(name, current_user, day, request.args.get("page", 1, type=int))
-    return render_template("workflow/worklist.html", name=name, worklist=declared.worklist,
-                           page=page, today=day)
+    return render_template(
+        "workflow/worklist.html", name=name, worklist=declared.worklist, page=page, today=day
+    )
 
 
 @bp.route("/workflows/")
@@ -72,7 +77,8 @@ def worklist(name: str):
 def workflows():
     lang = str(get_locale())
     # render_svg escapes every label, so its output is safe to inline.
-    diagrams = {wf_id: Markup(render_svg(wf, lang))  # noqa: S704
-                for wf_id, wf in WORKFLOWS.items()}
-    return render_template("workflow/workflows.html", workflows=WORKFLOWS.values(),
-                           diagrams=diagrams)
+    diagrams = {
+        wf_id: Markup(render_svg(wf, lang))  # noqa: S704
+        for wf_id, wf in WORKFLOWS.items()
+    }
+    return render_template("workflow/workflows.html", workflows=WORKFLOWS.values(), diagrams=diagrams)

@@ -151,16 +151,20 @@ def test_unknown_names_lock_like_real_ones(app, client):
 def test_login_does_not_redirect_off_site(app, client, make_user, target):
     make_user("staff1", "staff")
     token = client.csrf_token()
-    response = client.post("/login", query_string={"next": target},
-                           data={"login": "staff1", "password": TEST_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"login": "staff1", "password": TEST_PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_login_follows_local_next(app, client, make_user):
     make_user("staff1", "staff")
     token = client.csrf_token()
-    response = client.post("/login?next=/account",
-                           data={"login": "staff1", "password": TEST_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=/account", data={"login": "staff1", "password": TEST_PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/account"
 
 
@@ -169,8 +173,10 @@ def test_change_password_signs_out_other_sessions(app, make_user):
     laptop, phone = app.test_client(), app.test_client()
     laptop.login("staff1", TEST_PASSWORD)
     phone.login("staff1", TEST_PASSWORD)
-    response = laptop.post_form("/account/password", {
-        "current": TEST_PASSWORD, "password": "a-new-passw0rd", "confirm": "a-new-passw0rd"})
+    response = laptop.post_form(
+        "/account/password",
+        {"current": TEST_PASSWORD, "password": "a-new-passw0rd", "confirm": "a-new-passw0rd"},
+    )
     assert response.status_code == 302
     assert laptop.get("/account").status_code == 200
     assert phone.get("/account").status_code == 302
@@ -181,11 +187,14 @@ def test_change_password_signs_out_other_sessions(app, make_user):
 
 def test_change_password_validation_keeps_the_page(app, login_as):
     client = login_as("staff1", "staff")
-    response = client.post_form("/account/password", {
-        "current": "wrong", "password": "short", "confirm": "other"})
+    response = client.post_form(
+        "/account/password", {"current": "wrong", "password": "short", "confirm": "other"}
+    )
     assert response.status_code == 200
     assert "密码长度不能少于 10 个字符" in response.text
-    response = client.post_form("/account/password", {
-        "current": "wrong-current-1", "password": "a-new-passw0rd", "confirm": "a-new-passw0rd"})
+    response = client.post_form(
+        "/account/password",
+        {"current": "wrong-current-1", "password": "a-new-passw0rd", "confirm": "a-new-passw0rd"},
+    )
     assert "当前密码" in response.text
     assert "user.set_password" not in audit_actions(app)

@@ -17,8 +17,9 @@ from tests.helpers import audit_actions, count_rows
 
 def last_event(app, action):
     with app.app_context():
-        event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)
-                                   .order_by(AuditEvent.seq.desc())).first()
+        event = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq.desc())
+        ).first()
         return event, json.loads(event.payload)
 
 
@@ -33,17 +34,30 @@ def test_password_is_hashed_with_scrypt(app, make_user):
 
 
 def test_cli_create_list_set_roles_deactivate(app, runner):
-    result = runner.invoke(args=["users", "create", "zhangsan", "--name", "张三", "--department",
-                                 "财务科", "--role", "staff", "--role", "leader", "--password",
-                                 "zhangsan-pass-1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "zhangsan",
+            "--name",
+            "张三",
+            "--department",
+            "财务科",
+            "--role",
+            "staff",
+            "--role",
+            "leader",
+            "--password",
+            "zhangsan-pass-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     listing = runner.invoke(args=["users", "list"]).output
     assert "zhangsan" in listing and "leader,staff" in listing and "财务科" in listing
     assert runner.invoke(args=["users", "set-roles", "zhangsan", "office"]).exit_code == 0
     assert runner.invoke(args=["users", "deactivate", "zhangsan"]).exit_code == 0
     assert "inactive" in runner.invoke(args=["users", "list"]).output
-    assert audit_actions(app) == ["department.create", "user.create", "user.set_roles",
-                                  "user.deactivate"]
+    assert audit_actions(app) == ["department.create", "user.create", "user.set_roles", "user.deactivate"]
     event, payload = last_event(app, "user.set_roles")
     assert payload["before"] == ["leader", "staff"] and payload["after"] == ["office"]
     assert event.actor.startswith("cli:")
@@ -51,11 +65,11 @@ def test_cli_create_list_set_roles_deactivate(app, runner):
 
 def test_cli_refuses_bad_input(app, runner, make_user):
     make_user("taken", "staff")
-    result = runner.invoke(args=["users", "create", "taken", "--name", "X", "--password",
-                                 "long-enough-1"])
+    result = runner.invoke(args=["users", "create", "taken", "--name", "X", "--password", "long-enough-1"])
     assert result.exit_code != 0 and "already taken" in result.output
-    result = runner.invoke(args=["users", "create", "x1", "--name", "X", "--role", "king",
-                                 "--password", "long-enough-1"])
+    result = runner.invoke(
+        args=["users", "create", "x1", "--name", "X", "--role", "king", "--password", "long-enough-1"]
+    )
     assert result.exit_code != 0 and "king" in result.output
     result = runner.invoke(args=["users", "create", "x2", "--name", "X", "--password", "short"])
     assert result.exit_code != 0 and "at least" in result.output
@@ -70,8 +84,13 @@ def test_the_last_active_admin_cannot_be_removed(app, make_user):
         root = find_user("root")
         with pytest.raises(OperationError):
             set_roles(Actor.system("test"), root, ["staff"])
-        other = create_user(Actor.system("test"), login="second", display_name="Second",
-                            password=TEST_PASSWORD, roles=["admin"])
+        other = create_user(
+            Actor.system("test"),
+            login="second",
+            display_name="Second",
+            password=TEST_PASSWORD,
+            roles=["admin"],
+        )
         set_roles(Actor.system("test"), root, ["staff"])
         with pytest.raises(OperationError):
             deactivate_user(Actor.system("test"), other)
@@ -91,10 +110,18 @@ def test_admin_creates_an_account_through_the_form(app, login_as):
     client.post_form("/admin/departments", {"name": "财务科"})
     with app.app_context():
         dept_id = db.session.scalar(sa.select(Department.id))
-    response = client.post_form("/admin/users/new", {
-        "login": "LiSi", "display_name": "李四", "email": "lisi@example.cn",
-        "department_id": dept_id, "roles": ["staff", "leader"],
-        "password": "lisi-pass-2026", "confirm": "lisi-pass-2026"})
+    response = client.post_form(
+        "/admin/users/new",
+        {
+            "login": "LiSi",
+            "display_name": "李四",
+            "email": "lisi@example.cn",
+            "department_id": dept_id,
+            "roles": ["staff", "leader"],
+            "password": "lisi-pass-2026",
+            "confirm": "lisi-pass-2026",
+        },
+    )
     assert response.status_code == 302, response.text
     with app.app_context():
         user = find_user("lisi")
@@ -106,9 +133,17 @@ def test_admin_creates_an_account_through_the_form(app, login_as):
 
 def test_account_form_errors_keep_what_was_typed(app, login_as):
     client = login_as("root", "admin")
-    response = client.post_form("/admin/users/new", {
-        "login": "wang wu", "display_name": "王五<script>", "email": "not-an-email",
-        "department_id": 0, "password": "wangwu-pass-1", "confirm": "different-1"})
+    response = client.post_form(
+        "/admin/users/new",
+        {
+            "login": "wang wu",
+            "display_name": "王五<script>",
+            "email": "not-an-email",
+            "department_id": 0,
+            "password": "wangwu-pass-1",
+            "confirm": "different-1",
+        },
+    )
     assert response.status_code == 200
     text = response.text
     assert 'value="王五&lt;script&gt;"' in text  # kept, and escaped
@@ -121,9 +156,16 @@ def test_account_form_errors_keep_what_was_typed(app, login_as):
 def test_duplicate_login_is_a_form_error(app, login_as, make_user):
     make_user("lisi", "staff")
     client = login_as("root", "admin")
-    response = client.post_form("/admin/users/new", {
-        "login": "lisi", "display_name": "李四", "department_id": 0,
-        "password": "lisi-pass-2026", "confirm": "lisi-pass-2026"})
+    response = client.post_form(
+        "/admin/users/new",
+        {
+            "login": "lisi",
+            "display_name": "李四",
+            "department_id": 0,
+            "password": "lisi-pass-2026",
+            "confirm": "lisi-pass-2026",
+        },
+    )
     assert response.status_code == 200 and "lisi" in response.text
     assert "用户名“lisi”已被占用" in response.text
 
@@ -131,8 +173,10 @@ def test_duplicate_login_is_a_form_error(app, login_as, make_user):
 def test_admin_edits_roles_and_deactivates(app, login_as, make_user):
     staff_id = make_user("staff1", "staff")
     client = login_as("root", "admin")
-    response = client.post_form(f"/admin/users/{staff_id}", {
-        "display_name": "李强", "email": "", "department_id": 0, "roles": ["staff", "leader"]})
+    response = client.post_form(
+        f"/admin/users/{staff_id}",
+        {"display_name": "李强", "email": "", "department_id": 0, "roles": ["staff", "leader"]},
+    )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.get(User, staff_id)
@@ -147,8 +191,10 @@ def test_admin_cannot_lock_themselves_out(app, login_as):
     client = login_as("root", "admin")
     with app.app_context():
         root_id = find_user("root").id
-    response = client.post_form(f"/admin/users/{root_id}", {
-        "display_name": "Root", "department_id": 0, "roles": ["staff"], "active": "y"})
+    response = client.post_form(
+        f"/admin/users/{root_id}",
+        {"display_name": "Root", "department_id": 0, "roles": ["staff"], "active": "y"},
+    )
     assert response.status_code == 200
     assert "必须至少保留一名启用状态的管理员" in response.text
     with app.app_context():
@@ -158,8 +204,9 @@ def test_admin_cannot_lock_themselves_out(app, login_as):
 def test_admin_sets_a_password(app, login_as, make_user):
     staff_id = make_user("staff1", "staff")
     client = login_as("root", "admin")
-    response = client.post_form(f"/admin/users/{staff_id}/password", {
-        "password": "brand-new-pass-1", "confirm": "brand-new-pass-1"})
+    response = client.post_form(
+        f"/admin/users/{staff_id}/password", {"password": "brand-new-pass-1", "confirm": "brand-new-pass-1"}
+    )
     assert response.status_code == 302
     other = app.test_client()
     assert other.login("staff1", "brand-new-pass-1").status_code == 302
@@ -182,8 +229,9 @@ def test_edit_page_shows_current_values_and_password_errors(app, login_as, make_
     page = client.get(f"/admin/users/{staff_id}").text
     assert 'value="李强"' in page
     assert 'checked class="form-check-input" id="roles-3" name="roles" type="checkbox" value="staff"' in page
-    response = client.post_form(f"/admin/users/{staff_id}/password",
-                                {"password": "short", "confirm": "short"})
+    response = client.post_form(
+        f"/admin/users/{staff_id}/password", {"password": "short", "confirm": "short"}
+    )
     assert response.status_code == 200
     assert "密码长度不能少于 10 个字符" in response.text and 'value="李强"' in response.text
     assert "user.set_password" not in audit_actions(app)

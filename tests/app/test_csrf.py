@@ -26,15 +26,28 @@ def test_login_without_token_is_refused(app, client, make_user, token):
     assert client.get("/account").status_code == 302
 
 
-@pytest.mark.parametrize(("path", "data"), [
-    ("/admin/users/new", {"login": "x1", "display_name": "X", "password": "long-enough-1",
-                          "confirm": "long-enough-1", "department_id": 0}),
-    ("/admin/departments", {"name": "财务科"}),
-    ("/logout", {}),
-    ("/account/password", {"current": TEST_PASSWORD, "password": "another-pass-1",
-                           "confirm": "another-pass-1"}),
-    ("/language", {"lang": "en", "next": "/"}),
-])
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        (
+            "/admin/users/new",
+            {
+                "login": "x1",
+                "display_name": "X",
+                "password": "long-enough-1",
+                "confirm": "long-enough-1",
+                "department_id": 0,
+            },
+        ),
+        ("/admin/departments", {"name": "财务科"}),
+        ("/logout", {}),
+        (
+            "/account/password",
+            {"current": TEST_PASSWORD, "password": "another-pass-1", "confirm": "another-pass-1"},
+        ),
+        ("/language", {"lang": "en", "next": "/"}),
+    ],
+)
 def test_signed_in_posts_without_token_change_nothing(app, login_as, path, data):
     client = login_as("root", "admin")
     before = snapshot(app)
@@ -50,6 +63,5 @@ def test_token_from_another_session_is_refused(app, make_user):
     alice, mallory = app.test_client(), app.test_client()
     token = mallory.csrf_token()
     alice.get("/")
-    response = alice.post("/login", data={"login": "staff1", "password": TEST_PASSWORD,
-                                          "csrf_token": token})
+    response = alice.post("/login", data={"login": "staff1", "password": TEST_PASSWORD, "csrf_token": token})
     assert response.status_code == 400

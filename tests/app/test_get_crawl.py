@@ -17,8 +17,9 @@ def sample_arguments(app, target_id, item_id):
     with app.app_context():
         item = db.session.get(RectificationItem, item_id)
         measure_id = db.session.scalar(db.select(Measure.id).where(Measure.item_id == item_id))
-        evidence_id = db.session.scalar(db.select(Evidence.id).where(
-            Evidence.item_id == item_id, Evidence.storage_key.is_not(None)))
+        evidence_id = db.session.scalar(
+            db.select(Evidence.id).where(Evidence.item_id == item_id, Evidence.storage_key.is_not(None))
+        )
         inspection_id, category_id = item.inspection_id, item.category_id
     return {
         "user_id": target_id,
@@ -59,8 +60,9 @@ def demo_item_in_review(app) -> int:
     with app.app_context():
         load_demo()
         db.session.commit()
-        return db.session.scalar(db.select(RectificationItem.id).where(
-            RectificationItem.state == "pending_review").limit(1))
+        return db.session.scalar(
+            db.select(RectificationItem.id).where(RectificationItem.state == "pending_review").limit(1)
+        )
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")

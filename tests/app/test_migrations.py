@@ -21,9 +21,13 @@ def test_downgrade_and_upgrade_again(tmp_path):
         flask_migrate.upgrade()
         flask_migrate.downgrade(revision="base")
         with db.engine.connect() as conn:
-            tables = conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name != 'alembic_version'"
-            ).scalars().all()
+            tables = (
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name != 'alembic_version'"
+                )
+                .scalars()
+                .all()
+            )
         assert tables == []
         flask_migrate.upgrade()
         db.engine.dispose()

@@ -31,9 +31,17 @@ ACCESS = {
 }
 # Pages of documents depend on local roles and states too; their tables are in
 # tests/core/test_permission_table.py and tests/inspections/test_access.py.
-DOCUMENT_PAGES = ("/items/", "/audit/items/", "/categories/", "/measures/", "/evidence/",
-                  "/versions/", "/sharing/", "/inspections/",
-                  "/worklists/")
+DOCUMENT_PAGES = (
+    "/items/",
+    "/audit/items/",
+    "/categories/",
+    "/measures/",
+    "/evidence/",
+    "/versions/",
+    "/sharing/",
+    "/inspections/",
+    "/worklists/",
+)
 
 PUBLIC = ("/", "/login", "/public/", "/public/feedback/lookup")
 # Public pages of published content; what they may show is tested in tests/public/.
@@ -68,8 +76,12 @@ def test_public_pages_open_to_anonymous(client, path):
 
 def test_every_protected_page_is_in_the_table(app):
     """A new page must be declared here before it ships."""
-    declared = {path.split("{")[0] for _method, path in ACCESS} | set(PUBLIC) | set(DOCUMENT_PAGES) \
+    declared = (
+        {path.split("{")[0] for _method, path in ACCESS}
+        | set(PUBLIC)
+        | set(DOCUMENT_PAGES)
         | set(PUBLIC_CONTENT)
+    )
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static"):
             continue

@@ -21,8 +21,8 @@ def behind_the_triggers():
             conn.exec_driver_sql("SET session_replication_role = origin")
         else:
             triggers = conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name = 'audit_events'").all()
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+            ).all()
             assert triggers, "the append-only triggers are missing"
             for name, _sql in triggers:
                 conn.exec_driver_sql(f"DROP TRIGGER {name}")
@@ -33,8 +33,7 @@ def behind_the_triggers():
 
 def edit_payload(seq: int, payload: str) -> None:
     with behind_the_triggers() as conn:
-        conn.execute(sa.text("UPDATE audit_events SET payload = :p WHERE seq = :s"),
-                     {"p": payload, "s": seq})
+        conn.execute(sa.text("UPDATE audit_events SET payload = :p WHERE seq = :s"), {"p": payload, "s": seq})
 
 
 def delete_from(seq: int) -> None:
@@ -45,10 +44,13 @@ def delete_from(seq: int) -> None:
 def recompute_chain() -> None:
     """Recompute every prev_hash and hash so that the chain is self-consistent again."""
     with behind_the_triggers() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT seq, at, actor_id, actor, action, object_type, object_id, payload, "
-            "inspection_id "
-            "FROM audit_events ORDER BY seq")).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT seq, at, actor_id, actor, action, object_type, object_id, payload, "
+                "inspection_id "
+                "FROM audit_events ORDER BY seq"
+            )
+        ).all()
         # Hashes are unique: clear them first so that intermediate states do not collide.
         conn.execute(sa.text("UPDATE audit_events SET hash = 'x' || CAST(seq AS VARCHAR(20))"))
         prev = "0" * 64
@@ -57,8 +59,11 @@ def recompute_chain() -> None:
                 from datetime import datetime
 
                 at = datetime.fromisoformat(at)
-            new = compute_hash(prev, canonical_row(seq, at, actor_id, actor, action, otype, oid,
-                                                   payload, insp))
-            conn.execute(sa.text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s"),
-                         {"p": prev, "h": new, "s": seq})
+            new = compute_hash(
+                prev, canonical_row(seq, at, actor_id, actor, action, otype, oid, payload, insp)
+            )
+            conn.execute(
+                sa.text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"p": prev, "h": new, "s": seq},
+            )
             prev = new

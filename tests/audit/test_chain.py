@@ -25,8 +25,13 @@ def chain(app):
     """Five committed events, one with a Chinese payload."""
     with app.app_context():
         for n in range(1, 6):
-            record_event(Actor(7, "staff"), "test.event", "item", n,
-                         {"n": n, "title": "整改报告", "amount": "161000.00"})
+            record_event(
+                Actor(7, "staff"),
+                "test.event",
+                "item",
+                n,
+                {"n": n, "title": "整改报告", "amount": "161000.00"},
+            )
         db.session.commit()
     return app
 
@@ -43,8 +48,7 @@ def test_events_form_a_hash_chain(chain):
     for prev, event in zip(rows, rows[1:], strict=False):
         assert event.prev_hash == prev.hash
     for e in rows:
-        row = canonical_row(e.seq, e.at, e.actor_id, e.actor, e.action, e.object_type,
-                            e.object_id, e.payload)
+        row = canonical_row(e.seq, e.at, e.actor_id, e.actor, e.action, e.object_type, e.object_id, e.payload)
         assert e.hash == compute_hash(e.prev_hash, row)
     assert json.loads(rows[2].payload) == {"n": 3, "title": "整改报告", "amount": "161000.00"}
     assert "整改报告" in rows[2].payload  # stored as written, not \u-escaped
@@ -56,8 +60,7 @@ def test_inspection_id_is_hashed_only_when_present(app, runner):
     without = canonical_row(1, at, 1, "office", "a", "user", "1", "{}")
     assert "inspection_id" not in without
     assert canonical_row(1, at, 1, "office", "a", "user", "1", "{}", None) == without
-    assert json.loads(canonical_row(1, at, 1, "office", "a", "item", "1", "{}", 4))[
-        "inspection_id"] == 4
+    assert json.loads(canonical_row(1, at, 1, "office", "a", "item", "1", "{}", 4))["inspection_id"] == 4
     with app.app_context():
         record_event(Actor(1, "office"), "test.event", "item", 1, {}, inspection_id=4)
         record_event(Actor(1, "office"), "test.event", "user", 1, {})
@@ -79,14 +82,20 @@ def test_event_rolls_back_with_its_transaction(chain):
         assert db.session.scalar(sa.select(sa.func.max(AuditEvent.seq))) == 5
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET payload = '{}' WHERE seq = 2",
-    "DELETE FROM audit_events WHERE seq = 5",
-    "DELETE FROM audit_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET payload = '{}' WHERE seq = 2",
+        "DELETE FROM audit_events WHERE seq = 5",
+        "DELETE FROM audit_events",
+    ],
+)
 def test_database_refuses_update_and_delete(chain, statement):
-    with chain.app_context(), pytest.raises(sa.exc.DBAPIError, match="append-only"), \
-            db.engine.begin() as conn:
+    with (
+        chain.app_context(),
+        pytest.raises(sa.exc.DBAPIError, match="append-only"),
+        db.engine.begin() as conn,
+    ):
         conn.exec_driver_sql(statement)
     assert len(events(chain)) == 5
 
@@ -200,10 +209,17 @@ def test_fast_canonical_row_equals_its_definition():
     text = st.text(max_size=40)  # any code point: quotes, control characters, CJK, U+2028
 
     @settings(max_examples=300, deadline=None)
-    @given(seq=st.integers(1, 2 ** 53), at=st.datetimes(min_value=datetime(2000, 1, 1)),
-           actor_id=st.none() | st.integers(0, 2 ** 31), actor=text, action=text,
-           object_type=text, object_id=text, payload=text,
-           inspection_id=st.none() | st.integers(0, 2 ** 31))
+    @given(
+        seq=st.integers(1, 2**53),
+        at=st.datetimes(min_value=datetime(2000, 1, 1)),
+        actor_id=st.none() | st.integers(0, 2**31),
+        actor=text,
+        action=text,
+        object_type=text,
+        object_id=text,
+        payload=text,
+        inspection_id=st.none() | st.integers(0, 2**31),
+    )
     def same(**row):
         assert canonical_row(**row) == canonical_row_slow(**row)
 

@@ -23,11 +23,18 @@ def demo(app, runner):
 
 def _item_in(app, state):
     with app.app_context():
-        item = db.session.scalar(sa.select(RectificationItem).where(
-            RectificationItem.state == state).order_by(RectificationItem.id))
-        last = db.session.scalar(sa.select(sa.func.max(AuditEvent.seq)).where(
-            AuditEvent.object_type == "item", AuditEvent.object_id == str(item.id),
-            AuditEvent.action.like("workflow.%")))
+        item = db.session.scalar(
+            sa.select(RectificationItem)
+            .where(RectificationItem.state == state)
+            .order_by(RectificationItem.id)
+        )
+        last = db.session.scalar(
+            sa.select(sa.func.max(AuditEvent.seq)).where(
+                AuditEvent.object_type == "item",
+                AuditEvent.object_id == str(item.id),
+                AuditEvent.action.like("workflow.%"),
+            )
+        )
         return item.id, item.inspection_id, last
 
 
@@ -42,8 +49,9 @@ def test_intact_demo_verifies_with_states_and_evidence(demo, runner):
     with demo.app_context():
         items = db.session.scalar(sa.select(sa.func.count(RectificationItem.id)))
         feedback = db.session.scalar(sa.select(sa.func.count(Feedback.id)))
-        files = db.session.scalar(sa.select(sa.func.count(Evidence.id))
-                                  .where(Evidence.storage_key.is_not(None)))
+        files = db.session.scalar(
+            sa.select(sa.func.count(Evidence.id)).where(Evidence.storage_key.is_not(None))
+        )
     assert files > 0 and feedback > 0
     assert f"states: {items + feedback} items and feedback replayed" in result.output
     assert f"evidence: {files} files re-hashed" in result.output
@@ -52,13 +60,16 @@ def test_intact_demo_verifies_with_states_and_evidence(demo, runner):
 def test_stored_state_that_disagrees_with_the_replay(demo, runner):
     item_id, _inspection, last_seq = _item_in(demo, "in_progress")
     with demo.app_context():
-        db.session.execute(sa.update(RectificationItem).where(RectificationItem.id == item_id)
-                           .values(state="completed"))
+        db.session.execute(
+            sa.update(RectificationItem).where(RectificationItem.id == item_id).values(state="completed")
+        )
         db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert (f"item:{item_id}: stored state is 'completed' but the history implies "
-            f"'in_progress' (last set by seq {last_seq})") in result.output
+    assert (
+        f"item:{item_id}: stored state is 'completed' but the history implies "
+        f"'in_progress' (last set by seq {last_seq})"
+    ) in result.output
     with demo.app_context():
         report = verify_everything(_store(demo))
     assert not report.ok
@@ -68,10 +79,10 @@ def test_stored_state_that_disagrees_with_the_replay(demo, runner):
 
 def test_feedback_state_is_replayed_too(demo):
     with demo.app_context():
-        feedback_id = db.session.scalar(sa.select(Feedback.id).where(
-            Feedback.moderation_state == "rejected"))
-        db.session.execute(sa.update(Feedback).where(Feedback.id == feedback_id)
-                           .values(moderation_state="published"))
+        feedback_id = db.session.scalar(sa.select(Feedback.id).where(Feedback.moderation_state == "rejected"))
+        db.session.execute(
+            sa.update(Feedback).where(Feedback.id == feedback_id).values(moderation_state="published")
+        )
         db.session.commit()
         report = verify_everything(_store(demo))
     assert [(p.kind, p.object) for p in report.problems] == [("state", f"feedback:{feedback_id}")]
@@ -97,11 +108,15 @@ def test_changed_payload_is_reported_with_object_and_seq(demo, runner):
 
 def _evidence(app):
     with app.app_context():
-        evidence = db.session.scalar(sa.select(Evidence).where(Evidence.storage_key.is_not(None))
-                                     .order_by(Evidence.id))
-        seq = db.session.scalar(sa.select(AuditEvent.seq).where(
-            AuditEvent.action == "evidence.add",
-            AuditEvent.payload.contains(f'"evidence_id":{evidence.id},')))
+        evidence = db.session.scalar(
+            sa.select(Evidence).where(Evidence.storage_key.is_not(None)).order_by(Evidence.id)
+        )
+        seq = db.session.scalar(
+            sa.select(AuditEvent.seq).where(
+                AuditEvent.action == "evidence.add",
+                AuditEvent.payload.contains(f'"evidence_id":{evidence.id},'),
+            )
+        )
         path = _store(app)._path(evidence.storage_key)
         return evidence.id, evidence.item_id, seq, path
 
@@ -111,8 +126,10 @@ def test_deleted_evidence_file(demo, runner):
     path.unlink()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert (f"evidence:{evidence_id} (整改报告.pdf) of item:{item_id}: the file is missing "
-            f"(recorded at seq {seq})") in result.output
+    assert (
+        f"evidence:{evidence_id} (整改报告.pdf) of item:{item_id}: the file is missing "
+        f"(recorded at seq {seq})"
+    ) in result.output
 
 
 def test_changed_evidence_file(demo):
@@ -123,8 +140,7 @@ def test_changed_evidence_file(demo):
     with demo.app_context():
         report = verify_everything(_store(demo))
     [problem] = report.problems
-    assert (problem.kind, problem.object, problem.seq) == ("evidence", f"evidence:{evidence_id}",
-                                                           seq)
+    assert (problem.kind, problem.object, problem.seq) == ("evidence", f"evidence:{evidence_id}", seq)
     assert "differs" in problem.message
 
 
@@ -132,13 +148,17 @@ def test_one_inspection(demo, runner, app):
     item_id, inspection_id, last_seq = _item_in(demo, "assigned")
     with demo.app_context():
         report = verify_inspection(inspection_id, _store(demo))
-        events = db.session.scalar(sa.select(sa.func.count()).where(
-            AuditEvent.inspection_id == inspection_id))
+        events = db.session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.inspection_id == inspection_id)
+        )
     assert report.ok, report.problems
     assert report.events_checked == events
     with demo.app_context():
-        db.session.execute(sa.update(RectificationItem).where(RectificationItem.id == item_id)
-                           .values(publication_state="published"))
+        db.session.execute(
+            sa.update(RectificationItem)
+            .where(RectificationItem.id == item_id)
+            .values(publication_state="published")
+        )
         db.session.commit()
     result = runner.invoke(args=["audit", "verify", "--inspection", str(inspection_id)])
     assert result.exit_code == 1

@@ -13,8 +13,16 @@ def event(payload) -> SimpleNamespace:
 
 
 def test_field_changes_become_character_diffs():
-    details = log.readable(event({"changes": {"title": {"before": "整改报告", "after": "整改总结报告"}},
-                                  "version": 3, "note": "", "reverted_from": None}))
+    details = log.readable(
+        event(
+            {
+                "changes": {"title": {"before": "整改报告", "after": "整改总结报告"}},
+                "version": 3,
+                "note": "",
+                "reverted_from": None,
+            }
+        )
+    )
     [change] = details["changes"]
     assert change.field == "title"
     assert change.runs == [("equal", "整改"), ("insert", "总结"), ("equal", "报告")]
@@ -23,14 +31,15 @@ def test_field_changes_become_character_diffs():
 
 def test_transitions_show_from_and_to():
     details = log.readable(event({"from": "pending", "to": "rejected", "comment": "不予公开"}))
-    assert details["changes"][0].runs == [("delete", "pending"), ("equal", " → "),
-                                          ("insert", "rejected")]
+    assert details["changes"][0].runs == [("delete", "pending"), ("equal", " → "), ("insert", "rejected")]
     assert details["values"] == [("comment", "不予公开")]
 
 
 def test_before_and_after_text_is_diffed_but_sharing_lists_are_values():
-    assert log.readable(event({"before": "联系人张三", "after": "联系人"}))["changes"][0].runs == \
-        [("equal", "联系人"), ("delete", "张三")]
+    assert log.readable(event({"before": "联系人张三", "after": "联系人"}))["changes"][0].runs == [
+        ("equal", "联系人"),
+        ("delete", "张三"),
+    ]
     sharing = log.readable(event({"before": [], "after": [["Reader", "u:3"]], "role": "Reader"}))
     assert sharing["changes"] == []
     assert ("after", '[["Reader", "u:3"]]') in sharing["values"]
@@ -53,8 +62,9 @@ def rows(n):
         at = datetime(2026, 11, 28, 8, 0, seq)
         payload = json.dumps({"n": seq, "标题": "整改"}, ensure_ascii=False)
         insp = 1 if seq % 2 else None
-        h = compute_hash(prev, canonical_row(seq, at, 1, "office", "test.event", "item", str(seq),
-                                             payload, insp))
+        h = compute_hash(
+            prev, canonical_row(seq, at, 1, "office", "test.event", "item", str(seq), payload, insp)
+        )
         out.append((seq, at, 1, "office", "test.event", "item", str(seq), insp, payload, prev, h))
         prev = h
     return out
@@ -92,5 +102,4 @@ def test_known_actions_cover_everything_the_demo_records(app):
         load_demo()
         recorded = set(db.session.scalars(sa.select(AuditEvent.action).distinct()))
     assert recorded <= set(log.known_actions()), recorded - set(log.known_actions())
-    assert {"workflow.approve", "moderation.mark_spam", "auth.login_failed"} <= set(
-        log.known_actions())
+    assert {"workflow.approve", "moderation.mark_spam", "auth.login_failed"} <= set(log.known_actions())

@@ -9,9 +9,15 @@ from tests.helpers import count_writes
 
 #: Routes where a POST is not a write of the auditor's own records but part of signing in/out
 #: or of the public side that everyone (auditors included) may use as a member of the public.
-NOT_STAFF_WRITES = {"accounts.login", "accounts.logout", "shell.set_language",
-                    "accounts.change_password", "feedback.give", "feedback.lookup",
-                    "feedback.fix_check"}
+NOT_STAFF_WRITES = {
+    "accounts.login",
+    "accounts.logout",
+    "shell.set_language",
+    "accounts.change_password",
+    "feedback.give",
+    "feedback.lookup",
+    "feedback.fix_check",
+}
 
 #: The auditor's own two POSTs. Each writes exactly one row: the audit event recording that
 #: the auditor exported or verified (an export must be audited, and a GET never writes).
@@ -27,8 +33,7 @@ def grant_and_feedback(app, item_id, user_id):
 
     with app.app_context():
         item = db.session.get(RectificationItem, item_id)
-        grant = grant_local_role(Actor.system("test"), item, "Reader",
-                                 user=db.session.get(User, user_id))
+        grant = grant_local_role(Actor.system("test"), item, "Reader", user=db.session.get(User, user_id))
         feedback, _code = submit_feedback(item.inspection, item, kind="suggestion", text="意见内容")
         db.session.commit()
         return grant.id, feedback.id
@@ -40,15 +45,15 @@ def test_every_post_route_refuses_the_auditor(app, make_user, client):
     assert client.login("auditor", demo_password("auditor")).status_code == 302
     grant_id, feedback_id = grant_and_feedback(app, item_id, target_id)
     samples = sample_arguments(app, target_id, item_id)
-    samples.update({"transition_id": "approve", "grant_id": grant_id, "feedback_id": feedback_id,
-                    "number": 1})
+    samples.update(
+        {"transition_id": "approve", "grant_id": grant_id, "feedback_id": feedback_id, "number": 1}
+    )
     checked = 0
     with app.app_context():
         engine = db.engine
     with count_writes(engine) as writes:
         for rule in app.url_map.iter_rules():
-            if "POST" not in rule.methods or rule.endpoint in NOT_STAFF_WRITES | set(
-                    AUDITOR_RECORDS):
+            if "POST" not in rule.methods or rule.endpoint in NOT_STAFF_WRITES | set(AUDITOR_RECORDS):
                 continue
             args = {}
             for name in rule.arguments:
@@ -78,11 +83,14 @@ def test_the_auditors_own_records_write_one_audit_event_each(app, client):
             response.get_data()  # the export streams
             response.close()
         assert response.status_code in (200, 302), endpoint
-        assert len(writes) == 1 and writes[0].lstrip().upper().startswith(
-            "INSERT INTO AUDIT_EVENTS"), (endpoint, writes)
+        assert len(writes) == 1 and writes[0].lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS"), (
+            endpoint,
+            writes,
+        )
     with app.app_context():
-        actions = db.session.scalars(db.select(AuditEvent.action).where(
-            AuditEvent.actor == "auditor").order_by(AuditEvent.seq)).all()
+        actions = db.session.scalars(
+            db.select(AuditEvent.action).where(AuditEvent.actor == "auditor").order_by(AuditEvent.seq)
+        ).all()
     assert actions[-2:] == ["audit.export", "audit.verify"]
 
 
@@ -102,17 +110,32 @@ def test_every_page_an_auditor_needs_answers_200(app, client):
         categories = db.session.scalars(sa.select(Category.id)).all()
         items = db.session.execute(sa.select(RectificationItem.id, RectificationItem.state)).all()
         measures = db.session.scalars(sa.select(Measure.id).limit(5)).all()
-        files = db.session.scalars(sa.select(Evidence.id).where(
-            Evidence.storage_key.is_not(None))).all()
-        versions = db.session.execute(sa.select(DocumentVersion.object_type,
-                                                DocumentVersion.object_id).distinct()).all()
-        feedback = db.session.execute(sa.select(Feedback.moderation_state, Feedback.text,
-                                                Feedback.original_text)).all()
-    assert {state for _id, state in items} >= {"assigned", "in_progress", "pending_review",
-                                               "completed", "follow_up"}
+        files = db.session.scalars(sa.select(Evidence.id).where(Evidence.storage_key.is_not(None))).all()
+        versions = db.session.execute(
+            sa.select(DocumentVersion.object_type, DocumentVersion.object_id).distinct()
+        ).all()
+        feedback = db.session.execute(
+            sa.select(Feedback.moderation_state, Feedback.text, Feedback.original_text)
+        ).all()
+    assert {state for _id, state in items} >= {
+        "assigned",
+        "in_progress",
+        "pending_review",
+        "completed",
+        "follow_up",
+    }
     assert {state for state, *_ in feedback} == set(STATES)
-    urls = ["/inspections/", "/audit/", "/audit/verify", "/audit/verify-script", "/workflows/",
-            "/worklists/overdue", "/worklists/due_soon", "/account", "/"]
+    urls = [
+        "/inspections/",
+        "/audit/",
+        "/audit/verify",
+        "/audit/verify-script",
+        "/workflows/",
+        "/worklists/overdue",
+        "/worklists/due_soon",
+        "/account",
+        "/",
+    ]
     urls += [f"/inspections/{i}" for i in inspections]
     urls += [f"/sharing/inspection/{i}" for i in inspections]
     urls += [f"/sharing/category/{c}" for c in categories]
@@ -131,8 +154,7 @@ def test_every_page_an_auditor_needs_answers_200(app, client):
             assert 'id="grant-form"' not in body and 'id="block-form"' not in body, url
             assert "sharing/grants/" not in body, url
     # rejected and spam feedback, and the submitter's words behind an edit, are all readable
-    pages = "".join(client.get(f"/feedback/?state={state}").get_data(as_text=True)
-                    for state in STATES)
+    pages = "".join(client.get(f"/feedback/?state={state}").get_data(as_text=True) for state in STATES)
     for _state, text, original in feedback:
         assert text in pages
         if original:
@@ -143,12 +165,22 @@ def test_every_page_an_auditor_needs_answers_200(app, client):
 #: (auditors read role changes in the audit log instead), and the public pages of unpublished
 #: content (the sample item is not published; auditors read it on the internal pages).
 NOT_AUDITOR_READS = {
-    "accounts.login": 302, "accounts.users": 403, "accounts.new_user": 403,
-    "accounts.edit_user": 403, "accounts.departments": 403,
-    "inspections.new_inspection": 403, "inspections.edit_inspection": 403,
-    "inspections.new_category": 403, "inspections.edit_category": 403, "inspections.new_item": 403,
-    "inspections.edit_item": 403, "inspections.edit_measure": 403, "notices.upload": 403,
-    "ledger.upload": 403, "public.item": 404, "public.evidence": 404,
+    "accounts.login": 302,
+    "accounts.users": 403,
+    "accounts.new_user": 403,
+    "accounts.edit_user": 403,
+    "accounts.departments": 403,
+    "inspections.new_inspection": 403,
+    "inspections.edit_inspection": 403,
+    "inspections.new_category": 403,
+    "inspections.edit_category": 403,
+    "inspections.new_item": 403,
+    "inspections.edit_item": 403,
+    "inspections.edit_measure": 403,
+    "notices.upload": 403,
+    "ledger.upload": 403,
+    "public.item": 404,
+    "public.evidence": 404,
     "/public/inspections/<int:inspection_id>/items/<int:item_id>/feedback": 404,
 }
 
@@ -162,14 +194,16 @@ def test_every_get_route_reads_for_the_auditor(app, make_user, client):
     item_id = demo_item_in_review(app)
     assert client.login("auditor", demo_password("auditor")).status_code == 302
     checked = 0
-    for rule, url in zip([r for r in app.url_map.iter_rules() if "GET" in r.methods],
-                         build_urls(app, target_id, item_id), strict=True):
+    for rule, url in zip(
+        [r for r in app.url_map.iter_rules() if "GET" in r.methods],
+        build_urls(app, target_id, item_id),
+        strict=True,
+    ):
         if rule.endpoint in ("static", "bootstrap.static"):
             continue
         response = client.get(url)
         response.close()
         expected = NOT_AUDITOR_READS.get(rule.rule, NOT_AUDITOR_READS.get(rule.endpoint, 200))
-        assert response.status_code == expected, \
-            (rule.endpoint, url, response.status_code)
+        assert response.status_code == expected, (rule.endpoint, url, response.status_code)
         checked += 1
     assert checked >= 40

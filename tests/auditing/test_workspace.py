@@ -44,14 +44,19 @@ def seqs(response) -> list[int]:
 
 def db_seqs(app, *conditions) -> list[int]:
     with app.app_context():
-        return list(db.session.scalars(sa.select(AuditEvent.seq).where(*conditions)
-                                       .order_by(AuditEvent.seq.desc())))
+        return list(
+            db.session.scalars(sa.select(AuditEvent.seq).where(*conditions).order_by(AuditEvent.seq.desc()))
+        )
 
 
 def item_with_versions(app) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(AuditEvent.object_id).where(
-            AuditEvent.action == "item.update").order_by(AuditEvent.seq).limit(1))
+        return db.session.scalar(
+            sa.select(AuditEvent.object_id)
+            .where(AuditEvent.action == "item.update")
+            .order_by(AuditEvent.seq)
+            .limit(1)
+        )
 
 
 def test_unfiltered_pages_walk_the_whole_log_by_keyset(app, auditor, monkeypatch):
@@ -114,16 +119,24 @@ def test_each_filter_matches_the_database(app, auditor, name):
     cases = {
         "actor": ("actor=staff", [AuditEvent.actor == "staff"]),
         "action": ("action=workflow.approve", [AuditEvent.action == "workflow.approve"]),
-        "object": (f"object_type=item&object_id={item_id}",
-                   [AuditEvent.object_type == "item", AuditEvent.object_id == item_id]),
+        "object": (
+            f"object_type=item&object_id={item_id}",
+            [AuditEvent.object_type == "item", AuditEvent.object_id == item_id],
+        ),
         "inspection": ("inspection=1", [AuditEvent.inspection_id == 1]),
         "dates": (f"since={today - timedelta(days=1)}&until={today + timedelta(days=1)}", []),
-        "combined": ("inspection=1&actor=staff&action=measure.done&object_type=measure",
-                     [AuditEvent.inspection_id == 1, AuditEvent.actor == "staff",
-                      AuditEvent.action == "measure.done", AuditEvent.object_type == "measure"]),
+        "combined": (
+            "inspection=1&actor=staff&action=measure.done&object_type=measure",
+            [
+                AuditEvent.inspection_id == 1,
+                AuditEvent.actor == "staff",
+                AuditEvent.action == "measure.done",
+                AuditEvent.object_type == "measure",
+            ],
+        ),
     }
     query, conditions = cases[name]
-    expected = db_seqs(app, *conditions)[:log.PAGE_SIZE]
+    expected = db_seqs(app, *conditions)[: log.PAGE_SIZE]
     assert expected, "the demo has events for every case"
     response = auditor.get(f"/audit/?{query}")
     assert response.status_code == 200
@@ -150,14 +163,17 @@ def test_date_range_follows_the_portal_time_zone(app, auditor, monkeypatch):
     assert seqs(auditor.get(f"/audit/?since={beijing_day}&until={beijing_day}")) == [seq]
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("since=2026-13-01", "请按 YYYY-MM-DD 格式填写日期"),
-    ("since=2026-11-02&until=2026-11-01", "结束日期早于开始日期"),
-    ("object_id=5", "请同时选择对象类型"),
-    ("object_type=spaceship", "未知的对象类型"),
-    ("inspection=abc", "没有这个巡察"),
-    ("inspection=999", "没有这个巡察"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("since=2026-13-01", "请按 YYYY-MM-DD 格式填写日期"),
+        ("since=2026-11-02&until=2026-11-01", "结束日期早于开始日期"),
+        ("object_id=5", "请同时选择对象类型"),
+        ("object_type=spaceship", "未知的对象类型"),
+        ("inspection=abc", "没有这个巡察"),
+        ("inspection=999", "没有这个巡察"),
+    ],
+)
 def test_bad_filters_get_a_message_and_keep_what_was_typed(auditor, query, message):
     response = auditor.get(f"/audit/?{query}&actor=staff")
     body = response.get_data(as_text=True)
@@ -171,12 +187,13 @@ def test_bad_filters_get_a_message_and_keep_what_was_typed(auditor, query, messa
 def test_edits_show_as_character_diffs_with_seq_and_hash(app, auditor):
     item_id = item_with_versions(app)
     with app.app_context():
-        event = db.session.scalar(sa.select(AuditEvent).where(
-            AuditEvent.action == "item.update", AuditEvent.object_id == item_id))
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "item.update", AuditEvent.object_id == item_id)
+        )
         change = json.loads(event.payload)["changes"]
     body = auditor.get(f"/audit/?object_type=item&object_id={item_id}").get_data(as_text=True)
-    row = body[body.index(f'<tr data-seq="{event.seq}"'):]
-    row = row[:row.find("<tr data-seq=", 10) if "<tr data-seq=" in row[10:] else None]
+    row = body[body.index(f'<tr data-seq="{event.seq}"') :]
+    row = row[: row.find("<tr data-seq=", 10) if "<tr data-seq=" in row[10:] else None]
     field, values = next(iter(change.items()))
     assert f"<code>{field}</code>" in row
     assert '<ins class="diff-insert">' in row
@@ -205,6 +222,7 @@ def test_log_page_statements_do_not_grow_with_the_log(app, auditor):
 
 # --- exports --------------------------------------------------------------------------------
 
+
 def export(client, fmt, **filters):
     response = client.post_form("/audit/export", {"format": fmt, **filters})
     assert response.status_code == 200, response.status_code
@@ -225,8 +243,11 @@ def test_jsonl_export_matches_the_rows_and_is_audited(app, auditor, tmp_path):
     assert json.loads(last["payload"]) == {"format": "jsonl", "filter": {}}
     with app.app_context():
         stored = db.session.get(AuditEvent, 7)
-        assert (records[6]["hash"], records[6]["prev_hash"], records[6]["payload"]) == \
-            (stored.hash, stored.prev_hash, stored.payload)
+        assert (records[6]["hash"], records[6]["prev_hash"], records[6]["payload"]) == (
+            stored.hash,
+            stored.prev_hash,
+            stored.payload,
+        )
         head = chain_head()[1]
     path = tmp_path / "audit.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -237,21 +258,24 @@ def test_jsonl_export_matches_the_rows_and_is_audited(app, auditor, tmp_path):
 
 def run_script(path, *args):
     # -I -S: isolated, no site-packages: the script needs the standard library only.
-    return subprocess.run([sys.executable, "-I", "-S", SCRIPT, str(path), *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-I", "-S", SCRIPT, str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("where", ["payload", "actor", "hash", "at"])
 def test_one_changed_byte_fails_the_standalone_check(app, auditor, tmp_path, where):
-    data = export(auditor, "jsonl", object_type="item",
-                  object_id=item_with_versions(app)).get_data()
+    data = export(auditor, "jsonl", object_type="item", object_id=item_with_versions(app)).get_data()
     lines = data.decode().splitlines()
     assert run_script(_write(tmp_path, data)).returncode == 0
     target = json.loads(lines[1])
     value = json.dumps(target[where], ensure_ascii=False)
     start = data.index(f'"{where}":{value}'.encode(), data.index(lines[1].encode()))
-    position = next(i for i in range(start + len(where) + 3, len(data))
-                    if chr(data[i]).isalnum())
+    position = next(i for i in range(start + len(where) + 3, len(data)) if chr(data[i]).isalnum())
     changed = bytearray(data)
     changed[position] = ord("1") if data[position] != ord("1") else ord("2")  # one byte
     result = run_script(_write(tmp_path, bytes(changed)))
@@ -285,15 +309,14 @@ def test_csv_export_is_filtered_and_has_the_chain_columns(app, auditor):
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    expected = sorted(db_seqs(app, AuditEvent.actor == "staff",
-                              AuditEvent.action == "workflow.submit"))
+    expected = sorted(db_seqs(app, AuditEvent.actor == "staff", AuditEvent.action == "workflow.submit"))
     assert [int(r["seq"]) for r in rows] == expected
     assert set(log.EXPORT_COLUMNS) == set(rows[0])
     with app.app_context():
-        exported = db.session.scalar(sa.select(AuditEvent).where(
-            AuditEvent.action == "audit.export").order_by(AuditEvent.seq.desc()))
-        assert json.loads(exported.payload)["filter"] == {"actor": "staff",
-                                                          "action": "workflow.submit"}
+        exported = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "audit.export").order_by(AuditEvent.seq.desc())
+        )
+        assert json.loads(exported.payload)["filter"] == {"actor": "staff", "action": "workflow.submit"}
         stored = db.session.get(AuditEvent, expected[0])
         assert (rows[0]["hash"], rows[0]["payload"]) == (stored.hash, stored.payload)
 
@@ -302,8 +325,9 @@ def test_bad_export_request_writes_nothing_and_explains(app, auditor):
     with app.app_context():
         engine = db.engine
     with count_writes(engine) as writes:
-        response = auditor.post_form("/audit/export", {"format": "xlsx", "actor": "staff"},
-                                     follow_redirects=True)
+        response = auditor.post_form(
+            "/audit/export", {"format": "xlsx", "actor": "staff"}, follow_redirects=True
+        )
     assert writes == []
     assert "导出未开始" in response.get_data(as_text=True)
     assert 'value="staff"' in response.get_data(as_text=True)
@@ -324,6 +348,7 @@ def test_export_needs_csrf_and_the_auditor_role(app, auditor, make_user):
 
 # --- verification ---------------------------------------------------------------------------
 
+
 def test_verification_page_runs_records_and_shows_the_result(app, auditor, runner):
     assert runner.invoke(args=["audit", "checkpoint"]).exit_code == 0
     body = auditor.get("/audit/verify").get_data(as_text=True)
@@ -342,14 +367,15 @@ def test_verification_page_runs_records_and_shows_the_result(app, auditor, runne
 
 def test_verification_page_reports_tampering(app, auditor):
     with app.app_context():
-        item = db.session.scalar(sa.select(RectificationItem).where(
-            RectificationItem.state == "assigned"))
+        item = db.session.scalar(sa.select(RectificationItem).where(RectificationItem.state == "assigned"))
         item_id, inspection_id = item.id, item.inspection_id
-        db.session.execute(sa.update(RectificationItem).where(RectificationItem.id == item_id)
-                           .values(state="completed"))
+        db.session.execute(
+            sa.update(RectificationItem).where(RectificationItem.id == item_id).values(state="completed")
+        )
         db.session.commit()
-    body = auditor.post_form("/audit/verify", {"scope": str(inspection_id)},
-                             follow_redirects=True).get_data(as_text=True)
+    body = auditor.post_form("/audit/verify", {"scope": str(inspection_id)}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "核验发现 1 个问题" in body
     assert f"item:{item_id}：存储的 state 为“completed”，但历史记录推出的是“assigned”" in body
     history = auditor.get(f"/audit/items/{item_id}").get_data(as_text=True)
@@ -358,8 +384,7 @@ def test_verification_page_reports_tampering(app, auditor):
 
 def test_verification_over_budget_says_incomplete(app, auditor):
     app.config["AUDIT_VERIFY_BUDGET_SECONDS"] = 0
-    body = auditor.post_form("/audit/verify", {"scope": "all"},
-                             follow_redirects=True).get_data(as_text=True)
+    body = auditor.post_form("/audit/verify", {"scope": "all"}, follow_redirects=True).get_data(as_text=True)
     assert "不完整" in body
     assert 'data-ok="false"' in body
 
@@ -384,13 +409,14 @@ def test_verification_holds_no_write_lock_while_it_reads(app, auditor, monkeypat
 
 # --- one item's complete history ------------------------------------------------------------
 
+
 def test_item_history_shows_everything_recorded(app, auditor):
     item_id = int(item_with_versions(app))
     with app.app_context():
-        events = db_seqs(app, AuditEvent.object_type == "item",
-                         AuditEvent.object_id == str(item_id))
-        evidence = db.session.scalars(sa.select(Evidence).where(Evidence.item_id == item_id,
-                                                                Evidence.storage_key.is_not(None))).all()
+        events = db_seqs(app, AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id))
+        evidence = db.session.scalars(
+            sa.select(Evidence).where(Evidence.item_id == item_id, Evidence.storage_key.is_not(None))
+        ).all()
         files = [(e.id, e.sha256) for e in evidence]
     response = auditor.get(f"/audit/items/{item_id}")
     body = response.get_data(as_text=True)

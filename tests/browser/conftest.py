@@ -15,9 +15,15 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -31,8 +37,7 @@ def browser():
     from tests.browser.playwright_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             headless=True)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
 
@@ -58,8 +63,9 @@ def live_server(app):
 @pytest.fixture
 def page(browser, live_server, request):
     """A fresh browser context per test; a screenshot of the last page is kept."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900},
-                                  base_url=live_server)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}, base_url=live_server
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

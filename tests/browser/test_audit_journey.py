@@ -19,11 +19,15 @@ pytestmark = pytest.mark.browser
 
 def test_auditor_filters_diffs_exports_and_verifies(app, page):
     with app.app_context():
-        item = db.session.scalar(sa.select(RectificationItem).where(
-            RectificationItem.state == "pending_review"))
+        item = db.session.scalar(
+            sa.select(RectificationItem).where(RectificationItem.state == "pending_review")
+        )
         item_id, title = item.id, item.title
-        item_events = db.session.scalar(sa.select(sa.func.count()).where(
-            AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id)))
+        item_events = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id)
+            )
+        )
 
     page.goto("/login")
     page.fill("input[name=login]", "auditor")
@@ -56,8 +60,7 @@ def test_auditor_filters_diffs_exports_and_verifies(app, page):
         page.click("[data-export=csv]")
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
-    rows_out = list(csv.DictReader(io.StringIO(
-        Path(download.path()).read_text(encoding="utf-8-sig"))))
+    rows_out = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
     assert len(rows_out) == item_events
     assert {r["object_id"] for r in rows_out} == {str(item_id)}
     assert all(len(r["hash"]) == 64 and len(r["prev_hash"]) == 64 for r in rows_out)

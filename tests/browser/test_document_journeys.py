@@ -28,25 +28,44 @@ def people(app, live_server):
     """A leader, a party secretary and a staff member of their own, with their own items."""
     actor = Actor.system("test")
     with app.app_context():
-        leader = create_user(actor, login="zhangwei", display_name="张伟（分管领导）",
-                             password=TEST_PASSWORD, roles=["leader"])
-        secretary = create_user(actor, login="wangjun", display_name="王军（党组书记）",
-                                password=TEST_PASSWORD, roles=["leader"])
-        other_leader = create_user(actor, login="zhaolei", display_name="赵磊（分管领导）",
-                                   password=TEST_PASSWORD, roles=["leader"])
-        staff = create_user(actor, login="lihua", display_name="李华（经办人）",
-                            password=TEST_PASSWORD, roles=["staff"])
+        leader = create_user(
+            actor, login="zhangwei", display_name="张伟（分管领导）", password=TEST_PASSWORD, roles=["leader"]
+        )
+        secretary = create_user(
+            actor, login="wangjun", display_name="王军（党组书记）", password=TEST_PASSWORD, roles=["leader"]
+        )
+        other_leader = create_user(
+            actor, login="zhaolei", display_name="赵磊（分管领导）", password=TEST_PASSWORD, roles=["leader"]
+        )
+        staff = create_user(
+            actor, login="lihua", display_name="李华（经办人）", password=TEST_PASSWORD, roles=["staff"]
+        )
         single = create_inspection(actor, title="区教育局党组巡察整改", party_secretary=secretary)
         category = create_category(actor, single, label="一", title="财务制度执行不到位")
-        item = create_item(actor, single, category=category, number="6", title="财务制度执行不到位",
-                           responsible_leader=leader, staff=staff, deadline=date(2026, 12, 31),
-                           completion_summary="已完成制度修订并组织培训。")
+        item = create_item(
+            actor,
+            single,
+            category=category,
+            number="6",
+            title="财务制度执行不到位",
+            responsible_leader=leader,
+            staff=staff,
+            deadline=date(2026, 12, 31),
+            completion_summary="已完成制度修订并组织培训。",
+        )
         for label, text in (("一是", "修订报销制度"), ("二是", "组织财务培训"), ("三是", "开展自查")):
             add_measure(actor, item, label=label, text=text)
-        dual = create_inspection(actor, title="区教育局党组巡察整改（双审制）", approval_policy="dual",
-                                 party_secretary=secretary)
-        dual_item = create_item(actor, dual, title="合同管理不规范", responsible_leader=other_leader,
-                                staff=staff, completion_summary="已建立合同台账。")
+        dual = create_inspection(
+            actor, title="区教育局党组巡察整改（双审制）", approval_policy="dual", party_secretary=secretary
+        )
+        dual_item = create_item(
+            actor,
+            dual,
+            title="合同管理不规范",
+            responsible_leader=other_leader,
+            staff=staff,
+            completion_summary="已建立合同台账。",
+        )
         add_evidence_note(actor, dual_item, "合同台账")
         fire(Actor.of(staff), dual_item, "start")
         fire(Actor.of(staff), dual_item, "submit")
@@ -90,9 +109,11 @@ def test_office_builds_an_inspection(page, app):
         page.fill("input[name=label]", label)
         page.fill("input[name=title]", title)
         page.click("#document-form [type=submit]")
-    for category, number, title in (("一 政治建设不够扎实", "1", "理论学习不深入"),
-                                    ("一 政治建设不够扎实", "2", "意识形态责任制落实不到位"),
-                                    ("二 廉政风险防控不到位", "1", "公务接待管理不规范")):
+    for category, number, title in (
+        ("一 政治建设不够扎实", "1", "理论学习不深入"),
+        ("一 政治建设不够扎实", "2", "意识形态责任制落实不到位"),
+        ("二 廉政风险防控不到位", "1", "公务接待管理不规范"),
+    ):
         page.click("#add-item")
         page.select_option("select[name=category_id]", label=category)
         page.fill("input[name=number]", number)
@@ -117,8 +138,10 @@ def test_submit_return_resubmit_approve(page, people):
     for n in range(2):
         page.locator("#measure-list .measure-toggle").nth(n).click()
     expect(page.locator("#item-fields [data-progress]")).to_have_attribute("data-progress", "67")
-    page.set_input_files("#evidence-form input[name=file]", files=[
-        {"name": "整改报告.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.set_input_files(
+        "#evidence-form input[name=file]",
+        files=[{"name": "整改报告.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
     page.click("#evidence-form [type=submit]")
     expect(page.locator("#evidence-list")).to_contain_text("整改报告.pdf")
     transition(page, "submit", "请审核。")
@@ -146,7 +169,8 @@ def test_submit_return_resubmit_approve(page, people):
     transition(page, "approve", "同意。")
     expect(page.locator("#item-state [data-state]")).to_have_text("已完成")
     actions = page.locator("#timeline [data-kind=transition]").evaluate_all(
-        "rows => rows.map(r => r.dataset.action)")
+        "rows => rows.map(r => r.dataset.action)"
+    )
     assert actions == ["complete", "approve", "submit", "return", "submit", "start"]
     expect(page.locator("[data-badge=awaiting_review]")).to_have_text("0")
 

@@ -13,28 +13,44 @@ pytestmark = pytest.mark.browser
 
 # 30+ payloads for every public input; all must render as text.
 XSS = [
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
-    "\"><script>alert(1)</script>", "'><img src=x onerror=alert(1)>", "<body onload=alert(1)>",
-    "<iframe src=javascript:alert(1)>", "<a href=javascript:alert(1)>x</a>",
-    "javascript:alert(1)", "<details open ontoggle=alert(1)>", "<input autofocus onfocus=alert(1)>",
-    "<marquee onstart=alert(1)>", "<video><source onerror=alert(1)>", "<audio src=x onerror=alert(1)>",
-    "<object data=javascript:alert(1)>", "<embed src=javascript:alert(1)>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>", "{{7*7}}<script>alert(1)</script>",
-    "<scr<script>ipt>alert(1)</script>", "%3Cscript%3Ealert(1)%3C/script%3E",
-    "&lt;script&gt;alert(1)&lt;/script&gt;", "<div style=\"background:url(javascript:alert(1))\">",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    '"><script>alert(1)</script>',
+    "'><img src=x onerror=alert(1)>",
+    "<body onload=alert(1)>",
+    "<iframe src=javascript:alert(1)>",
+    "<a href=javascript:alert(1)>x</a>",
+    "javascript:alert(1)",
+    "<details open ontoggle=alert(1)>",
+    "<input autofocus onfocus=alert(1)>",
+    "<marquee onstart=alert(1)>",
+    "<video><source onerror=alert(1)>",
+    "<audio src=x onerror=alert(1)>",
+    "<object data=javascript:alert(1)>",
+    "<embed src=javascript:alert(1)>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "{{7*7}}<script>alert(1)</script>",
+    "<scr<script>ipt>alert(1)</script>",
+    "%3Cscript%3Ealert(1)%3C/script%3E",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    '<div style="background:url(javascript:alert(1))">',
     "<link rel=import href=data:text/html,<script>alert(1)</script>>",
-    "<form action=javascript:alert(1)><button>x</button></form>", "<base href=javascript:alert(1)//>",
-    "<textarea><script>alert(1)</script></textarea>", "</textarea><script>alert(1)</script>",
-    "<select onfocus=alert(1) autofocus>", "<keygen autofocus onfocus=alert(1)>",
-    "https://example.cn/\" onmouseover=\"alert(1)", "<x contenteditable onblur=alert(1)>lose focus",
+    "<form action=javascript:alert(1)><button>x</button></form>",
+    "<base href=javascript:alert(1)//>",
+    "<textarea><script>alert(1)</script></textarea>",
+    "</textarea><script>alert(1)</script>",
+    "<select onfocus=alert(1) autofocus>",
+    "<keygen autofocus onfocus=alert(1)>",
+    'https://example.cn/" onmouseover="alert(1)',
+    "<x contenteditable onblur=alert(1)>lose focus",
     "<isindex type=image src=1 onerror=alert(1)>",
 ]
 
 
 def office_signed_in(page, dialogs):
     """A second browser context, signed in as the demo office, beside the visitor's."""
-    context = page.context.browser.new_context(locale="zh-CN",
-                                               base_url=page.url.split("/public")[0])
+    context = page.context.browser.new_context(locale="zh-CN", base_url=page.url.split("/public")[0])
     office = context.new_page()
     office.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     office.goto("/login")
@@ -62,8 +78,9 @@ def test_feedback_round_trip(page, app):
     with app.app_context():
         from portal.feedback.models import Feedback
 
-        pending = db.session.scalar(sa.select(sa.func.count()).where(
-            Feedback.moderation_state == "pending"))  # the demo's own, and this one
+        pending = db.session.scalar(
+            sa.select(sa.func.count()).where(Feedback.moderation_state == "pending")
+        )  # the demo's own, and this one
     office, staff_page = office_signed_in(page, dialogs)
     expect(staff_page.locator("[data-badge=moderation_queue]")).to_have_text(str(pending))
     staff_page.locator("#nav-entries").get_by_text("意见建议", exact=True).click()
@@ -115,23 +132,30 @@ def test_script_payloads_stay_inert(page, app):
     with app.app_context():
         from portal.feedback.models import Feedback
 
-        demo_pending, demo_published = (db.session.scalar(sa.select(sa.func.count()).where(
-            Feedback.moderation_state == state, Feedback.text.not_like("payload %")))
-            for state in ("pending", "published"))
+        demo_pending, demo_published = (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(
+                    Feedback.moderation_state == state, Feedback.text.not_like("payload %")
+                )
+            )
+            for state in ("pending", "published")
+        )
     staff, office = office_signed_in(page, dialogs)
     office.goto("/feedback/")
-    expect(office.locator("#feedback-queue tr[data-feedback]")).to_have_count(
-        len(XSS) + demo_pending)
+    expect(office.locator("#feedback-queue tr[data-feedback]")).to_have_count(len(XSS) + demo_pending)
     for box in office.locator("#feedback-queue input[name=ids]").all():
         box.check()
     office.select_option("#bulk-action", value="publish")
     office.click("#bulk-submit")
     staff.close()
-    page.goto(give_url.rsplit("/inspections", 1)[0] + "/items/" + give_url.split("/items/")[1]
-              .split("/")[0])
-    expect(page.locator("#public-feedback li")).to_have_count(
-        len(XSS) + demo_pending + demo_published)
+    page.goto(give_url.rsplit("/inspections", 1)[0] + "/items/" + give_url.split("/items/")[1].split("/")[0])
+    expect(page.locator("#public-feedback li")).to_have_count(len(XSS) + demo_pending + demo_published)
     page.wait_for_timeout(300)
     assert dialogs == []
-    assert page.evaluate("document.querySelectorAll('#public-feedback script, #public-feedback img,"
-                         " #public-feedback svg, #public-feedback iframe').length") == 0
+    assert (
+        page.evaluate(
+            "document.querySelectorAll('#public-feedback script, #public-feedback img,"
+            " #public-feedback svg, #public-feedback iframe').length"
+        )
+        == 0
+    )

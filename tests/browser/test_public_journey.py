@@ -8,8 +8,12 @@ pytestmark = pytest.mark.browser
 
 
 def test_visitor_reads_published_progress_on_a_phone(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server,
-                                  viewport={"width": 375, "height": 740}, java_script_enabled=False)
+    context = browser.new_context(
+        locale="zh-CN",
+        base_url=live_server,
+        viewport={"width": 375, "height": 740},
+        java_script_enabled=False,
+    )
     page = context.new_page()
     try:
         page.goto("/")

@@ -7,8 +7,18 @@ from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 
-ALL_ENTRIES = {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "意见建议", "用户管理",
-               "部门管理", "审计日志", "流程说明"}
+ALL_ENTRIES = {
+    "首页",
+    "巡察整改",
+    "待我审核",
+    "我的整改事项",
+    "已逾期",
+    "意见建议",
+    "用户管理",
+    "部门管理",
+    "审计日志",
+    "流程说明",
+}
 #: What each demo role sees in the main menu (declared here, independently of portal.shell.nav).
 MENUS = {
     "admin": {"首页", "巡察整改", "用户管理", "部门管理", "流程说明"},
@@ -64,6 +74,13 @@ def test_switch_to_english(page):
     page.fill("input[name=password]", demo_password("auditor"))
     page.click("#login-form [type=submit]")
     assert set(page.locator(LABELS).all_inner_texts()) == {
-        "Home", "Inspections", "Overdue", "Feedback", "Audit log", "Verification", "Workflows"}
+        "Home",
+        "Inspections",
+        "Overdue",
+        "Feedback",
+        "Audit log",
+        "Verification",
+        "Workflows",
+    }
     page.click("button[data-lang=zh]")
     assert set(page.locator(LABELS).all_inner_texts()) == MENUS["auditor"]

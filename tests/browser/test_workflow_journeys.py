@@ -28,7 +28,8 @@ def test_leader_approves_a_submitted_item(page):
     expect(page.locator(".alert-success")).to_contain_text("审核同意 → 完成")
     expect(page.locator("#item-state [data-state]")).to_have_text("已完成")
     actions = page.locator("#timeline [data-kind=transition]").evaluate_all(
-        "rows => rows.map(r => r.dataset.action)")
+        "rows => rows.map(r => r.dataset.action)"
+    )
     assert actions == ["complete", "approve", "submit", "start"]
     expect(page.locator("#timeline [data-kind=transition]").first).to_contain_text("完成")
     expect(page.locator("#timeline")).to_contain_text("材料齐全，同意。")
@@ -51,5 +52,4 @@ def test_workflow_page_shows_the_diagram(page):
     expect(diagram).to_be_visible()
     expect(diagram.locator("[data-state]")).to_have_count(5)
     expect(diagram.locator("[data-state=pending_review]")).to_contain_text("待审核")
-    expect(page.locator("#workflow-rectification tr[data-transition=approve]")).to_contain_text(
-        "Reviewer")
+    expect(page.locator("#workflow-rectification tr[data-transition=approve]")).to_contain_text("Reviewer")

@@ -16,8 +16,7 @@ def test_sqlite_in_instance_folder_by_default(tmp_path, monkeypatch):
     assert database_url_from_env(tmp_path) == f"sqlite:///{tmp_path / 'rectify.db'}"
 
 
-@pytest.mark.parametrize("given", ["postgres://u@h/db", "postgresql://u@h/db",
-                                   "postgresql+psycopg://u@h/db"])
+@pytest.mark.parametrize("given", ["postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"])
 def test_database_url_selects_psycopg3(given, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", given)
     assert database_url_from_env(tmp_path) == "postgresql+psycopg://u@h/db"
@@ -63,8 +62,14 @@ def test_unknown_configuration_name_is_refused():
 
 
 def test_sqlite_pragmas(tmp_path):
-    app = create_app({"CONFIG": "testing", "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    app = create_app(
+        {
+            "CONFIG": "testing",
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
+        }
+    )
     with app.app_context(), db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -76,8 +81,14 @@ def test_sqlite_write_transactions_begin_immediate(tmp_path):
     from portal.core.database import read_only
 
     path = tmp_path / "lock.db"
-    app = create_app({"CONFIG": "testing", "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    app = create_app(
+        {
+            "CONFIG": "testing",
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        }
+    )
     with app.app_context():
         with db.engine.begin() as conn:
             conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")

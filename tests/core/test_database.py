@@ -23,8 +23,10 @@ def run_two_workers(tmp_path, immediate: bool):
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
         barrier, results = manager.Barrier(2), manager.dict()
-        workers = [ctx.Process(target=bump_counter, args=(url, immediate, barrier, results, name))
-                   for name in ("a", "b")]
+        workers = [
+            ctx.Process(target=bump_counter, args=(url, immediate, barrier, results, name))
+            for name in ("a", "b")
+        ]
         for w in workers:
             w.start()
         for w in workers:

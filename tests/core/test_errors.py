@@ -3,8 +3,15 @@
 import pytest
 from flask import abort
 
-TITLES = {400: "请求无效", 403: "无权访问", 404: "页面不存在", 409: "数据冲突", 413: "文件过大",
-          429: "请求过于频繁", 500: "服务器错误"}
+TITLES = {
+    400: "请求无效",
+    403: "无权访问",
+    404: "页面不存在",
+    409: "数据冲突",
+    413: "文件过大",
+    429: "请求过于频繁",
+    500: "服务器错误",
+}
 
 
 @pytest.fixture
@@ -51,8 +58,9 @@ def test_crash_shows_no_traceback(failing_app):
 
 def test_too_large_upload(failing_app):
     failing_app.config["MAX_CONTENT_LENGTH"] = 1024
-    response = failing_app.test_client().post("/_test/upload", data=b"x" * 4096,
-                                              content_type="application/octet-stream")
+    response = failing_app.test_client().post(
+        "/_test/upload", data=b"x" * 4096, content_type="application/octet-stream"
+    )
     assert response.status_code == 413
     assert TITLES[413] in response.text
 

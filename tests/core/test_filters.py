@@ -45,8 +45,9 @@ def test_a_blocked_category_elsewhere_leaves_inspection_grants_alone(world):
     world.new_item(APPROVAL_DUAL)
     with world.app.app_context():
         reader = world.user("staff_other")
-        grant_local_role(actor, db.session.get(Inspection, world.inspections[APPROVAL_SINGLE]),
-                         "Reader", user=reader)
+        grant_local_role(
+            actor, db.session.get(Inspection, world.inspections[APPROVAL_SINGLE]), "Reader", user=reader
+        )
         db.session.commit()
 
         def sql_visible():
@@ -57,8 +58,7 @@ def test_a_blocked_category_elsewhere_leaves_inspection_grants_alone(world):
 
         db.session.get(Category, world.categories[APPROVAL_DUAL]).local_roles_blocked = True
         db.session.commit()
-        python_visible = {i.id for i in db.session.scalars(sa.select(Item))
-                          if can(reader, "view", i)}
+        python_visible = {i.id for i in db.session.scalars(sa.select(Item)) if can(reader, "view", i)}
         assert len(python_visible) == 5
         assert sql_visible() == python_visible
 
@@ -66,32 +66,50 @@ def test_a_blocked_category_elsewhere_leaves_inspection_grants_alone(world):
 # --- the property: SQL filter == Python policy -----------------------------------------------
 
 maybe = st.booleans()
-user_spec = st.fixed_dictionaries({
-    "roles": st.sets(st.sampled_from(GLOBAL_ROLES), max_size=2),
-    "department": st.sampled_from([None, 0, 1]),
-})
-item_spec = st.fixed_dictionaries({
-    "inspection": st.integers(0, 1), "category": st.sampled_from([None, 0, 1, 2]),
-    "blocked": maybe, "state": st.sampled_from([s.id for s in RECTIFICATION.states]),
-    "publication": st.sampled_from([s.id for s in PUBLICATION.states]),
-    "staff": st.sampled_from([None, 0, 1, 2]), "leader": st.sampled_from([None, 0, 1, 2]),
-    "deadline": st.sampled_from([None, -20, -1, 0, 3, 7, 8, 30]),
-    "approved_by": st.sets(st.integers(0, 2), max_size=2),
-    "not_fixed": st.sampled_from([None, "before", "after"]),
-})
-grant_spec = st.fixed_dictionaries({
-    "kind": st.sampled_from(["inspection", "category", "item"]), "target": st.integers(0, 5),
-    "role": st.sampled_from(LOCAL_ROLES), "to_user": maybe, "who": st.integers(0, 2),
-})
-world_spec = st.fixed_dictionaries({
-    "users": st.lists(user_spec, min_size=3, max_size=3),
-    "inspections": st.lists(st.fixed_dictionaries({
-        "dual": maybe, "secretary": st.sampled_from([None, 0, 1, 2])}), min_size=2, max_size=2),
-    "categories": st.lists(st.fixed_dictionaries({"inspection": st.integers(0, 1),
-                                                  "blocked": maybe}), max_size=3),
-    "items": st.lists(item_spec, min_size=1, max_size=5),
-    "grants": st.lists(grant_spec, max_size=6),
-})
+user_spec = st.fixed_dictionaries(
+    {
+        "roles": st.sets(st.sampled_from(GLOBAL_ROLES), max_size=2),
+        "department": st.sampled_from([None, 0, 1]),
+    }
+)
+item_spec = st.fixed_dictionaries(
+    {
+        "inspection": st.integers(0, 1),
+        "category": st.sampled_from([None, 0, 1, 2]),
+        "blocked": maybe,
+        "state": st.sampled_from([s.id for s in RECTIFICATION.states]),
+        "publication": st.sampled_from([s.id for s in PUBLICATION.states]),
+        "staff": st.sampled_from([None, 0, 1, 2]),
+        "leader": st.sampled_from([None, 0, 1, 2]),
+        "deadline": st.sampled_from([None, -20, -1, 0, 3, 7, 8, 30]),
+        "approved_by": st.sets(st.integers(0, 2), max_size=2),
+        "not_fixed": st.sampled_from([None, "before", "after"]),
+    }
+)
+grant_spec = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["inspection", "category", "item"]),
+        "target": st.integers(0, 5),
+        "role": st.sampled_from(LOCAL_ROLES),
+        "to_user": maybe,
+        "who": st.integers(0, 2),
+    }
+)
+world_spec = st.fixed_dictionaries(
+    {
+        "users": st.lists(user_spec, min_size=3, max_size=3),
+        "inspections": st.lists(
+            st.fixed_dictionaries({"dual": maybe, "secretary": st.sampled_from([None, 0, 1, 2])}),
+            min_size=2,
+            max_size=2,
+        ),
+        "categories": st.lists(
+            st.fixed_dictionaries({"inspection": st.integers(0, 1), "blocked": maybe}), max_size=3
+        ),
+        "items": st.lists(item_spec, min_size=1, max_size=5),
+        "grants": st.lists(grant_spec, max_size=6),
+    }
+)
 
 
 def _build(spec) -> tuple[list[User], list, list, list[Item]]:
@@ -101,10 +119,14 @@ def _build(spec) -> tuple[list[User], list, list, list[Item]]:
     db.session.flush()
     users = []
     for n, u in enumerate(spec["users"]):
-        user = User(login=f"prop{n}", display_name=f"prop{n}", password_hash="-", created_at=now,
-                    department_id=None if u["department"] is None
-                    else departments[u["department"]].id,
-                    role_rows=[UserRole(role=r) for r in sorted(u["roles"])])
+        user = User(
+            login=f"prop{n}",
+            display_name=f"prop{n}",
+            password_hash="-",
+            created_at=now,
+            department_id=None if u["department"] is None else departments[u["department"]].id,
+            role_rows=[UserRole(role=r) for r in sorted(u["roles"])],
+        )
         users.append(user)
     db.session.add_all(users)
     db.session.flush()
@@ -112,39 +134,67 @@ def _build(spec) -> tuple[list[User], list, list, list[Item]]:
     def person(index):
         return None if index is None else users[index].id
 
-    inspections = [Inspection(title=f"巡察{n}", created_at=now,
-                              approval_policy=APPROVAL_DUAL if i["dual"] else APPROVAL_SINGLE,
-                              party_secretary_id=person(i["secretary"]))
-                   for n, i in enumerate(spec["inspections"])]
+    inspections = [
+        Inspection(
+            title=f"巡察{n}",
+            created_at=now,
+            approval_policy=APPROVAL_DUAL if i["dual"] else APPROVAL_SINGLE,
+            party_secretary_id=person(i["secretary"]),
+        )
+        for n, i in enumerate(spec["inspections"])
+    ]
     db.session.add_all(inspections)
     db.session.flush()
-    categories = [Category(inspection_id=inspections[c["inspection"]].id, title=f"类别{n}",
-                           local_roles_blocked=c["blocked"])
-                  for n, c in enumerate(spec["categories"])]
+    categories = [
+        Category(
+            inspection_id=inspections[c["inspection"]].id, title=f"类别{n}", local_roles_blocked=c["blocked"]
+        )
+        for n, c in enumerate(spec["categories"])
+    ]
     db.session.add_all(categories)
     db.session.flush()
     items = []
     for n, i in enumerate(spec["items"]):
-        category = categories[i["category"]] if i["category"] is not None \
-            and i["category"] < len(categories) else None
+        category = (
+            categories[i["category"]]
+            if i["category"] is not None and i["category"] < len(categories)
+            else None
+        )
         inspection = category.inspection_id if category else inspections[i["inspection"]].id
-        items.append(Item(
-            inspection_id=inspection, category_id=category.id if category else None,
-            title=f"事项{n}", local_roles_blocked=i["blocked"], state=i["state"],
-            publication_state=i["publication"], staff_id=person(i["staff"]),
-            responsible_leader_id=person(i["leader"]), created_at=now,
-            deadline=None if i["deadline"] is None else TODAY + timedelta(days=i["deadline"])))
+        items.append(
+            Item(
+                inspection_id=inspection,
+                category_id=category.id if category else None,
+                title=f"事项{n}",
+                local_roles_blocked=i["blocked"],
+                state=i["state"],
+                publication_state=i["publication"],
+                staff_id=person(i["staff"]),
+                responsible_leader_id=person(i["leader"]),
+                created_at=now,
+                deadline=None if i["deadline"] is None else TODAY + timedelta(days=i["deadline"]),
+            )
+        )
     db.session.add_all(items)
     db.session.flush()
     for item, i in zip(items, spec["items"], strict=True):
-        db.session.add_all(Approval(item_id=item.id, user_id=users[u].id, approved_at=now)
-                           for u in sorted(i["approved_by"]))
+        db.session.add_all(
+            Approval(item_id=item.id, user_id=users[u].id, approved_at=now) for u in sorted(i["approved_by"])
+        )
         if i["not_fixed"]:
             completed_at = datetime(2026, 11, 10)
-            db.session.add(WorkflowHistory(object_type="item", object_id=item.id,
-                                           workflow="rectification", action="complete",
-                                           from_state="pending_review", to_state="completed",
-                                           at=completed_at, evidence_ids=[]))
+            db.session.add(
+                WorkflowHistory(
+                    object_type="item",
+                    object_id=item.id,
+                    workflow="rectification",
+                    action="complete",
+                    from_state="pending_review",
+                    to_state="completed",
+                    at=completed_at,
+                    evidence_ids=[],
+                )
+            )
             answered = completed_at + timedelta(days=1 if i["not_fixed"] == "after" else -1)
             db.session.add(FixCheck(item_id=item.id, answer="not_fixed", created_at=answered))
     targets = {"inspection": inspections, "category": categories, "item": items}
@@ -153,10 +203,16 @@ def _build(spec) -> tuple[list[User], list, list, list[Item]]:
         if not objects:
             continue
         obj = objects[g["target"] % len(objects)]
-        db.session.add(LocalRole(
-            object_type=g["kind"], object_id=obj.id, role=g["role"], granted_at=now,
-            user_id=users[g["who"]].id if g["to_user"] else None,
-            department_id=None if g["to_user"] else departments[g["who"] % 2].id))
+        db.session.add(
+            LocalRole(
+                object_type=g["kind"],
+                object_id=obj.id,
+                role=g["role"],
+                granted_at=now,
+                user_id=users[g["who"]].id if g["to_user"] else None,
+                department_id=None if g["to_user"] else departments[g["who"] % 2].id,
+            )
+        )
     db.session.flush()
     return users, inspections, categories, items
 
@@ -166,8 +222,11 @@ def _sql_ids(model, clause) -> set[int]:
 
 
 @pytest.mark.timeout(900)
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(spec=world_spec)
 def test_sql_filters_and_worklists_agree_with_the_python_policy(app, spec):
     with app.app_context():
@@ -176,19 +235,24 @@ def test_sql_filters_and_worklists_agree_with_the_python_policy(app, spec):
             for user in users:
                 contexts = {i.id: PolicyContext(user, i, TODAY) for i in items}
                 for permission in ITEM_PERMISSIONS:
-                    expected = {i.id for i in items
-                                if has_permission(user, permission, i, contexts[i.id].roles())}
+                    expected = {
+                        i.id for i in items if has_permission(user, permission, i, contexts[i.id].roles())
+                    }
                     assert _sql_ids(Item, permitted(user, Item, permission)) == expected, (
-                        user.roles, permission)
+                        user.roles,
+                        permission,
+                    )
                 for model, rows in ((Inspection, inspections), (Category, categories)):
                     for permission in CONTAINER_PERMISSIONS:
                         expected = {r.id for r in rows if can(user, permission, r)}
                         assert _sql_ids(model, permitted(user, model, permission)) == expected
                 for name in ITEM_WORKLISTS:
-                    expected = {i.id for i in items
-                                if worklists.contains(name, user, i, TODAY, contexts[i.id])}
-                    listed = set(db.session.scalars(
-                        worklists.query(name, user, TODAY).with_only_columns(Item.id)))
+                    expected = {
+                        i.id for i in items if worklists.contains(name, user, i, TODAY, contexts[i.id])
+                    }
+                    listed = set(
+                        db.session.scalars(worklists.query(name, user, TODAY).with_only_columns(Item.id))
+                    )
                     assert listed == expected, (name, user.roles)
         finally:
             db.session.rollback()

@@ -13,9 +13,24 @@ ZH_PO = ROOT / "portal" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 def test_chinese_catalog_is_complete_and_current(tmp_path):
     """Every message in the code and templates has a Chinese translation, none fuzzy."""
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    str(ROOT / "babel.cfg"), "-k", "_l", "-o", str(pot), str(ROOT)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     with pot.open("rb") as fh:
         extracted = {m.id for m in read_po(fh) if m.id}
     with ZH_PO.open("rb") as fh:
@@ -59,6 +74,7 @@ def test_unknown_language_is_refused(client):
 
 
 def test_language_switch_does_not_redirect_off_site(client):
-    response = client.post("/language", data={"lang": "en", "next": "https://evil.example/",
-                                              "csrf_token": client.csrf_token()})
+    response = client.post(
+        "/language", data={"lang": "en", "next": "https://evil.example/", "csrf_token": client.csrf_token()}
+    )
     assert response.headers["Location"] == "/"

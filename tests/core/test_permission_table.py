@@ -37,7 +37,8 @@ def manual(wf):
 
 
 STATES = [(RECTIFICATION, s.id) for s in RECTIFICATION.states] + [
-    (PUBLICATION, s.id) for s in PUBLICATION.states]
+    (PUBLICATION, s.id) for s in PUBLICATION.states
+]
 
 
 def expected(policy, state, persona):
@@ -52,8 +53,9 @@ def test_engine_matches_table(app, world, policy, wf, state):
         item = world.item(item_id)
         assert getattr(item, wf.state_attribute) == state
         for persona in PERSONAS:
-            offered = {t.id for t in allowed_transitions(world.user(persona), item)
-                       if wf.has_transition(t.id)}
+            offered = {
+                t.id for t in allowed_transitions(world.user(persona), item) if wf.has_transition(t.id)
+            }
             assert offered == expected(policy, state, persona), persona
 
 
@@ -66,8 +68,7 @@ def test_http_matches_table(app, world, signed_in, policy, wf, state):
         for transition in manual(wf):
             allowed = transition in expected(policy, state, persona)
             item_id = world.new_item(policy, state) if allowed else shared
-            response = client.post_form(f"/items/{item_id}/transitions/{transition}",
-                                        {"comment": "同意。"})
+            response = client.post_form(f"/items/{item_id}/transitions/{transition}", {"comment": "同意。"})
             # Refused: 403 to those who can see the item, 404 to those it is not shared with.
             # (A published item is public: everyone sees it.)
             refused = 403 if persona in CAN_SEE or state == "published" else 404
@@ -81,8 +82,9 @@ def test_http_matches_table(app, world, signed_in, policy, wf, state):
 def _path(policy, wf, state):
     from tests.world import PATHS
 
-    return [step for step in PATHS[state]
-            if not (step == ("secretary", "approve") and policy == APPROVAL_SINGLE)]
+    return [
+        step for step in PATHS[state] if not (step == ("secretary", "approve") and policy == APPROVAL_SINGLE)
+    ]
 
 
 def test_local_role_cases(app, world):

@@ -18,15 +18,16 @@ def _updates_of(writes, table):
     return [w for w in writes if w.lstrip().upper().startswith(f"UPDATE {table.upper()} ")]
 
 
-@pytest.mark.parametrize(("persona", "transition", "state", "steps"), [
-    ("staff_resp", "start", "assigned", 1),
-    ("leader_resp", "approve", "pending_review", 2),  # approve, then the automatic complete
-    ("leader_resp", "publish", "private", 1),
-])
-def test_a_transition_sends_exactly_one_update_to_the_item(world, persona, transition, state,
-                                                          steps):
-    item_id = world.new_item(APPROVAL_SINGLE, "pending_review" if state == "pending_review"
-                             else "assigned")
+@pytest.mark.parametrize(
+    ("persona", "transition", "state", "steps"),
+    [
+        ("staff_resp", "start", "assigned", 1),
+        ("leader_resp", "approve", "pending_review", 2),  # approve, then the automatic complete
+        ("leader_resp", "publish", "private", 1),
+    ],
+)
+def test_a_transition_sends_exactly_one_update_to_the_item(world, persona, transition, state, steps):
+    item_id = world.new_item(APPROVAL_SINGLE, "pending_review" if state == "pending_review" else "assigned")
     with world.app.app_context():
         item, actor = world.item(item_id), Actor.of(world.user(persona))
         _ = (item.inspection, item.category, actor.user.roles)
@@ -37,15 +38,20 @@ def test_a_transition_sends_exactly_one_update_to_the_item(world, persona, trans
         assert len(fired) == steps
         assert len(_updates_of(writes, "items")) == 1
         assert world.item(item_id).version == before + 1
-        history = db.session.scalars(sa.select(WorkflowHistory).where(
-            WorkflowHistory.object_id == item_id).order_by(WorkflowHistory.id.desc())
-            .limit(steps)).all()
-        events = db.session.scalars(sa.select(AuditEvent).where(
-            AuditEvent.action.like("workflow.%")).order_by(AuditEvent.seq.desc())
-            .limit(steps)).all()
+        history = db.session.scalars(
+            sa.select(WorkflowHistory)
+            .where(WorkflowHistory.object_id == item_id)
+            .order_by(WorkflowHistory.id.desc())
+            .limit(steps)
+        ).all()
+        events = db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.action.like("workflow.%"))
+            .order_by(AuditEvent.seq.desc())
+            .limit(steps)
+        ).all()
         assert [h.action for h in reversed(history)] == [s.transition.id for s in fired]
-        assert [e.action for e in reversed(events)] == [f"workflow.{s.transition.id}"
-                                                        for s in fired]
+        assert [e.action for e in reversed(events)] == [f"workflow.{s.transition.id}" for s in fired]
 
 
 def test_a_guard_condition_is_evaluated_once_per_step(world, monkeypatch):
@@ -54,8 +60,7 @@ def test_a_guard_condition_is_evaluated_once_per_step(world, monkeypatch):
     item_id = world.new_item(APPROVAL_DUAL, "pending_review")
     asked = []
     original = conditions.evaluate
-    monkeypatch.setattr(conditions, "evaluate",
-                        lambda name, ctx: asked.append(name) or original(name, ctx))
+    monkeypatch.setattr(conditions, "evaluate", lambda name, ctx: asked.append(name) or original(name, ctx))
     assert world.fire("leader_resp", item_id, "approve") == ["approve"]
     assert asked == ["not_approved_by_actor", "approval_policy_met"]
     asked.clear()
@@ -78,8 +83,9 @@ def test_moderation_goes_through_the_same_pipeline(world):
         assert len(_updates_of(writes, "feedback")) == 1
         row = db.session.get(Feedback, feedback.id)
         assert (row.reply, row.version, row.moderation_state) == ("已答复", 2, "pending")
-        entry = db.session.scalars(sa.select(WorkflowHistory).where(
-            WorkflowHistory.object_type == "feedback")).one()
+        entry = db.session.scalars(
+            sa.select(WorkflowHistory).where(WorkflowHistory.object_type == "feedback")
+        ).one()
         assert (entry.workflow, entry.action, entry.actor_id) == ("moderation", "reply", office.id)
 
 

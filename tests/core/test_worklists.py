@@ -21,12 +21,18 @@ TODAY = date(2026, 11, 28)
 def spread(world):
     """Items in every state, with deadlines in the past, soon and later."""
     ids = {}
-    for n, (policy, state, days) in enumerate([
-        (APPROVAL_SINGLE, "assigned", -3), (APPROVAL_SINGLE, "in_progress", 2),
-        (APPROVAL_SINGLE, "pending_review", -1), (APPROVAL_DUAL, "pending_review", 5),
-        (APPROVAL_SINGLE, "completed", -10), (APPROVAL_DUAL, "follow_up", 1),
-        (APPROVAL_SINGLE, "in_progress", 30), (APPROVAL_SINGLE, "assigned", 0),
-    ]):
+    for n, (policy, state, days) in enumerate(
+        [
+            (APPROVAL_SINGLE, "assigned", -3),
+            (APPROVAL_SINGLE, "in_progress", 2),
+            (APPROVAL_SINGLE, "pending_review", -1),
+            (APPROVAL_DUAL, "pending_review", 5),
+            (APPROVAL_SINGLE, "completed", -10),
+            (APPROVAL_DUAL, "follow_up", 1),
+            (APPROVAL_SINGLE, "in_progress", 30),
+            (APPROVAL_SINGLE, "assigned", 0),
+        ]
+    ):
         ids[n] = world.new_item(policy, state, deadline=TODAY + timedelta(days=days))
     return ids
 
@@ -42,11 +48,11 @@ def python_filter(world, persona, keep):
 OPEN = ("assigned", "in_progress", "pending_review")
 EXPECTATIONS = {
     "awaiting_review": lambda u, i: "approve" in {t.id for t in allowed_transitions(u, i)},
-    "my_items": lambda u, i: i.state in ("assigned", "in_progress")
-    and has_permission(u, "work", i),
+    "my_items": lambda u, i: i.state in ("assigned", "in_progress") and has_permission(u, "work", i),
     "overdue": lambda u, i: i.state in OPEN and i.deadline < TODAY and can(u, "view", i),
-    "due_soon": lambda u, i: i.state in OPEN and TODAY <= i.deadline <= TODAY + timedelta(days=7)
-    and can(u, "view", i),
+    "due_soon": lambda u, i: (
+        i.state in OPEN and TODAY <= i.deadline <= TODAY + timedelta(days=7) and can(u, "view", i)
+    ),
 }
 
 
@@ -61,8 +67,18 @@ def test_the_portal_has_exactly_the_declared_worklists(app):
         assert set(EXPECTATIONS) < declared
 
 
-@pytest.mark.parametrize("name", ["awaiting_review", "my_items", "overdue", "due_soon",
-                                  "not_fixed", "follow_up_checks", "moderation_queue"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "awaiting_review",
+        "my_items",
+        "overdue",
+        "due_soon",
+        "not_fixed",
+        "follow_up_checks",
+        "moderation_queue",
+    ],
+)
 def test_every_declared_worklist_has_a_page_with_its_count(app, world, spread, signed_in, name):
     client = signed_in("office")
     response = client.get(f"/worklists/{name}")
@@ -94,8 +110,7 @@ def test_worklists_see_through_blocked_inheritance(app, world, spread):
         assert spread[2] in before
         set_inheritance_blocked(Actor.system("test"), world.item(spread[2]), True)
         db.session.commit()
-        assert spread[2] not in {
-            i.id for i in worklists.page("awaiting_review", reviewer, TODAY).items}
+        assert spread[2] not in {i.id for i in worklists.page("awaiting_review", reviewer, TODAY).items}
 
 
 def test_pagination_and_counts(app, world, spread):

@@ -24,7 +24,12 @@ def test_demo_is_idempotent(app, runner):
 
 def test_demo_is_refused_in_production(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s3cret-for-production")
-    app = create_app({"CONFIG": "production", "INSTANCE_PATH": str(tmp_path),
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    app = create_app(
+        {
+            "CONFIG": "production",
+            "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
+        }
+    )
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "refused under the production" in result.output

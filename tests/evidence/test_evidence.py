@@ -25,22 +25,32 @@ def docx_bytes() -> bytes:
 
 
 def upload(client, item_id, content: bytes, name: str, note: str = ""):
-    return client.post_form(f"/items/{item_id}/evidence", {
-        "file": (io.BytesIO(content), name), "note": note},
-        content_type="multipart/form-data")
+    return client.post_form(
+        f"/items/{item_id}/evidence",
+        {"file": (io.BytesIO(content), name), "note": note},
+        content_type="multipart/form-data",
+    )
 
 
 def evidence_rows(app, item_id):
     with app.app_context():
-        return db.session.scalars(sa.select(Evidence).where(
-            Evidence.item_id == item_id, Evidence.storage_key.is_not(None))).all()
+        return db.session.scalars(
+            sa.select(Evidence).where(Evidence.item_id == item_id, Evidence.storage_key.is_not(None))
+        ).all()
 
 
-@pytest.mark.parametrize(("ext", "content", "ok"), [
-    ("pdf", PDF, True), ("png", PNG, True), ("docx", docx_bytes(), True),
-    ("pdf", b"<html><script>alert(1)</script></html>", False),
-    ("docx", PDF, False), ("xlsx", docx_bytes(), False), ("jpg", PNG, False),
-])
+@pytest.mark.parametrize(
+    ("ext", "content", "ok"),
+    [
+        ("pdf", PDF, True),
+        ("png", PNG, True),
+        ("docx", docx_bytes(), True),
+        ("pdf", b"<html><script>alert(1)</script></html>", False),
+        ("docx", PDF, False),
+        ("xlsx", docx_bytes(), False),
+        ("jpg", PNG, False),
+    ],
+)
 def test_content_must_match_the_extension(ext, content, ok):
     assert content_matches(ext, io.BytesIO(content)) is ok
 
@@ -62,12 +72,15 @@ def test_chinese_filename_round_trip_with_safe_headers(app, world, signed_in):
     assert "sandbox" in response.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize(("content", "name", "message"), [
-    (b"<html><script>alert(1)</script></html>", "报告.pdf", "不是 .pdf 格式"),
-    (b"", "空白.pdf", "为空"),
-    (PDF, "脚本.html", "不接受此类型的文件"),
-    (PDF, "没有扩展名", "不接受此类型的文件"),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"<html><script>alert(1)</script></html>", "报告.pdf", "不是 .pdf 格式"),
+        (b"", "空白.pdf", "为空"),
+        (PDF, "脚本.html", "不接受此类型的文件"),
+        (PDF, "没有扩展名", "不接受此类型的文件"),
+    ],
+)
 def test_bad_uploads_are_refused_with_a_message(app, world, signed_in, content, name, message):
     item_id = world.new_item(state="in_progress")
     staff = signed_in("staff_resp")
@@ -124,8 +137,7 @@ def test_withdrawal_before_submission_only_and_kept_in_history(app, world, signe
     with app.app_context():
         evidence = db.session.get(Evidence, piece)
         with pytest.raises(OperationError, match="submitted"):
-            withdraw_evidence(Actor.system("test"), evidence,
-                              db.session.get(RectificationItem, submitted))
+            withdraw_evidence(Actor.system("test"), evidence, db.session.get(RectificationItem, submitted))
         db.session.rollback()
         assert db.session.get(Evidence, piece).withdrawn_at is None
 
@@ -138,8 +150,7 @@ def test_evidence_of_items_not_shared_is_404(app, world, signed_in):
     assert other.get(f"/evidence/{row.id}/download").status_code == 404
     assert other.post_form(f"/evidence/{row.id}/withdraw").status_code == 404
     assert upload(other, item_id, PDF, "x.pdf").status_code == 404
-    assert signed_in("auditor").post_form(f"/items/{item_id}/evidence",
-                                          {"note": "x"}).status_code == 403
+    assert signed_in("auditor").post_form(f"/items/{item_id}/evidence", {"note": "x"}).status_code == 403
 
 
 def test_refused_upload_keeps_the_note_and_links_are_safe(app, world, signed_in):
@@ -148,8 +159,10 @@ def test_refused_upload_keeps_the_note_and_links_are_safe(app, world, signed_in)
     response = upload(staff, item_id, b"<html></html>", "报告.pdf", "会议纪要见 https://example.cn/a?b=1")
     assert response.status_code == 400
     assert "会议纪要见 https://example.cn/a?b=1</textarea>" in response.text
-    staff.post_form(f"/items/{item_id}/evidence", {
-        "note": 'https://example.cn/x" onmouseover="alert(1) 与 <script>x</script>'})
+    staff.post_form(
+        f"/items/{item_id}/evidence",
+        {"note": 'https://example.cn/x" onmouseover="alert(1) 与 <script>x</script>'},
+    )
     page = staff.get(f"/items/{item_id}").text
     assert '<a href="https://example.cn/x" rel="noopener noreferrer nofollow"' in page
     assert 'onmouseover="alert' not in page  # the quote ended the address, and was escaped

@@ -48,10 +48,16 @@ def test_feedback_gets_a_code_shown_once(app, published_item):
     assert "invalid-feedback" in wrong.text
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"text": ""}, "text"), ({"text": "短"}, "text"), ({"text": "长" * 2001}, "text"),
-    ({"email": "not-an-email"}, "email"), ({"phone": "call me"}, "phone"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "短"}, "text"),
+        ({"text": "长" * 2001}, "text"),
+        ({"email": "not-an-email"}, "email"),
+        ({"phone": "call me"}, "phone"),
+    ],
+)
 def test_bad_input_is_explained_and_kept(app, published_item, data, message):
     client = app.test_client()
     response = give(client, published_item, name="李四<b>", **data)
@@ -72,7 +78,8 @@ def test_unpublished_items_take_no_feedback(app, world):
     hidden = world.new_item()
     response = app.test_client().post_form(
         f"/public/inspections/{world.inspections['single']}/items/{hidden}/feedback",
-        {"kind": "suggestion", "text": "任何内容都不应保存"})
+        {"kind": "suggestion", "text": "任何内容都不应保存"},
+    )
     assert response.status_code == 404
 
 
@@ -99,29 +106,38 @@ def test_trusted_proxy_count_takes_the_forwarded_client(app, published_item):
 def test_lookups_are_rate_limited(app, published_item):
     app.config["LOOKUP_RATE_LIMIT"] = "3 per minute"
     client = app.test_client()
-    statuses = [client.post_form("/public/feedback/lookup", {"code": f"AAAA-BBBB-CCC{n}"}).status_code
-                for n in range(4)]
+    statuses = [
+        client.post_form("/public/feedback/lookup", {"code": f"AAAA-BBBB-CCC{n}"}).status_code
+        for n in range(4)
+    ]
     assert statuses == [200, 200, 200, 429]
 
 
 def test_moderation_reply_publish_and_public_display(app, published_item, signed_in):
     visitor = app.test_client()
-    response = give(visitor, published_item, text="<script>alert('x')</script>整改不到位", name="王五",
-                    phone="13900139000")
+    response = give(
+        visitor,
+        published_item,
+        text="<script>alert('x')</script>整改不到位",
+        name="王五",
+        phone="13900139000",
+    )
     code = re.search(r'id="tracking-code">([A-Z0-9-]+)<', response.text).group(1)
     office = signed_in("office")
     queue = office.get("/feedback/").text
     assert "&lt;script&gt;" in queue and "<script>alert" not in queue and "13900139000" in queue
     with app.app_context():
         feedback_id = db.session.scalar(sa.select(Feedback.id))
-    assert office.post_form(f"/feedback/{feedback_id}/reply",
-                            {"reply": "已核实，正在督促整改。"}).status_code == 302
-    assert office.post_form("/feedback/bulk", {"ids": [feedback_id], "action": "reject"}
-                            ).status_code == 302  # reject without a comment is refused
+    assert (
+        office.post_form(f"/feedback/{feedback_id}/reply", {"reply": "已核实，正在督促整改。"}).status_code
+        == 302
+    )
+    assert (
+        office.post_form("/feedback/bulk", {"ids": [feedback_id], "action": "reject"}).status_code == 302
+    )  # reject without a comment is refused
     with app.app_context():
         assert db.session.get(Feedback, feedback_id).moderation_state == "pending"
-    assert office.post_form("/feedback/bulk", {"ids": [feedback_id], "action": "publish"}
-                            ).status_code == 302
+    assert office.post_form("/feedback/bulk", {"ids": [feedback_id], "action": "publish"}).status_code == 302
     page = visitor.get(f"/public/items/{published_item['item']}").text
     assert "已核实，正在督促整改。" in page and "&lt;script&gt;" in page
     assert "王五" not in page and "13900139000" not in page
@@ -129,8 +145,12 @@ def test_moderation_reply_publish_and_public_display(app, published_item, signed
     assert 'data-moderation="published"' in lookup and "已核实，正在督促整改。" in lookup
     assert signed_in("staff_resp").get("/feedback/").status_code == 403
     assert signed_in("auditor").get("/feedback/").status_code == 200
-    assert signed_in("auditor").post_form("/feedback/bulk", {"ids": [feedback_id],
-                                                             "action": "mark_spam"}).status_code == 403
+    assert (
+        signed_in("auditor")
+        .post_form("/feedback/bulk", {"ids": [feedback_id], "action": "mark_spam"})
+        .status_code
+        == 403
+    )
 
 
 def test_edits_keep_the_original_for_auditors(app, published_item, signed_in):
@@ -152,8 +172,9 @@ def test_pending_badge_for_the_office(app, published_item, signed_in):
 
 
 def test_feedback_without_a_csrf_token_is_refused(app, published_item):
-    response = app.test_client().post(feedback_url(published_item),
-                                      data={"kind": "suggestion", "text": "没有令牌的提交"})
+    response = app.test_client().post(
+        feedback_url(published_item), data={"kind": "suggestion", "text": "没有令牌的提交"}
+    )
     assert response.status_code == 400 and "安全令牌" in response.text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 0

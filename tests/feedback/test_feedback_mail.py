@@ -39,8 +39,13 @@ def smtp(app):
 
 def test_moderators_are_told_without_the_contact_details(app, world, smtp):
     with app.app_context():
-        update_user(Actor.system("test"), world.user("office"), display_name="巡察办",
-                    email="office@example.cn", department=None)
+        update_user(
+            Actor.system("test"),
+            world.user("office"),
+            display_name="巡察办",
+            email="office@example.cn",
+            department=None,
+        )
         db.session.commit()
     item_id = world.new_item(state="completed")
     world.fire("leader_resp", item_id, "publish")
@@ -58,8 +63,13 @@ def test_moderators_are_told_without_the_contact_details(app, world, smtp):
 
 def test_a_mail_failure_does_not_lose_the_feedback(app, world):
     with app.app_context():
-        update_user(Actor.system("test"), world.user("office"), display_name="巡察办",
-                    email="office@example.cn", department=None)
+        update_user(
+            Actor.system("test"),
+            world.user("office"),
+            display_name="巡察办",
+            email="office@example.cn",
+            department=None,
+        )
         db.session.commit()
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nobody listens there
     item_id = world.new_item(state="completed")

@@ -35,8 +35,12 @@ def test_limits_are_shared_through_redis(app, world, redis_db, tmp_path, monkeyp
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     workers = []
     for _ in range(2):  # two workers of one deployment, sharing the database and Redis
-        worker = create_app({**base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]),
-                             "FEEDBACK_RATE_LIMIT": "2 per minute"})
+        worker = create_app(
+            {
+                **base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]),
+                "FEEDBACK_RATE_LIMIT": "2 per minute",
+            }
+        )
         worker.test_client_class = Client
         assert worker.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
         workers.append(worker.test_client())

@@ -46,15 +46,24 @@ def ids(app, world, signed_in):
     item_id = world.new_item(state="in_progress")
     office = signed_in("office")
     office.post_form(f"/items/{item_id}/measures", {"label": "一是", "text": "措施"})
-    signed_in("staff_resp").post_form(f"/items/{item_id}/evidence", {
-        "file": (io.BytesIO(PDF), "整改报告.pdf")}, content_type="multipart/form-data")
+    signed_in("staff_resp").post_form(
+        f"/items/{item_id}/evidence",
+        {"file": (io.BytesIO(PDF), "整改报告.pdf")},
+        content_type="multipart/form-data",
+    )
     with app.app_context():
         measure = db.session.scalar(sa.select(Measure.id).where(Measure.item_id == item_id))
-        evidence = db.session.scalar(sa.select(Evidence.id).where(
-            Evidence.item_id == item_id, Evidence.storage_key.is_not(None)))
+        evidence = db.session.scalar(
+            sa.select(Evidence.id).where(Evidence.item_id == item_id, Evidence.storage_key.is_not(None))
+        )
     assert measure and evidence
-    return {"item": item_id, "measure": measure, "evidence": evidence,
-            "inspection": world.inspections["single"], "category": world.categories["single"]}
+    return {
+        "item": item_id,
+        "measure": measure,
+        "evidence": evidence,
+        "inspection": world.inspections["single"],
+        "category": world.categories["single"],
+    }
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS))

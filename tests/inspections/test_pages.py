@@ -13,28 +13,57 @@ from tests.helpers import count_writes
 
 def test_office_creates_inspection_category_and_item(app, world, signed_in):
     office = signed_in("office")
-    response = office.post_form("/inspections/new", {
-        "title": "区卫健局党委巡察整改", "inspected_unit": "区卫健局党委",
-        "inspection_team": "区委第一巡察组", "start_date": "2026-03-01", "end_date": "2026-02-01",
-        "approval_policy": "dual", "party_secretary_id": "0"})
+    response = office.post_form(
+        "/inspections/new",
+        {
+            "title": "区卫健局党委巡察整改",
+            "inspected_unit": "区卫健局党委",
+            "inspection_team": "区委第一巡察组",
+            "start_date": "2026-03-01",
+            "end_date": "2026-02-01",
+            "approval_policy": "dual",
+            "party_secretary_id": "0",
+        },
+    )
     assert response.status_code == 200  # refused, the form comes back filled in
     assert "结束日期早于开始日期" in response.text or "end date" in response.text.lower()
     assert 'value="区卫健局党委巡察整改"' in response.text
-    response = office.post_form("/inspections/new", {
-        "title": "区卫健局党委巡察整改", "inspected_unit": "区卫健局党委",
-        "start_date": "2026-03-01", "end_date": "2026-04-30", "approval_policy": "single",
-        "party_secretary_id": "0", "contact_phone": "0755-12345678"})
+    response = office.post_form(
+        "/inspections/new",
+        {
+            "title": "区卫健局党委巡察整改",
+            "inspected_unit": "区卫健局党委",
+            "start_date": "2026-03-01",
+            "end_date": "2026-04-30",
+            "approval_policy": "single",
+            "party_secretary_id": "0",
+            "contact_phone": "0755-12345678",
+        },
+    )
     assert response.status_code == 302
     inspection_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert office.post_form(f"/inspections/{inspection_id}/categories/new", {
-        "label": "一", "title": "党建工作不扎实", "position": "1"}).status_code == 302
+    assert (
+        office.post_form(
+            f"/inspections/{inspection_id}/categories/new",
+            {"label": "一", "title": "党建工作不扎实", "position": "1"},
+        ).status_code
+        == 302
+    )
     with app.app_context():
-        category_id = db.session.scalar(sa.select(Category.id).where(
-            Category.inspection_id == inspection_id))
-    response = office.post_form(f"/inspections/{inspection_id}/items/new", {
-        "category_id": category_id, "number": "1", "title": "“第一议题”学习不到位",
-        "responsible_leader_id": world.users["leader_resp"], "staff_id": world.users["staff_resp"],
-        "department_id": "0", "deadline": "2026-06-30", "money_to_recover": "161000.00"})
+        category_id = db.session.scalar(sa.select(Category.id).where(Category.inspection_id == inspection_id))
+    response = office.post_form(
+        f"/inspections/{inspection_id}/items/new",
+        {
+            "category_id": category_id,
+            "number": "1",
+            "title": "“第一议题”学习不到位",
+            "responsible_leader_id": world.users["leader_resp"],
+            "staff_id": world.users["staff_resp"],
+            "department_id": "0",
+            "deadline": "2026-06-30",
+            "money_to_recover": "161000.00",
+        },
+    )
     assert response.status_code == 302, response.text
     item_id = int(response.headers["Location"].rsplit("/", 1)[1])
     page = office.get(f"/items/{item_id}").text
@@ -48,9 +77,17 @@ def test_office_creates_inspection_category_and_item(app, world, signed_in):
 
 def test_bad_amount_and_missing_title_are_explained(app, world, signed_in):
     office = signed_in("office")
-    response = office.post_form(f"/inspections/{world.inspections['single']}/items/new", {
-        "category_id": "0", "title": "", "money_to_recover": "-5", "responsible_leader_id": "0",
-        "staff_id": "0", "department_id": "0"})
+    response = office.post_form(
+        f"/inspections/{world.inspections['single']}/items/new",
+        {
+            "category_id": "0",
+            "title": "",
+            "money_to_recover": "-5",
+            "responsible_leader_id": "0",
+            "staff_id": "0",
+            "department_id": "0",
+        },
+    )
     assert response.status_code == 200
     assert "金额不能为负数" in response.text
     with app.app_context():
@@ -68,8 +105,9 @@ def test_measures_roll_up_into_progress(app, world, signed_in):
     for label in ("一是", "二是", "四是"):  # a gap in the labels stays as written
         office.post_form(f"/items/{item_id}/measures", {"label": label, "text": f"{label}措施"})
     with app.app_context():
-        measures = db.session.scalars(sa.select(Measure).where(Measure.item_id == item_id)
-                                      .order_by(Measure.position)).all()
+        measures = db.session.scalars(
+            sa.select(Measure).where(Measure.item_id == item_id).order_by(Measure.position)
+        ).all()
         assert [m.label for m in measures] == ["一是", "二是", "四是"]
         ids = [m.id for m in measures]
     staff = signed_in("staff_resp")
@@ -79,8 +117,7 @@ def test_measures_roll_up_into_progress(app, world, signed_in):
     assert 'data-progress="67"' in page
     overview = staff.get(f"/inspections/{world.inspections['single']}").text
     assert 'data-progress="67"' in overview
-    assert signed_in("auditor").post_form(f"/measures/{ids[2]}/done",
-                                          {"done": "y"}).status_code == 403
+    assert signed_in("auditor").post_form(f"/measures/{ids[2]}/done", {"done": "y"}).status_code == 403
 
 
 def test_edit_creates_a_version_and_stale_edit_is_409(app, world, signed_in):
@@ -88,16 +125,24 @@ def test_edit_creates_a_version_and_stale_edit_is_409(app, world, signed_in):
     office = signed_in("office")
     form = office.get(f"/items/{item_id}/edit").text
     version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
-    data = {"category_id": world.categories["single"], "number": "1",
-            "title": "加强科创中心产业用房的管理", "responsible_leader_id": world.users["leader_resp"],
-            "staff_id": world.users["staff_resp"], "department_id": "0", "version": version,
-            "change_note": "标题按原文更正"}
+    data = {
+        "category_id": world.categories["single"],
+        "number": "1",
+        "title": "加强科创中心产业用房的管理",
+        "responsible_leader_id": world.users["leader_resp"],
+        "staff_id": world.users["staff_resp"],
+        "department_id": "0",
+        "version": version,
+        "change_note": "标题按原文更正",
+    }
     assert office.post_form(f"/items/{item_id}/edit", data).status_code == 302
     assert office.post_form(f"/items/{item_id}/edit", {**data, "title": "别的标题"}).status_code == 409
     with app.app_context():
-        versions = db.session.scalars(sa.select(DocumentVersion).where(
-            DocumentVersion.object_type == "item", DocumentVersion.object_id == item_id)
-            .order_by(DocumentVersion.number)).all()
+        versions = db.session.scalars(
+            sa.select(DocumentVersion)
+            .where(DocumentVersion.object_type == "item", DocumentVersion.object_id == item_id)
+            .order_by(DocumentVersion.number)
+        ).all()
         assert [v.number for v in versions] == [1, 2]
         assert versions[1].note == "标题按原文更正"
         assert db.session.get(RectificationItem, item_id).title == "加强科创中心产业用房的管理"
@@ -108,9 +153,15 @@ def test_diff_highlights_changed_characters_and_revert_keeps_state(app, world, s
     office = signed_in("office")
     with app.app_context():
         item = db.session.get(RectificationItem, item_id)
-        data = {"category_id": item.category_id, "number": "1", "title": "加强科创中心产业用房的规范管理",
-                "responsible_leader_id": item.responsible_leader_id, "staff_id": item.staff_id,
-                "department_id": "0", "completion_summary": item.completion_summary}
+        data = {
+            "category_id": item.category_id,
+            "number": "1",
+            "title": "加强科创中心产业用房的规范管理",
+            "responsible_leader_id": item.responsible_leader_id,
+            "staff_id": item.staff_id,
+            "department_id": "0",
+            "completion_summary": item.completion_summary,
+        }
     assert office.post_form(f"/items/{item_id}/edit", data).status_code == 302
     page = office.get(f"/versions/item/{item_id}?a=1&b=2").text
     assert '<ins class="diff-insert">的规范</ins>' in page
@@ -120,24 +171,33 @@ def test_diff_highlights_changed_characters_and_revert_keeps_state(app, world, s
     with app.app_context():
         item = db.session.get(RectificationItem, item_id)
         assert item.title == "加强科创中心产业用房管理" and item.state == "in_progress"
-        numbers = db.session.scalars(sa.select(DocumentVersion.number).where(
-            DocumentVersion.object_type == "item", DocumentVersion.object_id == item_id)).all()
+        numbers = db.session.scalars(
+            sa.select(DocumentVersion.number).where(
+                DocumentVersion.object_type == "item", DocumentVersion.object_id == item_id
+            )
+        ).all()
         assert sorted(numbers) == [1, 2, 3]
-    assert signed_in("auditor").post_form(f"/versions/item/{item_id}/1/revert",
-                                          {}).status_code == 403
+    assert signed_in("auditor").post_form(f"/versions/item/{item_id}/1/revert", {}).status_code == 403
 
 
 def test_inspection_and_category_edits_are_versioned(app, world, signed_in):
     office = signed_in("office")
     inspection_id, category_id = world.inspections["single"], world.categories["single"]
-    assert office.post_form(f"/categories/{category_id}/edit", {
-        "label": "一", "title": "对于区委专题会议涉及问题的整改（修订）", "position": "0"}).status_code == 302
+    assert (
+        office.post_form(
+            f"/categories/{category_id}/edit",
+            {"label": "一", "title": "对于区委专题会议涉及问题的整改（修订）", "position": "0"},
+        ).status_code
+        == 302
+    )
     assert "（修订）" in office.get(f"/versions/category/{category_id}").text
     with app.app_context():
         inspection = db.session.get(Inspection, inspection_id)
         title = inspection.title
-    response = office.post_form(f"/inspections/{inspection_id}/edit", {
-        "title": title + "（更新）", "approval_policy": "single", "party_secretary_id": "0"})
+    response = office.post_form(
+        f"/inspections/{inspection_id}/edit",
+        {"title": title + "（更新）", "approval_policy": "single", "party_secretary_id": "0"},
+    )
     assert response.status_code == 302
     assert "（更新）" in office.get(f"/versions/inspection/{inspection_id}?a=1&b=2").text
 
@@ -191,7 +251,6 @@ def test_item_page_runs_a_constant_number_of_statements(app, world, signed_in):
 
 def test_a_refused_measure_keeps_what_was_typed(app, world, signed_in):
     item_id = world.new_item()
-    response = signed_in("office").post_form(f"/items/{item_id}/measures",
-                                             {"label": "二是", "text": ""})
+    response = signed_in("office").post_form(f"/items/{item_id}/measures", {"label": "二是", "text": ""})
     assert response.status_code == 400
-    assert 'value="二是"' in response.text and "<details class=\"mb-3\" open>" in response.text
+    assert 'value="二是"' in response.text and '<details class="mb-3" open>' in response.text

@@ -28,20 +28,38 @@ def workbook(rows, header=COLUMNS) -> bytes:
 def snapshot(app, inspection_id):
     with app.app_context():
         inspection = db.session.get(Inspection, inspection_id)
-        items = db.session.scalars(sa.select(RectificationItem).where(
-            RectificationItem.inspection_id == inspection_id).order_by(RectificationItem.id)).all()
+        items = db.session.scalars(
+            sa.select(RectificationItem)
+            .where(RectificationItem.inspection_id == inspection_id)
+            .order_by(RectificationItem.id)
+        ).all()
         rows = ledger_rows(inspection, items)
-        return [(r.number, r.category, r.title, r.measures, r.leader, r.department, r.staff,
-                 r.deadline, r.progress, r.completion_summary) for r in rows]
+        return [
+            (
+                r.number,
+                r.category,
+                r.title,
+                r.measures,
+                r.leader,
+                r.department,
+                r.staff,
+                r.deadline,
+                r.progress,
+                r.completion_summary,
+            )
+            for r in rows
+        ]
 
 
 def test_export_then_import_round_trips(app, runner, world, tmp_path):
     assert runner.invoke(args=["notice", "import", str(NOTICE)]).exit_code == 0
     with app.app_context():
-        source = db.session.scalar(sa.select(Inspection.id).where(
-            Inspection.source_sha256.is_not(None)))
-        first = db.session.scalar(sa.select(RectificationItem).where(
-            RectificationItem.inspection_id == source).order_by(RectificationItem.id))
+        source = db.session.scalar(sa.select(Inspection.id).where(Inspection.source_sha256.is_not(None)))
+        first = db.session.scalar(
+            sa.select(RectificationItem)
+            .where(RectificationItem.inspection_id == source)
+            .order_by(RectificationItem.id)
+        )
         first.responsible_leader_id = world.users["leader_resp"]
         first.staff_id = world.users["staff_resp"]
         first.progress_override = 40
@@ -61,25 +79,67 @@ def test_export_then_import_round_trips(app, runner, world, tmp_path):
 
 def test_errors_by_row_and_column_and_nothing_partial(app, runner, world, tmp_path):
     path = tmp_path / "bad.xlsx"
-    path.write_bytes(workbook([
-        ["1", "一、党建", "理论学习不深入", "一是制定计划\n二是专题研讨", "leader_resp", "", "", "2026-06-30",
-         "已交办", "0%", "", 0],
-        ["2", "一、党建", "", "一是x", "不存在的领导", "不存在的部门", "", "明年", "飞升", "150%", "", "x"],
-    ]))
+    path.write_bytes(
+        workbook(
+            [
+                [
+                    "1",
+                    "一、党建",
+                    "理论学习不深入",
+                    "一是制定计划\n二是专题研讨",
+                    "leader_resp",
+                    "",
+                    "",
+                    "2026-06-30",
+                    "已交办",
+                    "0%",
+                    "",
+                    0,
+                ],
+                [
+                    "2",
+                    "一、党建",
+                    "",
+                    "一是x",
+                    "不存在的领导",
+                    "不存在的部门",
+                    "",
+                    "明年",
+                    "飞升",
+                    "150%",
+                    "",
+                    "x",
+                ],
+            ]
+        )
+    )
     result = runner.invoke(args=["ledger", "import", str(path)])
     assert result.exit_code != 0 and "nothing was imported" in result.output
-    for fragment in ("row 4 问题: empty", "row 4 整改时限", "row 4 责任领导", "row 4 责任部门",
-                     "row 4 整改状态", "row 4 整改进展", "row 4 佐证材料数"):
+    for fragment in (
+        "row 4 问题: empty",
+        "row 4 整改时限",
+        "row 4 责任领导",
+        "row 4 责任部门",
+        "row 4 整改状态",
+        "row 4 整改进展",
+        "row 4 佐证材料数",
+    ):
         assert fragment in result.output, fragment
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(RectificationItem)) == 0
 
 
 def test_reading_dates_and_percent_cells():
-    ledger = read_ledger(io.BytesIO(workbook([
-        ["1", "", "问题甲", "整改措施", "", "", "", date(2026, 5, 31), "", 0.5, "", 2],
-        ["2", "", "问题乙", "一是甲\n三是丙", "", "", "", "2026年6月30日", "", "75%", "", ""],
-    ])))
+    ledger = read_ledger(
+        io.BytesIO(
+            workbook(
+                [
+                    ["1", "", "问题甲", "整改措施", "", "", "", date(2026, 5, 31), "", 0.5, "", 2],
+                    ["2", "", "问题乙", "一是甲\n三是丙", "", "", "", "2026年6月30日", "", "75%", "", ""],
+                ]
+            )
+        )
+    )
     assert ledger.errors == [] and ledger.title == "某局巡察整改台账"
     first, second = ledger.rows
     assert first.deadline == date(2026, 5, 31) and first.progress == 50
@@ -96,19 +156,23 @@ def test_not_a_workbook():
 def test_pages(app, runner, world, signed_in, tmp_path):
     assert runner.invoke(args=["notice", "import", str(NOTICE)]).exit_code == 0
     with app.app_context():
-        source = db.session.scalar(sa.select(Inspection.id).where(
-            Inspection.source_sha256.is_not(None)))
+        source = db.session.scalar(sa.select(Inspection.id).where(Inspection.source_sha256.is_not(None)))
     office = signed_in("office")
     export = office.get(f"/inspections/{source}/ledger.xlsx")
     assert export.status_code == 200 and export.data[:2] == b"PK"
     assert len(read_ledger(io.BytesIO(export.data)).rows) == 15
     bad = workbook([["1", "", "", "", "", "", "", "", "", "", "", ""]])
-    response = office.post_form("/inspections/import-ledger", {
-        "file": (io.BytesIO(bad), "台账.xlsx"), "title": "新台账"}, content_type="multipart/form-data")
+    response = office.post_form(
+        "/inspections/import-ledger",
+        {"file": (io.BytesIO(bad), "台账.xlsx"), "title": "新台账"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and 'id="ledger-errors"' in response.text
-    response = office.post_form("/inspections/import-ledger", {
-        "file": (io.BytesIO(export.data), "台账.xlsx"), "title": "新台账"},
-        content_type="multipart/form-data")
+    response = office.post_form(
+        "/inspections/import-ledger",
+        {"file": (io.BytesIO(export.data), "台账.xlsx"), "title": "新台账"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     assert signed_in("staff_resp").get("/inspections/import-ledger").status_code == 403
     assert signed_in("staff_other").get(f"/inspections/{source}/ledger.xlsx").status_code == 404

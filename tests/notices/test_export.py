@@ -25,8 +25,17 @@ def test_text_round_trip(app, runner):
         text = render_text(build_notice(db.session.get(Inspection, inspection_id)))
     again = parse(text)
     assert tree(again) == tree(original)
-    for key in ("title", "inspected_unit", "inspection_team", "inspection_start", "inspection_end",
-                "feedback_date", "problems_stated", "contact_phone", "contact_email"):
+    for key in (
+        "title",
+        "inspected_unit",
+        "inspection_team",
+        "inspection_start",
+        "inspection_end",
+        "feedback_date",
+        "problems_stated",
+        "contact_phone",
+        "contact_email",
+    ):
         assert getattr(again, key) == getattr(original, key), key
     assert [w for w in again.warnings if "not consecutive" not in w] == []
 
@@ -44,7 +53,8 @@ def test_docx_round_trip_and_official_look(app, runner):
     assert title_font.size.pt == 22
     rfonts = document.paragraphs[0].runs[0]._element.rPr.rFonts
     assert "方正小标宋" in rfonts.get(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+    )
 
 
 def test_pages_and_downloads(app, runner, world, signed_in):

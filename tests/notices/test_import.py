@@ -17,7 +17,8 @@ def test_parse_json_saves_nothing(app, runner):
     expected = json.loads(EXPECTED.read_text(encoding="utf-8"))
     assert data["problems_stated"] == 15 and len(data["categories"]) == 4
     assert [len(c["problems"]) for c in data["categories"]] == [
-        len(c["problems"]) for c in expected["categories"]]
+        len(c["problems"]) for c in expected["categories"]
+    ]
     assert data["categories"][3]["problems"][0]["measure_labels"] == ["一", "二", "四"]
     assert any("一、二、四" in w for w in data["warnings"])
     with app.app_context():
@@ -36,8 +37,9 @@ def test_import_creates_the_documents_once(app, runner):
         items = db.session.scalars(sa.select(RectificationItem).order_by(RectificationItem.id)).all()
         assert len(items) == 15 and all(i.state == "assigned" for i in items)
         gap = items[12]
-        labels = db.session.scalars(sa.select(Measure.label).where(Measure.item_id == gap.id)
-                                    .order_by(Measure.position)).all()
+        labels = db.session.scalars(
+            sa.select(Measure.label).where(Measure.item_id == gap.id).order_by(Measure.position)
+        ).all()
         assert gap.title == "对基层科普工作重视不够" and labels == ["一是", "二是", "四是"]
         assert str(items[7].money_to_recover) == "361000.00"
         assert verify_chain().ok

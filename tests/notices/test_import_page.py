@@ -18,11 +18,16 @@ def preview_data(text, **changes):
         data[f"categories-{i}-title"] = category.title
         for j, problem in enumerate(category.problems):
             prefix = f"categories-{i}-problems-{j}"
-            data.update({f"{prefix}-keep": "y", f"{prefix}-number": problem.number,
-                         f"{prefix}-title": problem.title, f"{prefix}-leader_id": "0",
-                         f"{prefix}-staff_id": "0",
-                         f"{prefix}-deadline": problem.deadline.isoformat()
-                         if problem.deadline else ""})
+            data.update(
+                {
+                    f"{prefix}-keep": "y",
+                    f"{prefix}-number": problem.number,
+                    f"{prefix}-title": problem.title,
+                    f"{prefix}-leader_id": "0",
+                    f"{prefix}-staff_id": "0",
+                    f"{prefix}-deadline": problem.deadline.isoformat() if problem.deadline else "",
+                }
+            )
             for k, measure in enumerate(problem.measures):
                 data[f"{prefix}-measures-{k}-label"] = measure.label
     data.update(changes)
@@ -32,26 +37,33 @@ def preview_data(text, **changes):
 def test_upload_preview_correct_and_create(app, world, signed_in):
     office = signed_in("office")
     raw = NOTICE.read_bytes()
-    response = office.post_form("/inspections/import", {"file": (io.BytesIO(raw), "通报.txt")},
-                                content_type="multipart/form-data")
+    response = office.post_form(
+        "/inspections/import", {"file": (io.BytesIO(raw), "通报.txt")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 200
     page = response.text
     assert page.count("data-problem-row") == 15 and "一、二、四" in page
     assert 'id="problem-count">15 / 15' in page
     text = raw.decode("utf-8")
-    data = preview_data(text, **{
-        "categories-0-problems-0-title": "加强科创中心产业用房的管理",  # corrected
-        "categories-3-problems-2-keep": "",  # dropped
-        "categories-0-problems-1-leader_id": str(world.users["leader_resp"]),
-        "categories-0-problems-1-staff_id": str(world.users["staff_resp"]),
-    })
+    data = preview_data(
+        text,
+        **{
+            "categories-0-problems-0-title": "加强科创中心产业用房的管理",  # corrected
+            "categories-3-problems-2-keep": "",  # dropped
+            "categories-0-problems-1-leader_id": str(world.users["leader_resp"]),
+            "categories-0-problems-1-staff_id": str(world.users["staff_resp"]),
+        },
+    )
     del data["categories-3-problems-2-keep"]
     response = office.post_form("/inspections/import/confirm", data)
     assert response.status_code == 302, response.text
     with app.app_context():
         inspection = db.session.scalar(sa.select(Inspection).where(Inspection.source_sha256.is_not(None)))
-        items = db.session.scalars(sa.select(RectificationItem).where(
-            RectificationItem.inspection_id == inspection.id).order_by(RectificationItem.id)).all()
+        items = db.session.scalars(
+            sa.select(RectificationItem)
+            .where(RectificationItem.inspection_id == inspection.id)
+            .order_by(RectificationItem.id)
+        ).all()
         assert len(items) == 14
         assert items[0].title == "加强科创中心产业用房的管理"
         assert items[1].responsible_leader_id == world.users["leader_resp"]
@@ -63,25 +75,27 @@ def test_upload_preview_correct_and_create(app, world, signed_in):
     response = office.post_form("/inspections/import/confirm", preview_data(text))
     assert response.headers["Location"] == f"/inspections/{inspection_id}"
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).where(
-            Inspection.source_sha256.is_not(None))) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).where(Inspection.source_sha256.is_not(None))) == 1
 
 
 def test_a_kept_problem_needs_a_title(app, world, signed_in):
     text = NOTICE.read_text(encoding="utf-8")
-    response = signed_in("office").post_form("/inspections/import/confirm", preview_data(
-        text, **{"categories-1-problems-0-title": ""}))
+    response = signed_in("office").post_form(
+        "/inspections/import/confirm", preview_data(text, **{"categories-1-problems-0-title": ""})
+    )
     assert response.status_code == 400 and "保留的问题需要标题" in response.text
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).where(
-            Inspection.source_sha256.is_not(None))) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).where(Inspection.source_sha256.is_not(None))) == 0
 
 
 def test_bad_files_are_explained(world, signed_in):
     office = signed_in("office")
     for content, message in ((b"", "文件为空"), (b"PK\x03\x04\x00\x00binary\x00", "不是文本文件")):
-        response = office.post_form("/inspections/import", {"file": (io.BytesIO(content), "x.txt")},
-                                    content_type="multipart/form-data")
+        response = office.post_form(
+            "/inspections/import",
+            {"file": (io.BytesIO(content), "x.txt")},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 200 and message in response.text, message
 
 

@@ -16,9 +16,20 @@ from portal.inspections.models import RectificationItem
 from portal.inspections.operations import update_document
 from tests.evidence.test_evidence import PDF
 
-MARKERS = ("PRIVATE-NAME", "PRIVATE-COMMENT", "PRIVATE-EVIDENCE", "PRIVATE-SUMMARY",
-           "PRIVATE-FEEDBACK", "PRIVATE-TITLE", "PRIVATE-NOTE", "PRIVATE-FILE", "PRIVATE-CONTACT",
-           "private-contact@example.cn", "13912345678", "PRIVATE-UNPUBLISHED")
+MARKERS = (
+    "PRIVATE-NAME",
+    "PRIVATE-COMMENT",
+    "PRIVATE-EVIDENCE",
+    "PRIVATE-SUMMARY",
+    "PRIVATE-FEEDBACK",
+    "PRIVATE-TITLE",
+    "PRIVATE-NOTE",
+    "PRIVATE-FILE",
+    "PRIVATE-CONTACT",
+    "private-contact@example.cn",
+    "13912345678",
+    "PRIVATE-UNPUBLISHED",
+)
 
 
 @pytest.fixture
@@ -30,18 +41,24 @@ def public(app, world):
     with app.app_context():
         for persona in ("staff_resp", "leader_resp"):
             user = world.user(persona)
-            update_user(actor, user, display_name=f"{persona} PRIVATE-NAME", email=None,
-                        department=None)
+            update_user(actor, user, display_name=f"{persona} PRIVATE-NAME", email=None, department=None)
         item = db.session.get(RectificationItem, shown)
-        update_document(actor, item, {
-            "public_summary": "已完成产业用房管理规定修订并公开发布。",
-            "completion_summary": "PRIVATE-SUMMARY 内部成效", "feedback_text": "PRIVATE-FEEDBACK 原文",
-            "money_to_recover": 161000, "money_recovered": 20000}, note="PRIVATE-NOTE")
+        update_document(
+            actor,
+            item,
+            {
+                "public_summary": "已完成产业用房管理规定修订并公开发布。",
+                "completion_summary": "PRIVATE-SUMMARY 内部成效",
+                "feedback_text": "PRIVATE-FEEDBACK 原文",
+                "money_to_recover": 161000,
+                "money_recovered": 20000,
+            },
+            note="PRIVATE-NOTE",
+        )
         store = FileStore(app.config["EVIDENCE_DIR"])
         add_evidence_note(actor, item, "PRIVATE-EVIDENCE 内部材料")
         add_evidence_file(actor, item, store, io.BytesIO(PDF), "PRIVATE-FILE.pdf", ("pdf",))
-        add_evidence_file(actor, item, store, io.BytesIO(PDF), "公开的整改报告.pdf", ("pdf",),
-                          public=True)
+        add_evidence_file(actor, item, store, io.BytesIO(PDF), "公开的整改报告.pdf", ("pdf",), public=True)
         db.session.get(RectificationItem, hidden).title = "PRIVATE-TITLE 未公开事项"
         db.session.commit()
     world.fire("leader_resp", shown, "publish", comment="PRIVATE-COMMENT 公开前内部意见")
@@ -52,11 +69,11 @@ def public(app, world):
     with app.app_context():
         item = db.session.get(RectificationItem, shown)
         inspection = db.session.get(Inspection, item.inspection_id)
-        contact = {"name": "PRIVATE-CONTACT", "phone": "13912345678",
-                   "email": "private-contact@example.cn"}
+        contact = {"name": "PRIVATE-CONTACT", "phone": "13912345678", "email": "private-contact@example.cn"}
         submit_feedback(inspection, item, kind="clue", text="PRIVATE-UNPUBLISHED 线索", **contact)
-        published, _code = submit_feedback(inspection, item, kind="suggestion",
-                                           text="建议公开整改台账。", **contact)
+        published, _code = submit_feedback(
+            inspection, item, kind="suggestion", text="建议公开整改台账。", **contact
+        )
         db.session.flush()
         fire(Actor.of(world.user("office")), published, "publish")
         db.session.commit()
@@ -95,8 +112,10 @@ def test_public_notice_shows_only_published_items(app, public):
 def test_public_evidence_downloads_only_public_pieces(app, public):
     client = app.test_client()
     with app.app_context():
-        pieces = {e.filename: e.id for e in db.session.scalars(
-            sa.select(Evidence).where(Evidence.storage_key.is_not(None)))}
+        pieces = {
+            e.filename: e.id
+            for e in db.session.scalars(sa.select(Evidence).where(Evidence.storage_key.is_not(None)))
+        }
     assert client.get(f"/public/evidence/{pieces['公开的整改报告.pdf']}").data == PDF
     assert client.get(f"/public/evidence/{pieces['PRIVATE-FILE.pdf']}").status_code == 404
 
@@ -104,13 +123,17 @@ def test_public_evidence_downloads_only_public_pieces(app, public):
 def public_urls(app, public):
     with app.app_context():
         evidence_ids = db.session.scalars(sa.select(Evidence.id)).all()
-    samples = {"inspection_id": [public["inspection"], 999], "item_id": [public["shown"],
-                                                                         public["hidden"]],
-               "evidence_id": evidence_ids}
+    samples = {
+        "inspection_id": [public["inspection"], 999],
+        "item_id": [public["shown"], public["hidden"]],
+        "evidence_id": evidence_ids,
+    }
     urls = ["/", "/login"]
     for rule in app.url_map.iter_rules():
         public_endpoint = rule.endpoint.startswith("public.") or rule.endpoint in (
-            "feedback.give", "feedback.lookup")
+            "feedback.give",
+            "feedback.lookup",
+        )
         if not public_endpoint or "GET" not in rule.methods:
             continue
         combos = [{}]
@@ -133,8 +156,11 @@ def test_nothing_private_reaches_a_public_page(app, public):
     for url in urls:
         response = client.get(url)
         assert response.status_code in (200, 404), url
-        body = response.get_data(as_text=True) if response.mimetype.startswith("text") else \
-            response.data.decode("latin-1")
+        body = (
+            response.get_data(as_text=True)
+            if response.mimetype.startswith("text")
+            else response.data.decode("latin-1")
+        )
         for marker in MARKERS:
             assert marker not in body, (marker, url)
         seen += response.status_code == 200
@@ -149,8 +175,12 @@ def test_an_extended_deadline_is_marked(app, world):
     client = app.test_client()
     assert 'id="extended"' not in client.get(f"/public/items/{item_id}").text
     with app.app_context():
-        update_document(Actor.system("test"), db.session.get(RectificationItem, item_id),
-                        {"deadline": date(2026, 9, 30)}, note="延期至9月底")
+        update_document(
+            Actor.system("test"),
+            db.session.get(RectificationItem, item_id),
+            {"deadline": date(2026, 9, 30)},
+            note="延期至9月底",
+        )
         db.session.commit()
     page = client.get(f"/public/items/{item_id}").text
     assert 'id="extended"' in page and "2026-09-30" in page

@@ -12,8 +12,9 @@ from portal.inspections.models import RectificationItem
 
 
 def grant(client, kind, object_id, persona_or_dept, role, world):
-    principal = (f"d:{persona_or_dept}" if isinstance(persona_or_dept, int)
-                 else f"u:{world.users[persona_or_dept]}")
+    principal = (
+        f"d:{persona_or_dept}" if isinstance(persona_or_dept, int) else f"u:{world.users[persona_or_dept]}"
+    )
     return client.post_form(f"/sharing/{kind}/{object_id}", {"principal": principal, "role": role})
 
 
@@ -25,26 +26,26 @@ def test_office_grants_reviewer_on_a_category(app, world, signed_in):
     with app.app_context():
         item = db.session.get(RectificationItem, item_id)
         assert "approve" in {t.id for t in allowed_transitions(world.user("leader_other"), item)}
-        event = db.session.scalars(sa.select(AuditEvent).where(
-            AuditEvent.action == "sharing.grant").order_by(AuditEvent.seq.desc())).first()
+        event = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "sharing.grant").order_by(AuditEvent.seq.desc())
+        ).first()
         payload = json.loads(event.payload)
         assert len(payload["after"]) == len(payload["before"]) + 1
     page = office.get(f"/sharing/item/{item_id}").text
-    assert "继承自" in page and 'data-inherited' in page and 'data-derived="Editor"' in page
-    assert grant(office, "category", category, "leader_other", "Reviewer",
-                 world).status_code == 200  # a second identical grant is explained, not added
+    assert "继承自" in page and "data-inherited" in page and 'data-derived="Editor"' in page
+    assert (
+        grant(office, "category", category, "leader_other", "Reviewer", world).status_code == 200
+    )  # a second identical grant is explained, not added
 
 
 def test_blocking_inheritance_cuts_grants_from_above(app, world, signed_in):
     item_id = world.new_item(state="pending_review")
     office = signed_in("office")
-    assert office.post_form(f"/sharing/item/{item_id}/inheritance",
-                            {"blocked": "y"}).status_code == 302
+    assert office.post_form(f"/sharing/item/{item_id}/inheritance", {"blocked": "y"}).status_code == 302
     with app.app_context():
         item = db.session.get(RectificationItem, item_id)
         assert item.local_roles_blocked
-        assert "approve" not in {t.id for t in allowed_transitions(world.user("leader_reviewer"),
-                                                                   item)}
+        assert "approve" not in {t.id for t in allowed_transitions(world.user("leader_reviewer"), item)}
     assert "data-inherited" not in office.get(f"/sharing/item/{item_id}").text
     office.post_form(f"/sharing/item/{item_id}/inheritance", {})
     with app.app_context():
@@ -60,8 +61,9 @@ def test_only_roles_one_holds_can_be_granted(app, world, signed_in):
     assert '<option value="Editor"' not in response.text  # not even offered
     assert grant(leader, "item", item_id, "leader_other", "Reviewer", world).status_code == 302
     with app.app_context():
-        roles = db.session.scalars(sa.select(LocalRole.role).where(
-            LocalRole.object_type == "item", LocalRole.object_id == item_id)).all()
+        roles = db.session.scalars(
+            sa.select(LocalRole.role).where(LocalRole.object_type == "item", LocalRole.object_id == item_id)
+        ).all()
         assert roles == ["Reviewer"]
 
 
@@ -71,8 +73,11 @@ def test_nobody_removes_their_own_last_path(app, world, signed_in):
     # staff_other gets Editor on the item itself: their only way to manage its sharing.
     grant(office, "item", item_id, "staff_other", "Editor", world)
     with app.app_context():
-        own = db.session.scalar(sa.select(LocalRole.id).where(
-            LocalRole.object_type == "item", LocalRole.user_id == world.users["staff_other"]))
+        own = db.session.scalar(
+            sa.select(LocalRole.id).where(
+                LocalRole.object_type == "item", LocalRole.user_id == world.users["staff_other"]
+            )
+        )
     helper = signed_in("staff_other")
     helper.post_form(f"/sharing/grants/{own}/revoke")
     assert "不能移除您自己管理此处共享的最后途径" in helper.get(f"/sharing/item/{item_id}").text
@@ -87,8 +92,7 @@ def test_nobody_removes_their_own_last_path(app, world, signed_in):
     assert office.post_form(f"/sharing/grants/{own}/revoke").status_code == 302
     with app.app_context():
         assert db.session.get(LocalRole, own) is None
-        assert db.session.scalar(sa.select(sa.func.count()).where(
-            AuditEvent.action == "sharing.revoke")) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "sharing.revoke")) == 1
 
 
 def test_sharing_routes_per_persona(app, world, signed_in):
@@ -100,9 +104,10 @@ def test_sharing_routes_per_persona(app, world, signed_in):
     share_inspection = {"office", "dept_editor"}  # dept_editor: Editor granted on it
     for persona in PERSONAS:
         client = signed_in(persona)
-        for path, allowed in ((f"/sharing/item/{item_id}", share_item),
-                              (f"/sharing/inspection/{world.inspections['single']}",
-                               share_inspection)):
+        for path, allowed in (
+            (f"/sharing/item/{item_id}", share_item),
+            (f"/sharing/inspection/{world.inspections['single']}", share_inspection),
+        ):
             # auditors read every object's sharing, read-only
             readable = allowed | {"auditor"}
             expected = 200 if persona in readable else (403 if persona in see else 404)

@@ -25,8 +25,7 @@ def test_eight_concurrent_reviewers(app, world, make_user, tmp_path):
     with app.app_context():
         category = db.session.get(Category, world.categories[APPROVAL_DUAL])
         for user_id in user_ids:
-            grant_local_role(Actor.system("test"), category, "Reviewer",
-                             user=db.session.get(User, user_id))
+            grant_local_role(Actor.system("test"), category, "Reviewer", user=db.session.get(User, user_id))
         db.session.commit()
         url = db.engine.url.render_as_string(hide_password=False)
         history_before = db.session.query(WorkflowHistory).count()
@@ -34,10 +33,22 @@ def test_eight_concurrent_reviewers(app, world, make_user, tmp_path):
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
         barrier, results = manager.Barrier(len(REVIEWERS)), manager.dict()
-        workers = [ctx.Process(target=review, args=(
-            url, str(tmp_path / f"instance-{n}"), item_id, login, TEST_PASSWORD,
-            "approve" if n % 2 == 0 else "return", barrier, results))
-            for n, login in enumerate(REVIEWERS)]
+        workers = [
+            ctx.Process(
+                target=review,
+                args=(
+                    url,
+                    str(tmp_path / f"instance-{n}"),
+                    item_id,
+                    login,
+                    TEST_PASSWORD,
+                    "approve" if n % 2 == 0 else "return",
+                    barrier,
+                    results,
+                ),
+            )
+            for n, login in enumerate(REVIEWERS)
+        ]
         for w in workers:
             w.start()
         for w in workers:

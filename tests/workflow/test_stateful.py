@@ -30,8 +30,11 @@ def test_random_walks_stay_legal(app, world):
             self.steps = 0  # successful transitions, automatic ones included
             self.fires = 0  # successful calls
 
-        @rule(persona=st.sampled_from(list(PERSONAS)), transition=st.sampled_from(MANUAL),
-              comment=st.sampled_from(["", "请补充材料。"]))
+        @rule(
+            persona=st.sampled_from(list(PERSONAS)),
+            transition=st.sampled_from(MANUAL),
+            comment=st.sampled_from(["", "请补充材料。"]),
+        )
         def act(self, persona, transition, comment):
             try:
                 steps = world.fire(persona, self.item_id, transition, comment=comment)
@@ -45,8 +48,7 @@ def test_random_walks_stay_legal(app, world):
             """Mostly walk forward: pick among what some persona may do now."""
             with app.app_context():
                 item = world.item(self.item_id)
-                options = [(p, t.id) for p in PERSONAS
-                           for t in allowed_transitions(world.user(p), item)]
+                options = [(p, t.id) for p in PERSONAS for t in allowed_transitions(world.user(p), item)]
             if options:
                 persona, transition = data.draw(st.sampled_from(options))
                 self.act(persona, transition, data.draw(st.sampled_from(["", "同意。"])))
@@ -57,8 +59,11 @@ def test_random_walks_stay_legal(app, world):
                 if add:
                     add_evidence_note(Actor.system("test"), world.item(self.item_id), "补充材料")
                 else:
-                    db.session.execute(sa.update(Evidence).where(Evidence.item_id == self.item_id)
-                                       .values(withdrawn_at=sa.func.now()))
+                    db.session.execute(
+                        sa.update(Evidence)
+                        .where(Evidence.item_id == self.item_id)
+                        .values(withdrawn_at=sa.func.now())
+                    )
                 db.session.commit()
 
         @invariant()
@@ -66,8 +71,10 @@ def test_random_walks_stay_legal(app, world):
             with app.app_context():
                 item = world.item(self.item_id)
                 entries = db.session.scalars(
-                    sa.select(WorkflowHistory).where(WorkflowHistory.object_id == self.item_id)
-                    .order_by(WorkflowHistory.id)).all()
+                    sa.select(WorkflowHistory)
+                    .where(WorkflowHistory.object_id == self.item_id)
+                    .order_by(WorkflowHistory.id)
+                ).all()
                 assert len(entries) == self.steps
                 assert item.version == 1 + self.fires
                 current = {"rectification": "assigned", "publication": "private"}
@@ -78,14 +85,20 @@ def test_random_walks_stay_legal(app, world):
                     assert entry.to_state == (transition.dest or entry.from_state)
                     current[entry.workflow] = entry.to_state
                 assert (item.state, item.publication_state) == (
-                    current["rectification"], current["publication"])
+                    current["rectification"],
+                    current["publication"],
+                )
                 if item.state == "completed":
                     assert any(e.action in ("complete", "confirm") for e in entries)
                 if item.state != "pending_review":
                     # approvals only stay open on items that completed with them
-                    open_approvals = db.session.scalar(sa.select(sa.func.count()).where(
-                        Approval.item_id == self.item_id, Approval.cleared_at.is_(None)))
+                    open_approvals = db.session.scalar(
+                        sa.select(sa.func.count()).where(
+                            Approval.item_id == self.item_id, Approval.cleared_at.is_(None)
+                        )
+                    )
                     assert open_approvals == 0 or any(e.action == "complete" for e in entries)
 
-    run_state_machine_as_test(ItemLife, settings=settings(
-        max_examples=25, stateful_step_count=30, deadline=None, database=None))
+    run_state_machine_as_test(
+        ItemLife, settings=settings(max_examples=25, stateful_step_count=30, deadline=None, database=None)
+    )

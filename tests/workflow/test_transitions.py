@@ -15,25 +15,39 @@ from portal.workflow.models import Approval
 
 def history(app, item_id):
     with app.app_context():
-        return [(h.action, h.from_state, h.to_state) for h in db.session.scalars(
-            sa.select(WorkflowHistory).where(WorkflowHistory.object_id == item_id)
-            .order_by(WorkflowHistory.id))]
+        return [
+            (h.action, h.from_state, h.to_state)
+            for h in db.session.scalars(
+                sa.select(WorkflowHistory)
+                .where(WorkflowHistory.object_id == item_id)
+                .order_by(WorkflowHistory.id)
+            )
+        ]
 
 
 def workflow_events(app, item_id):
     with app.app_context():
-        return [json.loads(e.payload) for e in db.session.scalars(
-            sa.select(AuditEvent).where(AuditEvent.object_type == "item",
-                                        AuditEvent.object_id == str(item_id),
-                                        AuditEvent.action.like("workflow.%"))
-            .order_by(AuditEvent.seq))]
+        return [
+            json.loads(e.payload)
+            for e in db.session.scalars(
+                sa.select(AuditEvent)
+                .where(
+                    AuditEvent.object_type == "item",
+                    AuditEvent.object_id == str(item_id),
+                    AuditEvent.action.like("workflow.%"),
+                )
+                .order_by(AuditEvent.seq)
+            )
+        ]
 
 
 def test_single_approval_completes(app, world):
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
     assert world.fire("leader_resp", item_id, "approve") == ["approve", "complete"]
-    assert history(app, item_id)[-2:] == [("approve", "pending_review", "pending_review"),
-                                         ("complete", "pending_review", "completed")]
+    assert history(app, item_id)[-2:] == [
+        ("approve", "pending_review", "pending_review"),
+        ("complete", "pending_review", "completed"),
+    ]
     events = workflow_events(app, item_id)
     assert [e["transition"] for e in events] == ["start", "submit", "approve", "complete"]
     assert events[-1]["automatic"] is True and events[-2]["automatic"] is False
@@ -92,8 +106,9 @@ def test_requirements_are_named(app, world):
 
         item = world.item(bare)
         item.completion_summary = ""
-        db.session.execute(sa.update(Evidence).where(Evidence.item_id == bare)
-                           .values(withdrawn_at=sa.func.now()))
+        db.session.execute(
+            sa.update(Evidence).where(Evidence.item_id == bare).values(withdrawn_at=sa.func.now())
+        )
         db.session.commit()
     with pytest.raises(MissingRequirements) as refused:
         world.fire("staff_resp", bare, "submit")
@@ -125,8 +140,11 @@ def test_a_race_lost_in_the_database_is_a_conflict(app, world):
         _ = (item.inspection, item.category)
         db.session.commit()  # our read transaction ends; `item` keeps what we saw
         with db.engine.begin() as other:  # the competing request
-            other.execute(sa.update(RectificationItem).where(RectificationItem.id == item_id)
-                          .values(version=RectificationItem.version + 1))
+            other.execute(
+                sa.update(RectificationItem)
+                .where(RectificationItem.id == item_id)
+                .values(version=RectificationItem.version + 1)
+            )
         with pytest.raises(Conflict):
             fire(Actor.of(world.user("leader_resp")), item, "approve")
         db.session.rollback()
@@ -142,13 +160,15 @@ def test_history_and_audit_counts_match(app, world):
 
 # --- HTTP ---------------------------------------------------------------------------------
 
+
 def test_http_transition_and_history(app, world, signed_in):
     item_id = world.new_item(APPROVAL_SINGLE, "assigned")
     client = signed_in("staff_resp")
     page = client.get(f"/items/{item_id}")
     assert page.status_code == 200 and 'data-transition="start"' in page.text
-    response = client.post_form(f"/items/{item_id}/transitions/start",
-                                {"comment": "开始整改", "version": "1"})
+    response = client.post_form(
+        f"/items/{item_id}/transitions/start", {"comment": "开始整改", "version": "1"}
+    )
     assert response.status_code == 302
     page = client.get(f"/items/{item_id}").text
     assert "开始整改" in page and 'data-state="in_progress"' in page
@@ -156,8 +176,9 @@ def test_http_transition_and_history(app, world, signed_in):
 
 def test_http_missing_comment_keeps_the_page_with_a_message(app, world, signed_in):
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
-    response = signed_in("leader_resp").post_form(f"/items/{item_id}/transitions/return",
-                                                  {"comment": "", "version": "3"})
+    response = signed_in("leader_resp").post_form(
+        f"/items/{item_id}/transitions/return", {"comment": "", "version": "3"}
+    )
     assert response.status_code == 400
     assert "执行“退回”需要填写意见。" in response.text
     with app.app_context():
@@ -176,15 +197,17 @@ def test_http_missing_evidence_is_named(app, world, signed_in):
 @pytest.mark.parametrize(("transition", "status"), [("teleport", 404), ("complete", 403)])
 def test_http_unknown_and_automatic_transitions(app, world, signed_in, transition, status):
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
-    response = signed_in("leader_resp").post_form(f"/items/{item_id}/transitions/{transition}",
-                                                  {"comment": "x"})
+    response = signed_in("leader_resp").post_form(
+        f"/items/{item_id}/transitions/{transition}", {"comment": "x"}
+    )
     assert response.status_code == status
 
 
 def test_http_stale_version_is_409_with_a_message_and_keeps_the_comment(app, world, signed_in):
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
-    response = signed_in("leader_resp").post_form(f"/items/{item_id}/transitions/approve",
-                                                  {"version": "1", "comment": "同意，材料齐全"})
+    response = signed_in("leader_resp").post_form(
+        f"/items/{item_id}/transitions/approve", {"version": "1", "comment": "同意，材料齐全"}
+    )
     assert response.status_code == 409
     assert "该事项已被他人修改" in response.text
     assert "同意，材料齐全" in response.text  # the item page again, with what was typed
@@ -210,10 +233,11 @@ def test_http_history_needs_view_permission(app, world, signed_in):
 
 def test_introspection_page_draws_each_workflow(app, world, signed_in):
     page = signed_in("staff_other").get("/workflows/").text
-    for wf_id, states in (("rectification", ["assigned", "in_progress", "pending_review",
-                                             "completed", "follow_up"]),
-                          ("publication", ["private", "published"]),
-                          ("moderation", ["pending", "published", "rejected", "spam"])):
+    for wf_id, states in (
+        ("rectification", ["assigned", "in_progress", "pending_review", "completed", "follow_up"]),
+        ("publication", ["private", "published"]),
+        ("moderation", ["pending", "published", "rejected", "spam"]),
+    ):
         assert f'id="workflow-{wf_id}"' in page
         for state in states:
             assert f'data-state="{state}"' in page
@@ -232,4 +256,6 @@ def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
     with app.app_context():
         ctx = PolicyContext(world.user("leader_resp"), world.item(item_id))
         assert {name: ctx.condition(name) for name in names} == {
-            "not_approved_by_actor": True, "approval_policy_met": False}
+            "not_approved_by_actor": True,
+            "approval_policy_met": False,
+        }

@@ -27,8 +27,15 @@ GO = Transition("go", "前进", "Go", ("a",), "b", Guard(permissions=("go",)))
 
 
 def build(**changes):
-    spec = dict(id="t", title_zh="测试", title_en="Test", state_attribute="state", initial="a",
-                states=tuple(S), transitions=(GO,))
+    spec = dict(
+        id="t",
+        title_zh="测试",
+        title_en="Test",
+        state_attribute="state",
+        initial="a",
+        states=tuple(S),
+        transitions=(GO,),
+    )
     spec.update(changes)
     return Workflow(**spec)
 
@@ -37,25 +44,50 @@ def test_a_valid_definition_builds():
     assert build().transition("go").dest == "b"
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"initial": "z"}, "initial state 'z' is not a state"),
-    ({"transitions": (Transition("go", "", "", ("a",), "z", Guard(roles=("x",))),)},
-     "transition 'go' refers to unknown state 'z'"),
-    ({"transitions": (Transition("go", "", "", ("q",), "b", Guard(roles=("x",))),)},
-     "transition 'go' refers to unknown state 'q'"),
-    ({"transitions": (Transition("go", "", "", ("a",), "b", Guard()),)},
-     "transition 'go' has no guard"),
-    ({"states": (*S, State("c", "丙", "C"))}, "state 'c' is unreachable"),
-    ({"transitions": (GO, GO)}, "duplicate transition id 'go'"),
-    ({"transitions": (Transition("go", "", "", ("a",), "b", Guard(permissions=("fly",))),)},
-     "guards on permission 'fly', which no state maps"),
-    ({"worklists": (Worklist("w", "", "", ("z",), Guard(roles=("x",))),)},
-     "worklist 'w' refers to unknown state 'z'"),
-    ({"worklists": (Worklist("w", "", "", ("a",), Guard()),)}, "worklist 'w' has no guard"),
-    ({"transitions": (GO, Transition("auto", "", "", ("b",), None, Guard(conditions=("c",)),
-                                     automatic=True, comment_required=True))},
-     "automatic transition 'auto' cannot ask the user"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"initial": "z"}, "initial state 'z' is not a state"),
+        (
+            {"transitions": (Transition("go", "", "", ("a",), "z", Guard(roles=("x",))),)},
+            "transition 'go' refers to unknown state 'z'",
+        ),
+        (
+            {"transitions": (Transition("go", "", "", ("q",), "b", Guard(roles=("x",))),)},
+            "transition 'go' refers to unknown state 'q'",
+        ),
+        ({"transitions": (Transition("go", "", "", ("a",), "b", Guard()),)}, "transition 'go' has no guard"),
+        ({"states": (*S, State("c", "丙", "C"))}, "state 'c' is unreachable"),
+        ({"transitions": (GO, GO)}, "duplicate transition id 'go'"),
+        (
+            {"transitions": (Transition("go", "", "", ("a",), "b", Guard(permissions=("fly",))),)},
+            "guards on permission 'fly', which no state maps",
+        ),
+        (
+            {"worklists": (Worklist("w", "", "", ("z",), Guard(roles=("x",))),)},
+            "worklist 'w' refers to unknown state 'z'",
+        ),
+        ({"worklists": (Worklist("w", "", "", ("a",), Guard()),)}, "worklist 'w' has no guard"),
+        (
+            {
+                "transitions": (
+                    GO,
+                    Transition(
+                        "auto",
+                        "",
+                        "",
+                        ("b",),
+                        None,
+                        Guard(conditions=("c",)),
+                        automatic=True,
+                        comment_required=True,
+                    ),
+                )
+            },
+            "automatic transition 'auto' cannot ask the user",
+        ),
+    ],
+)
 def test_invalid_definitions_name_the_problem(changes, message):
     with pytest.raises(WorkflowDefinitionError, match=message):
         build(**changes)
@@ -63,10 +95,22 @@ def test_invalid_definitions_name_the_problem(changes, message):
 
 def test_the_three_definitions():
     assert [s.id for s in RECTIFICATION.states] == [
-        "assigned", "in_progress", "pending_review", "completed", "follow_up"]
+        "assigned",
+        "in_progress",
+        "pending_review",
+        "completed",
+        "follow_up",
+    ]
     assert {t.id for t in RECTIFICATION.transitions} == {
-        "start", "submit", "approve", "return", "complete", "schedule_follow_up", "confirm",
-        "reopen"}
+        "start",
+        "submit",
+        "approve",
+        "return",
+        "complete",
+        "schedule_follow_up",
+        "confirm",
+        "reopen",
+    }
     assert RECTIFICATION.transition("complete").automatic
     assert RECTIFICATION.transition("approve").stays
     assert RECTIFICATION.transition("return").comment_required
@@ -106,25 +150,31 @@ def test_guard_is_permission_and_role_and_conditions():
     assert engine.allows(approve, item, Ctx("leader", "Reviewer", not_approved_by_actor=True))
     assert not engine.allows(approve, item, Ctx("leader", not_approved_by_actor=True))
     assert not engine.allows(approve, item, Ctx("Reviewer", not_approved_by_actor=True))
-    assert not engine.allows(approve, item, Ctx("leader", "Reviewer",
-                                                not_approved_by_actor=False))
+    assert not engine.allows(approve, item, Ctx("leader", "Reviewer", not_approved_by_actor=False))
 
 
 def test_automatic_transitions_follow_until_none_applies():
     engine = ENGINES["rectification"]
     item = SimpleNamespace(state="pending_review")
     seen = []
-    steps = engine.fire(item, "approve", Ctx("leader", "Reviewer", not_approved_by_actor=True,
-                                             approval_policy_met=True), on_step=seen.append)
+    steps = engine.fire(
+        item,
+        "approve",
+        Ctx("leader", "Reviewer", not_approved_by_actor=True, approval_policy_met=True),
+        on_step=seen.append,
+    )
     assert [(s.transition.id, s.from_state, s.to_state) for s in steps] == [
-        ("approve", "pending_review", "pending_review"), ("complete", "pending_review", "completed")]
+        ("approve", "pending_review", "pending_review"),
+        ("complete", "pending_review", "completed"),
+    ]
     assert seen == steps and item.state == "completed"
 
 
 def test_approval_without_policy_met_stays():
     item = SimpleNamespace(state="pending_review")
-    steps = ENGINES["rectification"].fire(item, "approve", Ctx(
-        "leader", "Reviewer", not_approved_by_actor=True, approval_policy_met=False))
+    steps = ENGINES["rectification"].fire(
+        item, "approve", Ctx("leader", "Reviewer", not_approved_by_actor=True, approval_policy_met=False)
+    )
     assert [s.transition.id for s in steps] == ["approve"] and item.state == "pending_review"
 
 
@@ -138,8 +188,9 @@ def test_refusals():
     with pytest.raises(TransitionNotAllowed):
         engine.fire(item, "submit", Ctx("Editor"))  # not from `assigned`
     with pytest.raises(TransitionNotAllowed):
-        engine.fire(SimpleNamespace(state="pending_review"), "complete",
-                    Ctx(approval_policy_met=True))  # automatic ones are never fired by hand
+        engine.fire(
+            SimpleNamespace(state="pending_review"), "complete", Ctx(approval_policy_met=True)
+        )  # automatic ones are never fired by hand
     assert item.state == "assigned"
 
 
