@@ -57,7 +57,7 @@ def _preview_data(parsed: ParsedNotice, source: str) -> dict:
 
 
 def _preview(form: PreviewForm, parsed: ParsedNotice, status: int = 200):
-    form.setactive_users_with(active_users_with("leader"), active_users_with("staff"))
+    form.set_people(active_users_with("leader"), active_users_with("staff"))
     existing = find_imported(form.source.data or "")
     return render_template("notices/preview.html", form=form, parsed=parsed, existing=existing), status
 
@@ -103,7 +103,7 @@ def confirm():
     form = PreviewForm()
     source = form.source.data or ""
     parsed = parse(source)
-    form.setactive_users_with(active_users_with("leader"), active_users_with("staff"))
+    form.set_people(active_users_with("leader"), active_users_with("staff"))
     if not form.validate_on_submit():
         return _preview(form, parsed, 400)
     apply_corrections(parsed, form)
