@@ -1,5 +1,7 @@
 """Journeys through the shell: each role's menu, a wrong password, switching language."""
 
+import re
+
 import pytest
 
 from portal.demo.cli import demo_password
@@ -84,3 +86,16 @@ def test_switch_to_english(page):
     }
     page.click("button[data-lang=zh]")
     assert set(page.locator(LABELS).all_inner_texts()) == MENUS["auditor"]
+
+
+def test_home_worklists_open_their_pages(page):
+    """The office's home lists the declared worklists it has work in; each title opens its page."""
+    sign_in(page, "office", demo_password("office"))
+    card = page.locator("[data-worklist=follow_up_checks]")
+    expect(card).to_contain_text("回头看")
+    count = card.locator("[data-count]").inner_text()
+    card.locator(".card-header a").click()
+    expect(page).to_have_url(re.compile(r"/worklists/follow_up_checks$"))
+    expect(page.locator("h1")).to_contain_text("回头看")
+    expect(page.locator("h1 [data-total]")).to_have_text(count)
+    expect(page.locator("#worklist tbody tr[data-item]")).to_have_count(int(count))
