@@ -28,6 +28,7 @@ from portal.core.content import (
 )
 from portal.core.models import LocalRole
 from portal.core.policy import is_signed_in
+from workflows import WORKFLOWS
 from workflows.roles import LOCAL_ROLES
 
 
@@ -131,12 +132,18 @@ def permitted(user, model: type, permission: str) -> sa.ColumnElement[bool]:
     return _permitted(Who.of(user), model, permission)
 
 
+def permitted_in(user, model: type, permission: str, workflow) -> sa.ColumnElement[bool]:
+    """SQL: `permission` in the row's state of `workflow` only (how a guard of that workflow
+    reads it; see WorkflowEngine.guard_passes and policy.guard_allows)."""
+    return _permitted(Who.of(user), model, permission, (workflow.id,))
+
+
 @lru_cache(maxsize=4096)
-def _permitted(who: Who, model: type, permission: str) -> sa.ColumnElement[bool]:
+def _permitted(who: Who, model: type, permission: str, only=None) -> sa.ColumnElement[bool]:
     target, key = permission_target_class(model)
     if key is not None:
-        return sa.exists().where(target.id == getattr(model, key), _permitted(who, target, permission))
-    governing = workflows_of(model)
+        return sa.exists().where(target.id == getattr(model, key), _permitted(who, target, permission, only))
+    governing = workflows_of(model) if only is None else tuple(WORKFLOWS[i] for i in only)
     if not governing:
         return _holds_any(who, model, frozenset(fixed_permissions(model).get(permission, ())))
     clauses = []
@@ -159,11 +166,12 @@ def visible(user, model: type) -> sa.ColumnElement[bool]:
     return permitted(user, model, "view")
 
 
-def guard_clause(user, model: type, guard, today: date) -> sa.ColumnElement[bool]:
-    """SQL for a worklist guard: any permission, any role, every named condition."""
+def guard_clause(user, model: type, guard, today: date, workflow) -> sa.ColumnElement[bool]:
+    """SQL for a worklist guard of `workflow`: any permission (in that workflow's state, as
+    transition guards read it), any role, every named condition."""
     parts = []
     if guard.permissions:
-        parts.append(sa.or_(*(permitted(user, model, p) for p in guard.permissions)))
+        parts.append(sa.or_(*(permitted_in(user, model, p, workflow) for p in guard.permissions)))
     if guard.roles:
         parts.append(holds_any(user, model, guard.roles))
     parts += [conditions.clause(name, user, model, today) for name in guard.conditions]

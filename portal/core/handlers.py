@@ -61,6 +61,9 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(OperationError)
     def refused(exc: OperationError):
         db.session.rollback()
+        if exc.status in (403, 404):  # say no more than a missing page or a refusal would
+            app.logger.info("refused with %s: %s", exc.status, exc)
+            return render_error(exc.status)
         render = g.pop("rectify_keep_input", None)
         if render is not None and request.method == "POST" and exc.status in (400, 409):
             return render(exc)
@@ -82,4 +85,5 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):
         app.logger.exception("unhandled error", exc_info=exc)
+        db.session.rollback()  # the error page's own queries need a usable session
         return render_error(InternalServerError.code)

@@ -135,14 +135,10 @@ class PolicyContext:
         return conditions.evaluate(name, self)
 
 
-def guard_allows(guard, obj, ctx: PolicyContext) -> bool:
-    """A worklist's guard on `obj`: permissions by the policy, roles held, every condition."""
-    held = ctx.roles()
-    if guard.permissions and not any(permission_in(obj, p, held) for p in guard.permissions):
-        return False
-    if guard.roles and held.isdisjoint(guard.roles):
-        return False
-    return all(ctx.condition(name) for name in guard.conditions)
+def guard_allows(guard, obj, ctx: PolicyContext, workflow) -> bool:
+    """A worklist guard of `workflow` on `obj`, read as the engine reads a transition guard:
+    a permission in the object's state of that workflow, a role held, every condition."""
+    return ENGINES[workflow.id].guard_passes(guard, getattr(obj, workflow.state_attribute), ctx)
 
 
 def workflow_defining(cls: type, transition_id: str):

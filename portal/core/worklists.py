@@ -75,7 +75,7 @@ def query(name: str, user, today: date) -> sa.Select:
     d = get(name)
     state = getattr(d.model, d.workflow.state_attribute)
     return sa.select(d.model).where(
-        state.in_(d.worklist.states), guard_clause(user, d.model, d.worklist.guard, today)
+        state.in_(d.worklist.states), guard_clause(user, d.model, d.worklist.guard, today, d.workflow)
     )
 
 
@@ -120,4 +120,4 @@ def contains(name: str, user, obj, today: date, ctx: PolicyContext | None = None
         return False
     if getattr(obj, d.workflow.state_attribute) not in d.worklist.states:
         return False
-    return guard_allows(d.worklist.guard, obj, ctx or PolicyContext(user, obj, today))
+    return guard_allows(d.worklist.guard, obj, ctx or PolicyContext(user, obj, today), d.workflow)

@@ -173,9 +173,9 @@ def reply(feedback_id: int):
                 lambda: fire(Actor.of(current_user), row, "reply", comment=form.reply.data),
                 _("Reply saved; it is shown with the feedback once published."),
             )
-        except OperationError:
+        except OperationError as exc:
             db.session.rollback()
-            flash(_("Not possible for the selected entries."), "danger")
+            flash(exc.message if exc.status == 409 else _("Not possible for the selected entries."), "danger")
     return redirect(url_for("feedback.queue", state=row.moderation_state))
 
 

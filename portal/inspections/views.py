@@ -231,12 +231,13 @@ def new_item(inspection_id: int):
 
 def _refused_form(form, obj, exc):
     """The edit form again, with what the user typed and why it was refused."""
-    form.form_errors.append(exc.message or str(exc))
-    return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj), exc.status
+    form.form_errors.append(exc.message)
+    title = getattr(obj, "title", None) or obj.label or obj.text[:20]
+    return render_template("inspections/form.html", form=form, title=title, versioned=obj), exc.status
 
 
 def _refused_item(item, exc):
-    flash(exc.message or str(exc), "danger")
+    flash(exc.message, "danger")
     return render_item(item, status=exc.status)
 
 
@@ -277,6 +278,12 @@ def new_measure(item_id: int):
     if not form.validate_on_submit():
         flash_errors(form)
         return render_item(parent, measure_form=form, status=400)
+
+    def refused(exc):
+        flash(exc.message, "danger")
+        return render_item(parent, measure_form=form, status=exc.status)  # keeps the text typed
+
+    keep_input(refused)
     add_measure(
         Actor.of(current_user),
         parent,
@@ -294,6 +301,7 @@ def new_measure(item_id: int):
 def edit_measure(measure_id: int):
     obj = load(Measure, measure_id, "edit")
     form = MeasureForm(obj=obj)
+    keep_input(lambda exc: _refused_form(form, obj, exc))
     if form.validate_on_submit():
         update_document(
             Actor.of(current_user),

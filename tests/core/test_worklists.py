@@ -160,3 +160,16 @@ def test_worklists_run_a_constant_number_of_queries(app, world, spread):
         with count_writes(engine) as writes:
             worklists.counts(world.user("leader_resp"), TODAY, worklists.declared())
         assert writes == []
+
+
+def test_a_published_item_joins_no_worklist_of_a_user_without_a_role_on_it(app, world):
+    """Worklist guards read permissions in their own workflow's state, as transition guards do:
+    publication makes an item public, not part of everyone's overdue list."""
+    item_id = world.new_item(APPROVAL_SINGLE, "published", deadline=TODAY - timedelta(days=3))
+    with app.app_context():
+        stranger, item = world.user("staff_other"), world.item(item_id)
+        assert can(stranger, "view", item)  # published: anyone may read it
+        for name in worklists.declared():
+            assert not worklists.contains(name, stranger, item, TODAY), name
+            assert item_id not in {i.id for i in worklists.page(name, stranger, TODAY).items}, name
+        assert item_id in {i.id for i in worklists.page("overdue", world.user("office"), TODAY).items}

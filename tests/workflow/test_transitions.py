@@ -259,3 +259,17 @@ def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
             "not_approved_by_actor": True,
             "approval_policy_met": False,
         }
+
+
+def test_http_conflict_after_which_the_action_is_gone_still_shows_the_comment(app, world, signed_in):
+    """Someone else approved first: approve is no longer offered, the typed comment stays."""
+    item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
+    world.fire("leader_resp", item_id, "approve")  # completes the item
+    with app.app_context():
+        seen = world.item(item_id).version - 1  # the page the reviewer loaded before that
+    response = signed_in("leader_reviewer").post_form(
+        f"/items/{item_id}/transitions/approve", {"version": str(seen), "comment": "同意，已核实佐证"}
+    )
+    assert response.status_code == 409
+    assert 'id="refused-transition"' in response.text
+    assert "该事项已被他人修改" in response.text and "同意，已核实佐证" in response.text
