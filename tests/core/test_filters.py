@@ -2,10 +2,11 @@
 
 Worklist pages themselves (ordering, pagination, counts) are tested in test_worklists.py.
 
-The property test builds random content trees (inspections, categories, items; blocked
-inheritance anywhere), random accounts (global roles, departments), random local grants to users
-and departments, random field-derived roles, states, deadlines, approvals and public answers;
-then it asks every permission and every worklist both ways. Its rows are test data written
+The property test builds random content trees (inspections, categories, items, measures;
+blocked inheritance anywhere), random accounts (global roles, departments) and the anonymous
+visitor, random local grants to users and departments, random field-derived roles, states,
+deadlines, approvals, public answers and feedback in every moderation state; then it asks every
+permission of every content type and every worklist both ways. Its rows are test data written
 straight to the tables inside one transaction that is rolled back: no operation is exercised.
 """
 
@@ -22,13 +23,13 @@ from portal.core import worklists
 from portal.core.extensions import db
 from portal.core.filters import permitted, visible
 from portal.core.models import LocalRole, WorkflowHistory
-from portal.core.policy import PolicyContext, can, has_permission
-from portal.feedback.models import FixCheck
-from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, Category, Inspection
+from portal.core.policy import ANONYMOUS, PolicyContext, can, has_permission, roles_on
+from portal.feedback.models import Feedback, FixCheck
+from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, Category, Inspection, Measure
 from portal.inspections.models import RectificationItem as Item
 from portal.sharing.operations import grant_local_role
 from portal.workflow.models import Approval
-from workflows import PUBLICATION, RECTIFICATION
+from workflows import MODERATION, PUBLICATION, RECTIFICATION
 from workflows.containers import CONTAINER_PERMISSIONS
 from workflows.roles import GLOBAL_ROLES, LOCAL_ROLES
 
@@ -95,6 +96,9 @@ grant_spec = st.fixed_dictionaries(
         "who": st.integers(0, 2),
     }
 )
+feedback_spec = st.fixed_dictionaries(
+    {"inspection": st.integers(0, 1), "state": st.sampled_from([s.id for s in MODERATION.states])}
+)
 world_spec = st.fixed_dictionaries(
     {
         "users": st.lists(user_spec, min_size=3, max_size=3),
@@ -108,6 +112,8 @@ world_spec = st.fixed_dictionaries(
         ),
         "items": st.lists(item_spec, min_size=1, max_size=5),
         "grants": st.lists(grant_spec, max_size=6),
+        "measures": st.lists(st.integers(0, 4), max_size=3),  # the item each belongs to
+        "feedback": st.lists(feedback_spec, max_size=3),
     }
 )
 
@@ -213,8 +219,23 @@ def _build(spec) -> tuple[list[User], list, list, list[Item]]:
                 department_id=None if g["to_user"] else departments[g["who"] % 2].id,
             )
         )
+    measures = [
+        Measure(item_id=items[n % len(items)].id, text=f"措施{k}") for k, n in enumerate(spec["measures"])
+    ]
+    feedback = [
+        Feedback(
+            inspection_id=inspections[f["inspection"]].id,
+            kind="suggestion",
+            text="意见",
+            code_hash=f"{k:064d}",
+            moderation_state=f["state"],
+            created_at=now,
+        )
+        for k, f in enumerate(spec["feedback"])
+    ]
+    db.session.add_all(measures + feedback)
     db.session.flush()
-    return users, inspections, categories, items
+    return users, inspections, categories, items, measures, feedback
 
 
 def _sql_ids(model, clause) -> set[int]:
@@ -231,8 +252,32 @@ def _sql_ids(model, clause) -> set[int]:
 def test_sql_filters_and_worklists_agree_with_the_python_policy(app, spec):
     with app.app_context():
         try:
-            users, inspections, categories, items = _build(spec)
-            for user in users:
+            users, inspections, categories, items, measures, feedback = _build(spec)
+            for user in [*users, ANONYMOUS]:
+                for model, rows, permissions in (
+                    (Measure, measures, ITEM_PERMISSIONS),
+                    (Feedback, feedback, sorted(MODERATION.permissions)),
+                ):
+                    held = {r.id: roles_on(user, r) for r in rows}  # a measure's: its item's
+                    for permission in permissions:
+                        expected = {r.id for r in rows if has_permission(user, permission, r, held[r.id])}
+                        assert _sql_ids(model, permitted(user, model, permission)) == expected, (
+                            model.__name__,
+                            permission,
+                        )
+                if user is ANONYMOUS:
+                    expected = {i.id for i in items if can(user, "view", i)}
+                    assert _sql_ids(Item, permitted(user, Item, "view")) == expected
+                    continue
+                expected = {f.id for f in feedback if worklists.contains("moderation_queue", user, f, TODAY)}
+                assert (
+                    set(
+                        db.session.scalars(
+                            worklists.query("moderation_queue", user, TODAY).with_only_columns(Feedback.id)
+                        )
+                    )
+                    == expected
+                )
                 contexts = {i.id: PolicyContext(user, i, TODAY) for i in items}
                 for permission in ITEM_PERMISSIONS:
                     expected = {
