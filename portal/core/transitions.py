@@ -47,8 +47,10 @@ class WorkflowHooks:
     action_prefix: str = "workflow"
     conflict_message = CONFLICT_MESSAGE
 
-    def requirements(self, transition: Transition, obj, ctx: PolicyContext) -> dict[str, str]:
-        """Missing input beyond a required comment: name -> message."""
+    def requirements(
+        self, transition: Transition, obj, ctx: PolicyContext, evidence_ids: list[int]
+    ) -> dict[str, str]:
+        """Missing input beyond a required comment: name -> message (`evidence_ids` as cited)."""
         return {}
 
     def evidence_ids(self, transition: Transition, obj) -> list[int]:
@@ -121,10 +123,10 @@ def fire(
     except TransitionNotAllowed as exc:
         raise NotAllowed(str(exc)) from exc
     comment = (comment or "").strip()
-    missing = _missing(transition, comment, hooks.requirements(transition, obj, ctx))
+    evidence_ids = hooks.evidence_ids(transition, obj)
+    missing = _missing(transition, comment, hooks.requirements(transition, obj, ctx, evidence_ids))
     if missing:
         raise MissingRequirements(missing)
-    evidence_ids = hooks.evidence_ids(transition, obj)
 
     from_state, version = getattr(obj, attribute), obj.version
     holder = _Holder(attribute, from_state)

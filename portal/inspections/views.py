@@ -236,9 +236,10 @@ def _refused_form(form, obj, exc):
     return render_template("inspections/form.html", form=form, title=title, versioned=obj), exc.status
 
 
-def _refused_item(item, exc):
+def _refused_item(item, exc, **forms):
+    """The item page again, with the refusal's message (and the forms as the user filled them)."""
     flash(exc.message, "danger")
-    return render_item(item, status=exc.status)
+    return render_item(item, status=exc.status, **forms)
 
 
 @bp.route("/items/<int:item_id>")
@@ -279,11 +280,7 @@ def new_measure(item_id: int):
         flash_errors(form)
         return render_item(parent, measure_form=form, status=400)
 
-    def refused(exc):
-        flash(exc.message, "danger")
-        return render_item(parent, measure_form=form, status=exc.status)  # keeps the text typed
-
-    keep_input(refused)
+    keep_input(lambda exc: _refused_item(parent, exc, measure_form=form))  # keeps the text typed
     add_measure(
         Actor.of(current_user),
         parent,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from portal.audit.chain import utcnow
@@ -23,15 +22,8 @@ from portal.inspections.models import APPROVAL_DUAL, RectificationItem
 from portal.workflow.models import Approval
 
 Item = RectificationItem
-DEFAULT_DUE_SOON_DAYS = 7
-
-
-def due_soon_days() -> int:
-    return (
-        current_app.config.get("DUE_SOON_DAYS", DEFAULT_DUE_SOON_DAYS)
-        if has_app_context()
-        else DEFAULT_DUE_SOON_DAYS
-    )
+#: The "due soon" worklist's window, in days (its title says 7日内到期).
+DUE_SOON_DAYS = 7
 
 
 # --- approvals ------------------------------------------------------------------------------
@@ -89,7 +81,7 @@ def _overdue(ctx) -> bool:
 
 def _due_soon(ctx) -> bool:
     deadline, today = ctx.obj.deadline, conditions.today_of(ctx)
-    return deadline is not None and today <= deadline <= today + timedelta(days=due_soon_days())
+    return deadline is not None and today <= deadline <= today + timedelta(days=DUE_SOON_DAYS)
 
 
 conditions.register("not_approved_by_actor", _not_approved_by_actor, _not_approved_by_actor_sql)
@@ -98,7 +90,7 @@ conditions.register("overdue", _overdue, lambda _user, model, today: model.deadl
 conditions.register(
     "due_soon",
     _due_soon,
-    lambda _user, model, today: model.deadline.between(today, today + timedelta(days=due_soon_days())),
+    lambda _user, model, today: model.deadline.between(today, today + timedelta(days=DUE_SOON_DAYS)),
 )
 
 
@@ -109,10 +101,10 @@ class ItemHooks(WorkflowHooks):
     object_type = "item"
     action_prefix = "workflow"
 
-    def requirements(self, transition, item, ctx) -> dict[str, str]:
+    def requirements(self, transition, item, ctx, evidence_ids) -> dict[str, str]:
         action = transition_title(transition)
         missing = {}
-        if transition.evidence_required and not active_evidence_ids(item):
+        if transition.evidence_required and not evidence_ids:
             missing["evidence"] = _(
                 "At least one piece of evidence (佐证材料) is required before “%(action)s”.", action=action
             )
