@@ -74,7 +74,8 @@ def import_command(file: str, dual: bool, secretary: str | None) -> None:
     except AlreadyImported as exc:
         db.session.rollback()
         raise click.ClickException(
-            f"already imported as inspection {exc.inspection.id}: {exc.inspection.title}"
+            f"already imported as inspection {exc.inspection.id}: {exc.inspection.title} "
+            "(the same text, line endings and spacing aside); nothing was imported"
         ) from exc
     except OperationError as exc:
         db.session.rollback()

@@ -11,6 +11,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     SelectField,
     StringField,
     TextAreaField,
@@ -56,10 +57,17 @@ class CategoryRow(Form):
 
 
 class PreviewForm(FlaskForm):
-    source = TextAreaField()
+    """The office's corrections of the parsed tree; the text itself stays on the server
+    (portal.notices.previews), the form carries only the preview's token."""
+
+    token = HiddenField()
     approval_policy = SelectField(_l("Approval policy"), choices=APPROVAL_CHOICES)
     party_secretary_id = SelectField(_l("Party secretary (党组书记)"), coerce=int)
     categories = FieldList(FormField(CategoryRow))
+
+    def shape(self) -> list[list[int]]:
+        """Measures per problem per category: which parse these rows belong to."""
+        return [[len(p.form.measures) for p in c.form.problems] for c in self.categories]
 
     def set_people(self, leaders, staff) -> None:
         none = [(0, "—")]

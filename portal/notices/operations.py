@@ -14,6 +14,7 @@ from portal.core.extensions import db
 from portal.inspections.models import APPROVAL_SINGLE, Inspection
 from portal.inspections.operations import create_category, create_inspection, create_item
 from portal.notices.parser import ParsedNotice
+from portal.notices.text import normalise_source
 
 
 class AlreadyImported(OperationError):
@@ -23,11 +24,19 @@ class AlreadyImported(OperationError):
 
 
 def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+    """The SHA-256 a notice is known by: over its normalised text (see `normalise_source`)."""
+    return hashlib.sha256(normalise_source(text).encode("utf-8")).hexdigest()
 
 
 def find_imported(text: str) -> Inspection | None:
-    return db.session.scalar(sa.select(Inspection).where(Inspection.source_sha256 == text_sha256(text)))
+    """The inspection imported from the same notice (line endings, width, trailing spaces aside)."""
+    return find_imported_sha256(text_sha256(text))
+
+
+def find_imported_sha256(sha256: str) -> Inspection | None:
+    return db.session.scalar(
+        sa.select(Inspection).where(Inspection.source_sha256 == sha256).order_by(Inspection.id).limit(1)
+    )
 
 
 def _user(user_id: int | None):
@@ -42,8 +51,14 @@ def import_notice(
     *,
     approval_policy: str = APPROVAL_SINGLE,
     party_secretary=None,
+    preview: str | None = None,
 ) -> Inspection:
-    """Create the inspection described by `parsed`; refuse a text imported before."""
+    """Create the inspection described by `parsed`; refuse a text imported before.
+
+    `source_text` is stored as it was uploaded (it is the record); its hash is taken over the
+    normalised text, so the same notice with other line endings is refused too. `preview`
+    names the server-side preview the import came from (its token's SHA-256), for the log.
+    """
     existing = find_imported(source_text)
     if existing is not None:
         raise AlreadyImported(existing)
@@ -86,12 +101,12 @@ def import_notice(
             )
             items += 1
     db.session.flush()
-    record_event(
-        actor,
-        "notice.import",
-        "inspection",
-        inspection.id,
-        {"sha256": inspection.source_sha256, "items": items, "warnings": parsed.warnings},
-        inspection_id=inspection.id,
-    )
+    payload = {
+        "sha256": inspection.source_sha256,
+        "items": items,
+        "warnings": [str(w) for w in parsed.warnings],
+    }
+    if preview:
+        payload["preview"] = preview
+    record_event(actor, "notice.import", "inspection", inspection.id, payload, inspection_id=inspection.id)
     return inspection

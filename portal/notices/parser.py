@@ -1,7 +1,8 @@
 """Parse a published rectification notice (整改情况通报) into inspection, categories, problems
 and measures. Pure Python: no Flask, no database.
 
-It never raises on text: whatever it cannot place becomes a warning. Sections whose (一) and
+It never raises on text: whatever it cannot place becomes a warning (a `ParseWarning`: its
+English text, plus a code and parameters the interface translates). Sections whose (一) and
 一是 are organisational steps (一、组织领导…, 三、坚持常抓不懈…) go to the report text, not to
 the problem list.
 """
@@ -60,6 +61,26 @@ CONTACT_ADDRESS = re.compile(r"(?:邮政地址|通讯地址|地址)\s*:\s*([^;�
 CONTACT_EMAIL = re.compile(r"([\w.\-]+@[\w\-]+(?:\.[\w\-]+)+)")
 
 
+class ParseWarning(str):
+    """A warning about the parsed text.
+
+    The string itself is the English text (what `flask notice parse`, its JSON and the audit
+    log show); `code` and `params` let the web interface say it in the user's language
+    (portal.notices.messages), so the parser needs no Flask.
+    """
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, text: str, **params):
+        warning = super().__new__(cls, text)
+        warning.code, warning.params = code, params
+        return warning
+
+    def __getnewargs_ex__(self):  # copy, deepcopy (dataclasses.asdict) and pickle
+        return (self.code, str(self)), dict(self.params)
+
+
 @dataclass
 class Measure:
     label: str  # as written, e.g. 一是 ("" when the problem is one paragraph)
@@ -110,7 +131,7 @@ class ParsedNotice:
     contact_address: str = ""
     contact_email: str = ""
     summary: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -161,7 +182,7 @@ class ParsedNotice:
                 }
                 for c in self.categories
             ],
-            "warnings": self.warnings,
+            "warnings": [str(w) for w in self.warnings],
         }
 
 
@@ -197,7 +218,11 @@ def parse(text: str) -> ParsedNotice:
     try:
         _parse(text, notice)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the user's upload
-        notice.warnings.append(f"internal parser error, result incomplete: {exc!r}")
+        notice.warnings.append(
+            ParseWarning(
+                "internal_error", f"internal parser error, result incomplete: {exc!r}", error=repr(exc)
+            )
+        )
     return notice
 
 
@@ -234,7 +259,9 @@ def _find_title(lines: list[str], notice: ParsedNotice) -> int:
     for i, line in enumerate(lines):
         if not CLUTTER.match(line):
             notice.title = line if len(line) < 80 else ""
-            notice.warnings.append("no notice title (…整改情况的通报) found; the first line is used")
+            notice.warnings.append(
+                ParseWarning("no_title", "no notice title (…整改情况的通报) found; the first line is used")
+            )
             return i + 1 if notice.title else i
     return len(lines)
 
@@ -295,7 +322,9 @@ def _parse_problem_section(content: list[str], notice: ParsedNotice) -> None:
         elif problem is not None:
             problem.text = (problem.text + "\n" + line).strip()
         elif category is not None:
-            notice.warnings.append(f"text outside any problem: {line[:30]}…")
+            notice.warnings.append(
+                ParseWarning("outside_problem", f"text outside any problem: {line[:30]}…", text=line[:30])
+            )
     for cat in notice.categories:
         for p in cat.problems:
             _fill_problem(p, notice)
@@ -316,10 +345,16 @@ def _fill_problem(problem: Problem, notice: ParsedNotice) -> None:
         ordinals = [cn_number(m.ordinal) for m in problem.measures]
         expected = list(range(1, len(ordinals) + 1))
         if ordinals != expected:
+            labels = "、".join(m.ordinal for m in problem.measures)
             notice.warnings.append(
-                f"problem {problem.number} “{problem.title}”: measure labels "
-                f"{'、'.join(m.ordinal for m in problem.measures)} are not consecutive "
-                f"(kept as written)"
+                ParseWarning(
+                    "measure_labels",
+                    f"problem {problem.number} “{problem.title}”: measure labels {labels} are not "
+                    f"consecutive (kept as written)",
+                    number=problem.number,
+                    title=problem.title,
+                    labels=labels,
+                )
             )
     elif text:
         problem.measures.append(Measure("", text))
@@ -430,17 +465,33 @@ def _carry_years(notice: ParsedNotice) -> None:
 def _check(notice: ParsedNotice) -> None:
     found = len(notice.problems)
     if not found:
-        notice.warnings.append("no problems found: is this a rectification notice?")
+        notice.warnings.append(
+            ParseWarning("no_problems", "no problems found: is this a rectification notice?")
+        )
     if notice.problems_stated is not None and notice.problems_stated != found:
-        notice.warnings.append(f"the text states {notice.problems_stated} problems but {found} were found")
+        notice.warnings.append(
+            ParseWarning(
+                "problem_count",
+                f"the text states {notice.problems_stated} problems but {found} were found",
+                stated=notice.problems_stated,
+                found=found,
+            )
+        )
     if notice.summary:
         completed = sum(1 for p in notice.problems if p.status == "completed")
         partial = sum(1 for p in notice.problems if p.status == "partial")
         if (completed, partial) != (notice.summary["completed"], notice.summary["partial"]):
             notice.warnings.append(
-                f"the text counts {notice.summary['completed']} completed and "
-                f"{notice.summary['partial']} partly completed problems; the problems' own "
-                f"status lines give {completed} and {partial}"
+                ParseWarning(
+                    "status_count",
+                    f"the text counts {notice.summary['completed']} completed and "
+                    f"{notice.summary['partial']} partly completed problems; the problems' own "
+                    f"status lines give {completed} and {partial}",
+                    stated_completed=notice.summary["completed"],
+                    stated_partial=notice.summary["partial"],
+                    completed=completed,
+                    partial=partial,
+                )
             )
 
 

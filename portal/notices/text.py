@@ -32,6 +32,22 @@ def decode(data: bytes) -> str:
     raise NoticeInputError("encoding", "the text is neither UTF-8 nor GB18030")
 
 
+def normalise_source(text: str) -> str:
+    """The text a notice is identified by: the same notice always gives the same string.
+
+    CRLF and CR become LF (browsers send a textarea back with CRLF; Windows files have it),
+    NFKC folds full-width letters, digits and punctuation into their ordinary forms, and
+    whitespace is trimmed at the end of every line and around the whole text. The stored
+    SHA-256 (and so the duplicate check) is taken over this; the stored text stays as uploaded.
+
+    Migration 0009_notice_previews holds a frozen copy that rehashes existing imports: change
+    this only together with a migration that rehashes them again.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFKC", text)
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
 _FULLWIDTH = str.maketrans(
     {"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "．": ".", "、": "、", "\u3000": " ", "\xa0": " "}
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,14 +10,17 @@ from portal.accounts.models import User, active_users_with
 from portal.audit.chain import Actor
 from portal.core.downloads import attachment
 from portal.core.extensions import db
+from portal.core.handlers import keep_input
 from portal.core.loading import load
 from portal.core.security import INTERNAL, roles_required
 from portal.inspections.models import Inspection
 from portal.inspections.queries import visible_items
 from portal.notices.export import build_notice, render_docx, render_text, template_helpers
 from portal.notices.forms import PreviewForm, UploadForm
-from portal.notices.operations import AlreadyImported, find_imported, import_notice
+from portal.notices.messages import warning_texts
+from portal.notices.operations import AlreadyImported, find_imported
 from portal.notices.parser import ParsedNotice, parse
+from portal.notices.previews import PreviewUnavailable, import_preview, open_preview, store_preview
 from portal.notices.text import NoticeInputError, decode
 
 bp = Blueprint("notices", __name__)
@@ -31,9 +34,9 @@ def _input_error(exc: NoticeInputError) -> str:
     }[exc.code]
 
 
-def _preview_data(parsed: ParsedNotice, source: str) -> dict:
+def _preview_data(parsed: ParsedNotice, token: str) -> dict:
     return {
-        "source": source,
+        "token": token,
         "categories": [
             {
                 "label": c.label,
@@ -56,27 +59,73 @@ def _preview_data(parsed: ParsedNotice, source: str) -> dict:
     }
 
 
-def _preview(form: PreviewForm, parsed: ParsedNotice, status: int = 200):
+def _shape(parsed: ParsedNotice) -> list[list[int]]:
+    return [[len(p.measures) for p in c.problems] for c in parsed.categories]
+
+
+def _render_preview(
+    form: PreviewForm,
+    parsed: ParsedNotice | None = None,
+    *,
+    existing: Inspection | None = None,
+    lost: str | None = None,
+    upload_form: UploadForm | None = None,
+    status: int = 200,
+):
+    """The preview page; with `lost` (the preview could not be used), the office's corrections
+    are shown again under an upload form that carries them into the next preview."""
     form.set_people(active_users_with("leader"), active_users_with("staff"))
-    existing = find_imported(form.source.data or "")
-    return render_template("notices/preview.html", form=form, parsed=parsed, existing=existing), status
+    return render_template(
+        "notices/preview.html",
+        form=form,
+        parsed=parsed,
+        warnings=warning_texts(parsed.warnings) if parsed else [],
+        existing=existing,
+        lost=lost,
+        upload_form=upload_form,
+    ), status
+
+
+def _carried_corrections() -> PreviewForm | None:
+    """The corrections an upload carries from a preview that could not be used, if any."""
+    if request.method != "POST" or not any(key.startswith("categories-") for key in request.form):
+        return None
+    return PreviewForm(formdata=request.form)
 
 
 @bp.route("/inspections/import", methods=["GET", "POST"])
 @roles_required("office")
 def upload():
     form = UploadForm()
+    carried = _carried_corrections()
     if form.validate_on_submit():
         upload_file = form.file.data
-        raw = upload_file.read() if upload_file and upload_file.filename else form.text.data.encode("utf-8")
+        filename = upload_file.filename if upload_file and upload_file.filename else None
+        raw = upload_file.read() if filename else form.text.data.encode("utf-8")
         try:
             text = decode(raw)
         except NoticeInputError as exc:
             form.form_errors.append(_input_error(exc))
         else:
-            parsed = parse(text)
-            return _preview(PreviewForm(formdata=None, data=_preview_data(parsed, text)), parsed)
+            return _preview_upload(text, filename, carried)
+    if carried is not None:  # keep the corrections through a failed re-upload
+        return _render_preview(carried, lost=_("Upload the notice again."), upload_form=form, status=400)
     return render_template("notices/upload.html", form=form)
+
+
+def _preview_upload(text: str, filename: str | None, carried: PreviewForm | None):
+    parsed = parse(text)
+    existing = find_imported(text)
+    if existing is not None:  # nothing to confirm: no preview is stored
+        return _render_preview(PreviewForm(formdata=None), parsed, existing=existing)
+    token = store_preview(Actor.of(current_user), current_user, text, filename)
+    db.session.commit()
+    if carried is not None and carried.shape() == _shape(parsed):
+        carried.token.data = token
+        return _render_preview(carried, parsed)
+    if carried is not None:
+        flash(_("Your earlier corrections do not fit this text; the preview shows it as parsed."), "warning")
+    return _render_preview(PreviewForm(formdata=None, data=_preview_data(parsed, token)), parsed)
 
 
 def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> None:
@@ -97,21 +146,40 @@ def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> None:
         category.problems = kept
 
 
+def _unavailable(form: PreviewForm, exc: PreviewUnavailable):
+    """A confirmation whose preview cannot be used: never an error page, never lost input."""
+    if exc.reason == "used" and exc.inspection is not None:
+        flash(exc.message, "info")
+        return redirect(url_for("inspections.inspection", inspection_id=exc.inspection.id))
+    return _render_preview(form, lost=exc.message, upload_form=UploadForm(formdata=None), status=400)
+
+
 @bp.route("/inspections/import/confirm", methods=["POST"])
 @roles_required("office")
 def confirm():
     form = PreviewForm()
-    source = form.source.data or ""
-    parsed = parse(source)
+    try:
+        preview = open_preview(form.token.data, current_user)
+    except PreviewUnavailable as exc:
+        return _unavailable(form, exc)
+    parsed = parse(preview.source_text)
     form.set_people(active_users_with("leader"), active_users_with("staff"))
     if not form.validate_on_submit():
-        return _preview(form, parsed, 400)
+        return _render_preview(form, parsed, status=400)
     apply_corrections(parsed, form)
+
+    def refused(exc):
+        """The preview again, with the office's corrections and why the import was refused
+        (双审制 with one person, say); the preview stays usable."""
+        form.form_errors.append(exc.message)
+        return _render_preview(form, parsed, status=exc.status)
+
+    keep_input(refused)
     try:
-        inspection = import_notice(
+        inspection = import_preview(
             Actor.of(current_user),
+            preview,
             parsed,
-            source,
             approval_policy=form.approval_policy.data,
             party_secretary=db.session.get(User, form.party_secretary_id.data or 0),
         )
@@ -120,6 +188,9 @@ def confirm():
         db.session.rollback()
         flash(exc.message, "warning")
         return redirect(url_for("inspections.inspection", inspection_id=exc.inspection.id))
+    except PreviewUnavailable as exc:  # another confirmation with the same token won the race
+        db.session.rollback()
+        return _unavailable(form, exc)
     flash(_("Imported: %(n)d items.", n=len(parsed.problems)), "success")
     return redirect(url_for("inspections.inspection", inspection_id=inspection.id))
 

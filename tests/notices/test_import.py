@@ -58,3 +58,27 @@ def test_unreadable_files_get_a_clear_error(app, runner, tmp_path):
     binary.write_bytes(b"PK\x03\x04\x00\x00\x00binary")
     result = runner.invoke(args=["notice", "parse", str(binary)])
     assert result.exit_code != 0 and "binary" in result.output
+
+
+def test_the_same_notice_with_crlf_is_refused(app, runner, tmp_path):
+    crlf = tmp_path / "通报-windows.txt"
+    crlf.write_bytes(NOTICE.read_bytes().replace(b"\n", b"\r\n"))
+    assert runner.invoke(args=["notice", "import", str(NOTICE)]).exit_code == 0
+    with app.app_context():
+        first = db.session.scalar(sa.select(Inspection))
+        first_id, first_title = first.id, first.title
+    again = runner.invoke(args=["notice", "import", str(crlf)])
+    assert again.exit_code == 1
+    assert f"already imported as inspection {first_id}: {first_title}" in again.output
+    assert "nothing was imported" in again.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Inspection)) == 1
+
+
+def test_cli_warnings_are_listed_in_plain_english(runner):
+    result = runner.invoke(args=["notice", "parse", str(NOTICE)])
+    assert result.exit_code == 0
+    assert (
+        "warning: problem 1 “对基层科普工作重视不够”: measure labels 一、二、四 are not consecutive "
+        "(kept as written)" in result.output
+    )

@@ -1,6 +1,7 @@
 """The import page: upload, preview with corrections, create; duplicates; bad files."""
 
 import io
+import re
 
 import sqlalchemy as sa
 
@@ -9,10 +10,28 @@ from portal.inspections.models import Inspection, RectificationItem
 from portal.notices.parser import parse
 from tests.notices.test_parser import NOTICE
 
+_TOKEN = re.compile(r'<input id="token" name="token" type="hidden" value="([^"]+)">')
 
-def preview_data(text, **changes):
+
+def imported_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).where(Inspection.source_sha256.is_not(None)))
+
+
+def token_of(response) -> str:
+    """The preview token in a preview page (the only thing besides the corrections it posts)."""
+    match = _TOKEN.search(response.text)
+    assert match, response.text
+    return match.group(1)
+
+
+def upload_text(client, text: str):
+    return client.post_form("/inspections/import", {"text": text})
+
+
+def preview_data(token, text, **changes):
     """What the preview form posts back when the office changes nothing (plus `changes`)."""
-    data = {"source": text, "approval_policy": "single", "party_secretary_id": "0"}
+    data = {"token": token, "approval_policy": "single", "party_secretary_id": "0"}
     for i, category in enumerate(parse(text).categories):
         data[f"categories-{i}-label"] = category.label
         data[f"categories-{i}-title"] = category.title
@@ -44,8 +63,10 @@ def test_upload_preview_correct_and_create(app, world, signed_in):
     page = response.text
     assert page.count("data-problem-row") == 15 and "一、二、四" in page
     assert 'id="problem-count">15 / 15' in page
+    assert 'name="source"' not in page  # the text stays on the server
     text = raw.decode("utf-8")
     data = preview_data(
+        token_of(response),
         text,
         **{
             "categories-0-problems-0-title": "加强科创中心产业用房的管理",  # corrected
@@ -69,23 +90,26 @@ def test_upload_preview_correct_and_create(app, world, signed_in):
         assert items[1].responsible_leader_id == world.users["leader_resp"]
         assert items[1].staff_id == world.users["staff_resp"]
         inspection_id = inspection.id
-    # The same text again: the preview says so, and creating goes to the first import.
-    again = office.post_form("/inspections/import", {"text": text})
-    assert 'id="already-imported"' in again.text
-    response = office.post_form("/inspections/import/confirm", preview_data(text))
-    assert response.headers["Location"] == f"/inspections/{inspection_id}"
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).where(Inspection.source_sha256.is_not(None))) == 1
+    # The same text again: the preview says so, offers the first import and nothing to create.
+    again = upload_text(office, text)
+    assert 'id="already-imported"' in again.text and "该通报已导入为" in again.text
+    assert f'href="/inspections/{inspection_id}"' in again.text
+    assert 'id="create-inspection"' not in again.text and 'name="token"' not in again.text
+    assert imported_count(app) == 1
 
 
 def test_a_kept_problem_needs_a_title(app, world, signed_in):
     text = NOTICE.read_text(encoding="utf-8")
-    response = signed_in("office").post_form(
-        "/inspections/import/confirm", preview_data(text, **{"categories-1-problems-0-title": ""})
+    office = signed_in("office")
+    token = token_of(upload_text(office, text))
+    response = office.post_form(
+        "/inspections/import/confirm", preview_data(token, text, **{"categories-1-problems-0-title": ""})
     )
     assert response.status_code == 400 and "保留的问题需要标题" in response.text
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).where(Inspection.source_sha256.is_not(None))) == 0
+    assert token_of(response) == token  # the preview stays usable
+    assert imported_count(app) == 0
+    response = office.post_form("/inspections/import/confirm", preview_data(token, text))
+    assert response.status_code == 302 and imported_count(app) == 1
 
 
 def test_bad_files_are_explained(world, signed_in):
