@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.auditing.log import OBJECT_TYPES, LogFilter
+from portal.auditing.register import ActorMatch, Person, match_action, match_actor, object_label
 from portal.core.forms import choices
 
 FORMATS = {"csv": "CSV", "jsonl": "JSON Lines"}
@@ -28,7 +30,8 @@ def _date(field) -> date | None:
 class _FilterFields:
     """The filter, shared by the page's GET form and the export's POST form."""
 
-    actor = StringField(_l("Actor (login)"), validators=[Optional(), Length(max=120)])
+    # a person's name or login; an action's name or code (see register.match_actor, match_action)
+    actor = StringField(_l("Actor"), validators=[Optional(), Length(max=120)])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
     # Choices are checked below, with messages in the user's language (a plain GET form has
     # no WTForms translations).
@@ -38,11 +41,28 @@ class _FilterFields:
     since = StringField(_l("From (date)"), validators=[Optional(), Length(max=10)])
     until = StringField(_l("To (date, inclusive)"), validators=[Optional(), Length(max=10)])
 
-    def setup_choices(self, inspections) -> None:
-        self.object_type.choices = choices([("", _l("Any")), *((t, t) for t in OBJECT_TYPES)])
+    def setup_choices(self, inspections, people: list[Person]) -> None:
+        """`people`: every account (register.people), for the person filter."""
+        self.people = people
+        self.object_type.choices = choices([("", _l("Any")), *((t, object_label(t)) for t in OBJECT_TYPES)])
         self.inspection.choices = choices(
             [("", _l("Any")), *((str(i.id), f"{i.id} · {i.title}") for i in inspections)]
         )
+
+    def validate_action(self, field) -> None:
+        if field.data and field.data.strip() and not match_action(field.data):
+            raise ValidationError(
+                _(
+                    "No action is called “%(text)s”: choose one from the list, or type its code "
+                    "(e.g. workflow.approve).",
+                    text=field.data.strip(),
+                )
+            )
+
+    def actor_match(self) -> ActorMatch | None:
+        """Whom the person filter names (call after `validate()`)."""
+        text = (self.actor.data or "").strip()
+        return match_actor(text, self.people) if text else None
 
     def validate_object_type(self, field) -> None:
         if field.data and field.data not in OBJECT_TYPES:
@@ -67,14 +87,17 @@ class _FilterFields:
 
     def log_filter(self) -> LogFilter:
         """The validated filter (call after `validate()`)."""
+        actor, action = (self.actor.data or "").strip(), (self.action.data or "").strip()
         return LogFilter(
-            actor=(self.actor.data or "").strip(),
-            action=(self.action.data or "").strip(),
+            actor=actor,
+            action=action,
             object_type=self.object_type.data or "",
             object_id=(self.object_id.data or "").strip(),
             inspection=int(self.inspection.data) if self.inspection.data else None,
             since=_date(self.since),
             until=_date(self.until),
+            actors=self.actor_match().logins if actor else (),
+            actions=match_action(action) if action else (),
         )
 
 

@@ -15,7 +15,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Any
@@ -28,13 +28,25 @@ from flask_babel import get_timezone
 from portal.audit.chain import format_time
 from portal.audit.models import AuditEvent
 from portal.core.extensions import db
+from portal.core.titles import state_title
 from portal.versions.operations import char_runs
 from workflows import WORKFLOWS
 
 PAGE_SIZE = 50
 
 #: The object types events are recorded about (for the filter's choices).
-OBJECT_TYPES = ("inspection", "category", "item", "measure", "feedback", "user", "department", "audit")
+OBJECT_TYPES = (
+    "inspection",
+    "category",
+    "item",
+    "measure",
+    "feedback",
+    "user",
+    "department",
+    "login",
+    "audit",
+    "notice_preview",
+)
 
 
 def known_actions() -> list[str]:
@@ -54,11 +66,14 @@ def known_actions() -> list[str]:
         "department.create",
         "measure.done",
         "measure.undone",
+        "measure.long_term",
+        "measure.not_applicable",
         "evidence.add",
         "evidence.withdraw",
         "sharing.grant",
         "sharing.revoke",
         "sharing.block_inheritance",
+        "notice.preview",
         "notice.import",
         "ledger.import",
         "feedback.submit",
@@ -69,13 +84,15 @@ def known_actions() -> list[str]:
     ]
     for kind in ("inspection", "category", "item", "measure"):
         actions += [f"{kind}.create", f"{kind}.update", f"{kind}.revert"]
-    for wf_id, prefix in (
-        ("rectification", "workflow"),
-        ("publication", "workflow"),
-        ("moderation", "moderation"),
-    ):
-        actions += [f"{prefix}.{t.id}" for t in WORKFLOWS[wf_id].transitions]
+    for wf_id, workflow in WORKFLOWS.items():
+        actions += [f"{transition_prefix(wf_id)}.{t.id}" for t in workflow.transitions]
     return sorted(set(actions))
+
+
+def transition_prefix(workflow_id: str) -> str:
+    """How the audit actions of a workflow's transitions begin (WorkflowHooks.action_prefix):
+    feedback's moderation has its own, every workflow of the documents records `workflow.`."""
+    return "moderation" if workflow_id == "moderation" else "workflow"
 
 
 #: The columns of an export, in order; `payload` is the canonical JSON string that was hashed.
@@ -96,6 +113,9 @@ EXPORT_COLUMNS = (
 
 @dataclass(frozen=True)
 class LogFilter:
+    """The filter as typed (`actor`: a login or a person's name; `action`: a code or a label),
+    with what those stand for once resolved (see register.match_actor and match_action)."""
+
     actor: str = ""
     action: str = ""
     object_type: str = ""
@@ -103,17 +123,27 @@ class LogFilter:
     inspection: int | None = None
     since: date | None = None
     until: date | None = None  # inclusive
+    #: the `actor` values (logins) and action codes searched for; empty: `actor` / `action` as typed
+    actors: tuple[str, ...] = field(default=(), compare=False)
+    actions: tuple[str, ...] = field(default=(), compare=False)
 
     def is_empty(self) -> bool:
         return self == LogFilter()
 
     def as_args(self) -> dict[str, str]:
-        """The filter as query arguments (for links, forms and the export's record)."""
+        """The filter as typed, as query arguments (for links, forms and the export's record)."""
         args = {}
-        for name, value in asdict(self).items():
-            if value not in (None, ""):
-                args[name] = value.isoformat() if isinstance(value, date) else str(value)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.compare and value not in (None, ""):
+                args[f.name] = value.isoformat() if isinstance(value, date) else str(value)
         return args
+
+    def _actors(self) -> tuple[str, ...]:
+        return self.actors or ((self.actor,) if self.actor else ())
+
+    def _actions(self) -> tuple[str, ...]:
+        return self.actions or ((self.action,) if self.action else ())
 
     def needs_scan(self) -> bool:
         """Whether no single index serves the filter (two or more of its columns are set).
@@ -121,17 +151,25 @@ class LogFilter:
         Each column has an index ending in `seq`, so one column (or one object) is a range
         read at any selectivity. Two columns whose events rarely meet would make the database
         walk one index far for a few matches: such pages search a bounded stretch of seqs.
+        A person's name that matches several people, or a label that several actions share,
+        is several values of one column: searched the same way.
         """
-        columns = [bool(self.actor), bool(self.action), bool(self.object_type), self.inspection is not None]
+        columns = [
+            len(self._actors()),
+            len(self._actions()),
+            bool(self.object_type),
+            self.inspection is not None,
+        ]
         return sum(columns) >= 2
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         """WHERE clauses, with the date range also bounding `seq` (see the module docstring)."""
         clauses: list[sa.ColumnElement[bool]] = []
-        if self.actor:
-            clauses.append(AuditEvent.actor == self.actor)
-        if self.action:
-            clauses.append(AuditEvent.action == self.action)
+        for column, values in ((AuditEvent.actor, self._actors()), (AuditEvent.action, self._actions())):
+            if len(values) == 1:
+                clauses.append(column == values[0])
+            elif values:
+                clauses.append(column.in_(values))
         if self.object_type:
             clauses.append(AuditEvent.object_type == self.object_type)
         if self.object_id:
@@ -155,7 +193,7 @@ class LogFilter:
 
 def _utc(day: date) -> datetime:
     """Midnight of `day` in the portal's time zone, as the naive UTC time events are stored in."""
-    zone = ZoneInfo(str(get_timezone())) if has_request_context() else UTC
+    zone = page_zone()
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
@@ -271,18 +309,47 @@ def jsonl_lines(rows) -> Iterator[str]:
         yield json.dumps(_export_record(row), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def csv_lines(rows) -> Iterator[str]:
+def page_zone() -> ZoneInfo:
+    """The time zone the pages show times in (UTC outside a request)."""
+    return ZoneInfo(str(get_timezone())) if has_request_context() else ZoneInfo("UTC")
+
+
+def csv_columns(zone: ZoneInfo) -> list[str]:
+    """The CSV's header: the export's columns, `at` named for its zone (UTC, exactly as hashed),
+    followed by the same time in the pages' zone, named in its header."""
+    columns = []
+    for name in EXPORT_COLUMNS:
+        columns += [f"{name}_utc", f"time ({zone.key})"] if name == "at" else [name]
+    return columns
+
+
+def csv_lines(rows, zone: ZoneInfo | None = None) -> Iterator[str]:
     """A header, then one row per event; UTF-8 with a BOM so that spreadsheets read Chinese."""
+    zone = zone or page_zone()
+    at = EXPORT_COLUMNS.index("at")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(csv_columns(zone))
     yield "\ufeff" + buffer.getvalue()
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
         record = _export_record(row)
-        writer.writerow(["" if record[c] is None else record[c] for c in EXPORT_COLUMNS])
+        values = []
+        for name in EXPORT_COLUMNS:
+            value = record[name]
+            values.append("" if value is None else value)
+            if name == "at":
+                values.append(_local(row[at], zone))
+        writer.writerow(values)
         yield buffer.getvalue()
+
+
+def _local(at: datetime | str, zone: ZoneInfo) -> str:
+    """A stored naive-UTC time in `zone`, to the second (as the pages show it)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at.removesuffix("Z"))
+    return at.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --- readable payloads ----------------------------------------------------------------------
@@ -294,16 +361,24 @@ class Change:
     runs: list[tuple[str, str]]
 
 
+#: Keys of a transition's payload that repeat its action or serve the machinery: shown with
+#: the raw record, not among the values people read.
+TRANSITION_MACHINERY = frozenset({"automatic", "history_id", "transition", "workflow", "version"})
+
+
 def readable(event: AuditEvent) -> dict[str, Any]:
-    """What the event page shows: changes as character diffs, other keys as values."""
+    """What the event page shows: changes as character diffs, other keys as values (a
+    transition's machinery apart, as `technical`)."""
     try:
         payload = json.loads(event.payload)
     except ValueError:
-        return {"changes": [], "values": [("payload", event.payload)]}
+        return {"changes": [], "values": [("payload", event.payload)], "technical": []}
     if not isinstance(payload, dict):
-        return {"changes": [], "values": [("payload", payload)]}
+        return {"changes": [], "values": [("payload", payload)], "technical": []}
     changes: list[Change] = []
     values: list[tuple[str, Any]] = []
+    technical: list[tuple[str, Any]] = []
+    machinery = TRANSITION_MACHINERY if "transition" in payload and "from" in payload else frozenset()
     if isinstance(payload.get("changes"), dict):
         for field, change in payload["changes"].items():
             if isinstance(change, dict):
@@ -313,12 +388,10 @@ def readable(event: AuditEvent) -> dict[str, Any]:
     elif "before" in payload and "after" in payload and not isinstance(payload["before"], list):
         changes.append(Change("", char_runs(_text(payload["before"]), _text(payload["after"]))))
     if "from" in payload and "to" in payload:
-        changes.append(
-            Change(
-                "state",
-                [("delete", _text(payload["from"])), ("equal", " → "), ("insert", _text(payload["to"]))],
-            )
-        )
+        before, after = _text(payload["from"]), _text(payload["to"])
+        if payload.get("workflow") in WORKFLOWS:  # the states' names, as the workflow page has them
+            before, after = (_state(payload["workflow"], s) for s in (before, after))
+        changes.append(Change("state", [("delete", before), ("equal", " → "), ("insert", after)]))
     skip = {"changes"} if changes and "changes" in payload else set()
     if any(c.field == "" for c in changes):
         skip |= {"before", "after"}
@@ -335,8 +408,13 @@ def readable(event: AuditEvent) -> dict[str, Any]:
                 if len(compact) <= 80
                 else json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
             )
-        values.append((key, value))
-    return {"changes": changes, "values": values}
+        (technical if key in machinery else values).append((key, value))
+    return {"changes": changes, "values": values, "technical": technical}
+
+
+def _state(workflow_id: str, state_id: str) -> str:
+    title = state_title(workflow_id, state_id)
+    return state_id if title == "?" else title
 
 
 def _text(value: Any) -> str:

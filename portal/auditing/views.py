@@ -1,9 +1,11 @@
 """The auditor's workspace (审计): the log, exports and integrity verification.
 
-Auditors write nothing to the documents. Their only POSTs are the export and the verification,
-and each writes one thing: the audit event that records it (who exported or verified what).
-Both do their long reading in a read-only transaction after (export) or before (verification)
-that short write, so that SQLite writers never wait behind an auditor.
+Party group leaders read the log too (the register, its filters and each event's details;
+GET only); exports, the checker, verification and an item's complete history are the
+auditors'. Auditors write nothing to the documents. Their only POSTs are the export and the
+verification, and each writes one thing: the audit event that records it (who exported or
+verified what). Both do their long reading in a read-only transaction after (export) or before
+(verification) that short write, so that SQLite writers never wait behind an auditor.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.models import User
 from portal.audit.chain import (
     Actor,
     chain_head,
@@ -40,7 +41,7 @@ from portal.audit.chain import (
     record_event,
 )
 from portal.audit.models import AuditEvent
-from portal.auditing import log
+from portal.auditing import log, register
 from portal.auditing.forms import FORMATS, ExportForm, LogFilterForm, VerifyForm
 from portal.auditing.integrity import IntegrityReport, Replay, verify_everything, verify_inspection
 from portal.core.database import read_only
@@ -71,59 +72,62 @@ def last_verification() -> AuditEvent | None:
     )
 
 
+#: Who reads the log: auditors, and party group leaders (read only).
+LOG_READERS = ("auditor", "leader")
+
+
 @bp.route("/")
-@roles_required("auditor")
+@roles_required(*LOG_READERS)
 def events():
+    auditor = current_user.has_role("auditor")
     inspections = _inspections()
+    people = register.people()
     form = LogFilterForm(request.args)
-    form.setup_choices(inspections)
-    valid = form.validate()
-    page = None
-    if valid:
+    form.setup_choices(inspections, people)
+    log_filter = form.log_filter() if form.validate() else None
+    page = entries = None
+    if log_filter is not None:
         page = log.page(
-            form.log_filter(),
+            log_filter,
             before=request.args.get("before", type=int),
             after=request.args.get("after", type=int),
         )
-    export_form = ExportForm(formdata=None, data=form.log_filter().as_args() if valid else {})
-    export_form.setup_choices(inspections)
+        entries = register.entries(page.events, people, current_user, auditor)
+    filter_args = log_filter.as_args() if log_filter else {}
+    export_form = None
+    if auditor:
+        export_form = ExportForm(formdata=None, data=filter_args)
+        export_form.setup_choices(inspections, people)
+    action_codes = log_filter.actions if log_filter else ()
     head_seq, head_hash = chain_head()
     return render_template(
         "auditing/events.html",
         form=form,
         page=page,
-        filter_args=form.log_filter().as_args() if valid else {},
+        entries=entries,
+        auditor=auditor,
+        actor_match=form.actor_match() if log_filter else None,
+        action_codes=action_codes,
+        action_labels=list(dict.fromkeys(register.action_label(c) for c in action_codes)),
+        filter_args=filter_args,
         export_form=export_form,
         formats=FORMATS,
         head_seq=head_seq,
         head_hash=head_hash,
         last_check=last_verification(),
         readable=log.readable,
-        object_url=object_url,
-        actions=log.known_actions(),
-        actors=db.session.scalars(sa.select(User.login).order_by(User.login)).all(),
+        action_choices=register.action_choices(),
+        people=people,
+        system_actors=register.SYSTEM_ACTORS,
+        zone=register.zone_label(),
     )
-
-
-def object_url(object_type: str, object_id: str) -> str | None:
-    """Where an auditor reads the object an event is about."""
-    if not object_id.isdigit():
-        return None
-    oid = int(object_id)
-    if object_type == "item":
-        return url_for("auditing.item_history", item_id=oid)
-    if object_type == "inspection":
-        return url_for("inspections.inspection", inspection_id=oid)
-    if object_type in ("category", "measure"):
-        return url_for("versions.history", kind=object_type, object_id=oid)
-    return None
 
 
 @bp.route("/export", methods=["POST"])
 @roles_required("auditor")
 def export():
     form = ExportForm()
-    form.setup_choices(_inspections())
+    form.setup_choices(_inspections(), register.people())
     if not form.validate():
         flash(
             _(
@@ -149,7 +153,10 @@ def export():
     )
     up_to = event.seq  # read before the commit, which expires it
     db.session.commit()
-    lines = log.csv_lines if fmt == "csv" else log.jsonl_lines
+    zone = log.page_zone()  # the CSV's times in the pages' zone, named in its header
+
+    def lines(rows):
+        return log.csv_lines(rows, zone) if fmt == "csv" else log.jsonl_lines(rows)
 
     def generate():
         with read_only():
@@ -327,7 +334,7 @@ def item_history(item_id: int):
     return render_template(
         "auditing/item_history.html",
         item=item,
-        events=reversed(events),
+        entries=register.entries(reversed(events), register.people(), current_user, auditor=True),
         event_count=len(events),
         states=states,
         evidence=evidence,
@@ -335,5 +342,5 @@ def item_history(item_id: int):
         approvals=approvals,
         problems=[p for p in report.problems if p.kind == "state"],
         readable=log.readable,
-        object_url=object_url,
+        zone=register.zone_label(),
     )

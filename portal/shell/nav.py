@@ -50,7 +50,7 @@ NAV = (
     NavEntry("feedback.queue", _l("Feedback"), frozenset({"auditor"})),  # all states, read-only
     NavEntry("accounts.users", _l("Users"), frozenset({"admin"})),
     NavEntry("accounts.departments", _l("Departments"), frozenset({"admin", "office"})),
-    NavEntry("auditing.events", _l("Audit log"), frozenset({"auditor"})),
+    NavEntry("auditing.events", _l("Audit log"), frozenset({"auditor", "leader"})),  # leaders read
     NavEntry("auditing.verification", _l("Verification"), frozenset({"auditor"})),
     NavEntry("workflow.workflows", _l("Workflows"), frozenset(INTERNAL)),
 )

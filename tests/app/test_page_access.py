@@ -15,7 +15,7 @@ ACCESS = {
     ("GET", "/admin/users/new"): {"admin"},
     ("GET", "/admin/users/{user_id}"): {"admin"},
     ("GET", "/admin/departments"): {"admin", "office"},
-    ("GET", "/audit/"): {"auditor"},
+    ("GET", "/audit/"): {"auditor", "leader"},  # leaders read the register; nothing else there
     ("GET", "/audit/verify"): {"auditor"},
     ("GET", "/audit/verify-script"): {"auditor"},
     ("GET", "/workflows/"): EVERYONE,

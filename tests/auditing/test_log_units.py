@@ -35,6 +35,30 @@ def test_transitions_show_from_and_to():
     assert details["values"] == [("comment", "不予公开")]
 
 
+def test_transitions_name_their_states_and_keep_their_machinery_aside(app):
+    payload = {
+        "from": "pending_review",
+        "to": "completed",
+        "comment": "同意",
+        "workflow": "rectification",
+        "transition": "complete",
+        "automatic": True,
+        "history_id": 7,
+        "version": 8,
+    }
+    with app.test_request_context("/"):
+        details = log.readable(event(payload))
+    assert details["changes"][0].runs == [("delete", "待审核"), ("equal", " → "), ("insert", "已完成")]
+    assert details["values"] == [("comment", "同意")]
+    assert [key for key, _value in details["technical"]] == [
+        "automatic",
+        "history_id",
+        "transition",
+        "version",
+        "workflow",
+    ]
+
+
 def test_before_and_after_text_is_diffed_but_sharing_lists_are_values():
     assert log.readable(event({"before": "联系人张三", "after": "联系人"}))["changes"][0].runs == [
         ("equal", "联系人"),
@@ -47,7 +71,7 @@ def test_before_and_after_text_is_diffed_but_sharing_lists_are_values():
 
 def test_unreadable_payload_is_shown_as_is():
     details = log.readable(SimpleNamespace(payload="not json"))
-    assert details == {"changes": [], "values": [("payload", "not json")]}
+    assert details == {"changes": [], "values": [("payload", "not json")], "technical": []}
 
 
 def test_filter_arguments_round_trip():
@@ -85,9 +109,42 @@ def test_jsonl_lines_verify_with_the_standalone_checker():
 
 def test_csv_lines_have_a_bom_header_and_quoting():
     text = "".join(log.csv_lines(rows(2)))
-    assert text.startswith("\ufeffseq,at,actor_id,actor,action")
+    assert text.startswith("\ufeffseq,at_utc,time (UTC),actor_id,actor,action")
     assert '"{""n"": 1, ""标题"": ""整改""}"' in text
     assert text.count("\r\n") == 3
+
+
+def test_csv_names_its_time_zones_and_keeps_the_hashed_time():
+    """`at_utc` is the time exactly as hashed; the next column is the pages' zone, named."""
+    import csv
+    import io
+    from zoneinfo import ZoneInfo
+
+    text = "".join(log.csv_lines(rows(2), ZoneInfo("Asia/Shanghai")))
+    first = next(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert first["at_utc"] == "2026-11-28T08:00:01.000000Z"
+    assert first["time (Asia/Shanghai)"] == "2026-11-28 16:00:01"
+    # the hashed fields are there, unchanged, so each row can still be checked
+    h = rows(1)[0][-1]
+    record = {**first, "at": first["at_utc"], "seq": int(first["seq"]), "actor_id": int(first["actor_id"])}
+    assert (
+        compute_hash(
+            record["prev_hash"],
+            canonical_row(
+                record["seq"],
+                record["at"],
+                record["actor_id"],
+                record["actor"],
+                record["action"],
+                record["object_type"],
+                record["object_id"],
+                record["payload"],
+                int(record["inspection_id"]) if record["inspection_id"] else None,
+            ),
+        )
+        == first["hash"]
+        == h
+    )
 
 
 def test_known_actions_cover_everything_the_demo_records(app):

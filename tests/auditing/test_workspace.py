@@ -7,7 +7,8 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -200,24 +201,44 @@ def test_edits_show_as_character_diffs_with_seq_and_hash(app, auditor):
     assert event.hash in row and event.prev_hash in row
 
 
-def test_log_page_statements_do_not_grow_with_the_log(app, auditor):
-    counts = []
+#: A register name lookup: one page's objects of one type, by id.
+NAME_LOOKUP = re.compile(r"FROM (\w+)\s.*WHERE \1\.id IN \(", re.S)
+
+
+def statements(app, client, url) -> list[str]:
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    return seen
+
+
+def test_log_page_statements_do_not_grow_with_the_log(app, auditor, monkeypatch):
+    counts, lookups = [], []
     for url in ("/audit/", "/audit/?actor=staff", "/audit/?inspection=1&since=2020-01-01"):
-        with app.app_context():
-            engine = db.engine
-        seen = []
-
-        def listener(_conn, _cursor, statement, *_args, seen=seen):
-            seen.append(statement)
-
-        sa.event.listen(engine, "before_cursor_execute", listener)
-        try:
-            assert auditor.get(url).status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", listener)
-        counts.append(len(seen))
+        seen = statements(app, auditor, url)
+        names = [m.group(1) for m in map(NAME_LOOKUP.search, seen) if m]
+        counts.append(len(seen) - len(names))
+        lookups.append(names)
     # the page's queries, plus one probe of the time index per end of a date range
     assert counts[0] == counts[1] and counts[2] <= counts[0] + 1, counts
+    # and the objects' names: one query per object type on the page, not one per event
+    assert all(len(names) == len(set(names)) <= 6 for names in lookups), lookups
+    assert {"items", "measures"} <= set(lookups[1])
+    # a page ten times longer asks the same questions
+    monkeypatch.setattr(log, "PAGE_SIZE", 5)
+    short = statements(app, auditor, "/audit/?object_type=measure")
+    monkeypatch.setattr(log, "PAGE_SIZE", 50)
+    long = statements(app, auditor, "/audit/?object_type=measure")
+    assert len(short) == len(long) and sum(bool(NAME_LOOKUP.search(s)) for s in long) == 1
 
 
 # --- exports --------------------------------------------------------------------------------
@@ -311,7 +332,15 @@ def test_csv_export_is_filtered_and_has_the_chain_columns(app, auditor):
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     expected = sorted(db_seqs(app, AuditEvent.actor == "staff", AuditEvent.action == "workflow.submit"))
     assert [int(r["seq"]) for r in rows] == expected
-    assert set(log.EXPORT_COLUMNS) == set(rows[0])
+    zone = app.config["BABEL_DEFAULT_TIMEZONE"]
+    assert list(rows[0]) == [
+        *("at_utc" if c == "at" else c for c in log.EXPORT_COLUMNS[:2]),
+        f"time ({zone})",
+        *log.EXPORT_COLUMNS[2:],
+    ]
+    # the UTC time as hashed, and the same moment as the page shows it, in the named zone
+    at = datetime.fromisoformat(rows[0]["at_utc"].removesuffix("Z")).replace(tzinfo=UTC)
+    assert rows[0][f"time ({zone})"] == at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
     with app.app_context():
         exported = db.session.scalar(
             sa.select(AuditEvent).where(AuditEvent.action == "audit.export").order_by(AuditEvent.seq.desc())
@@ -462,7 +491,9 @@ def test_document_pages_lead_auditors_to_the_history(app, auditor, make_user):
     office = other_client(app, make_user, "office")
     assert 'id="item-audit-history"' not in office.get(f"/items/{item_id}").get_data(as_text=True)
     log_page = auditor.get("/audit/").get_data(as_text=True)
-    assert '<option value="workflow.approve">' in log_page and 'list="action-list"' in log_page
+    assert (
+        '<option value="审核同意">workflow.approve</option>' in log_page and 'list="action-list"' in log_page
+    )
 
 
 def test_writers_are_not_blocked_while_an_export_streams(app, auditor):
