@@ -53,7 +53,7 @@ def add(item_id: int):
         else:
             add_evidence_note(actor, item, form.note.data, public=form.public.data)
 
-    if not attempt(add_it, _("Evidence added.")):
+    if not attempt(add_it, _("Evidence has been added to the item “%(title)s”.", title=item.title)):
         return render_item(item, evidence_form=form, status=400)  # keeps the note typed
     return redirect(url_for("inspections.item", item_id=item.id) + "#evidence")
 
@@ -86,7 +86,10 @@ def withdraw(evidence_id: int):
         abort(400)
     attempt(
         lambda: withdraw_evidence(Actor.of(current_user), evidence, item),
-        _("Evidence withdrawn; it stays in the history."),
+        _(
+            "The evidence “%(name)s” has been withdrawn; it stays in the item's history.",
+            name=evidence.filename or evidence.note[:30],
+        ),
         "info",
     )
     return redirect(url_for("inspections.item", item_id=item.id) + "#evidence")

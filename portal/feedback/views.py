@@ -14,6 +14,7 @@ from portal.core.loading import load
 from portal.core.pages import attempt
 from portal.core.policy import ANONYMOUS
 from portal.core.security import roles_required
+from portal.core.titles import action_title
 from portal.core.transitions import fire
 from portal.feedback.forms import (
     KIND_LABELS,
@@ -137,7 +138,7 @@ def queue():
 def bulk():
     form = ModerationForm()
     if not form.validate_on_submit() or not form.ids.data:
-        flash(_("Select at least one entry."), "warning")
+        flash(_("Please select at least one piece of feedback first."), "warning")
         return redirect(url_for("feedback.queue"))
     rows = db.session.scalars(sa.select(Feedback).where(Feedback.id.in_(form.ids.data))).all()
     actor = Actor.of(current_user)
@@ -147,7 +148,14 @@ def bulk():
             fire(actor, row, form.action.data, comment=form.comment.data or "")
 
     try:
-        attempt(run, _("%(n)d entries updated.", n=len(rows)))
+        attempt(
+            run,
+            _(
+                "%(n)d pieces of feedback updated: “%(action)s”.",
+                n=len(rows),
+                action=action_title(MODERATION.id, form.action.data),
+            ),
+        )
     except OperationError as exc:  # all or nothing: the queue says why and keeps the selection
         db.session.rollback()
         flash(
@@ -187,7 +195,10 @@ def edit(feedback_id: int):
     if form.validate_on_submit():
         attempt(
             lambda: edit_text(Actor.of(current_user), row, form.text.data),
-            _("Saved; the original text is kept for auditors."),
+            _(
+                "The text of feedback no. %(id)d has been changed; the original is kept for auditors.",
+                id=row.id,
+            ),
         )
     return redirect(url_for("feedback.queue", state=row.moderation_state))
 

@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from portal.core.forms import choices
+from portal.core.titles import person_labels
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 
 APPROVAL_CHOICES = choices(
@@ -30,7 +31,9 @@ APPROVAL_CHOICES = choices(
 
 
 def _person_choices(users):
-    return choices([(0, _l("(none)"))] + [(u.id, f"{u.display_name} ({u.login})") for u in users])
+    """Each person once, by display name (which carries the title: 刘明（党组书记）)."""
+    labels = person_labels(users)
+    return choices([(0, _l("(none)"))] + list(labels.items()))
 
 
 class _Versioned(FlaskForm):
@@ -122,3 +125,24 @@ class MeasureForm(FlaskForm):
 class MeasureDoneForm(FlaskForm):
     done = BooleanField()
     version = HiddenField()
+
+
+#: A measure's status as the user reads it.
+MEASURE_STATUS_TITLES = {
+    "open": _l("Not done yet"),
+    "done": _l("Done"),
+    "long_term": _l("Long-term (长期坚持)"),
+    "not_applicable": _l("Not applicable"),
+}
+MEASURE_STATUS_CHOICES = choices(MEASURE_STATUS_TITLES.items())
+
+
+class MeasureStatusForm(FlaskForm):
+    """Set a measure's status; long-term and not applicable need the reason."""
+
+    status = SelectField(_l("Status"), choices=MEASURE_STATUS_CHOICES)
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+    def validate_reason(self, field) -> None:
+        if self.status.data in ("long_term", "not_applicable") and not (field.data or "").strip():
+            raise ValidationError(_l("Say why this measure is long-term or not applicable."))

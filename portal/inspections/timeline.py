@@ -1,6 +1,10 @@
 """The item timeline: workflow steps, versions, evidence and approvals, newest first.
 
 Four queries whatever the length of the history (actors are loaded with each row).
+
+A step that records an approval and stays in its state (审核同意) is shown once: as that step,
+with its comment and whether the approval still counts, never as a "待审核 → 待审核" move next to
+a separate approval entry.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from portal.evidence.models import Evidence
 from portal.inspections.models import Measure, RectificationItem
 from portal.versions.models import DocumentVersion
 from portal.workflow.models import Approval
+from workflows import WORKFLOWS
 
 
 @dataclass
@@ -26,20 +31,38 @@ class Entry:
     actor: str
     subject: object  # the row the entry is about
     order: int = 0  # ties: a later-recorded entry of the same instant comes first
+    #: for a step that recorded an approval: that approval (to show whether it still counts)
+    approval: Approval | None = None
+
+    @property
+    def moves(self) -> bool:
+        """Whether the entry is a step that changed the state (stays show no "from → to")."""
+        return self.kind == "transition" and self.subject.from_state != self.subject.to_state
 
 
 def _name(user) -> str:
     return user.display_name if user is not None else "—"
 
 
+def _records_approval(h: WorkflowHistory) -> bool:
+    workflow = WORKFLOWS.get(h.workflow)
+    if workflow is None or not workflow.has_transition(h.action):
+        return False
+    return "record_approval" in workflow.transition(h.action).effects
+
+
 def item_timeline(item: RectificationItem) -> list[Entry]:
     entries: list[Entry] = []
+    # The steps that recorded an approval, per approver in order: each wrote exactly one.
+    approving: dict[int | None, list[Entry]] = {}
     for h in db.session.scalars(
         sa.select(WorkflowHistory)
         .options(so.joinedload(WorkflowHistory.actor))
         .where(WorkflowHistory.object_type == "item", WorkflowHistory.object_id == item.id)
     ):
         entries.append(Entry(h.at, "transition", _name(h.actor), h, h.id))
+        if _records_approval(h):
+            approving.setdefault(h.actor_id, []).append(entries[-1])
     measure_ids = sa.select(Measure.id).where(Measure.item_id == item.id).scalar_subquery()
     for v in db.session.scalars(
         sa.select(DocumentVersion)
@@ -60,9 +83,18 @@ def item_timeline(item: RectificationItem) -> list[Entry]:
         entries.append(Entry(e.added_at, "evidence_added", _name(e.added_by), e, e.id))
         if e.withdrawn_at is not None:
             entries.append(Entry(e.withdrawn_at, "evidence_withdrawn", _name(e.withdrawn_by), e, e.id))
+    for step in approving.values():
+        step.sort(key=lambda e: e.order)
     for a in db.session.scalars(
-        sa.select(Approval).options(so.joinedload(Approval.user)).where(Approval.item_id == item.id)
+        sa.select(Approval)
+        .options(so.joinedload(Approval.user))
+        .where(Approval.item_id == item.id)
+        .order_by(Approval.id)
     ):
-        entries.append(Entry(a.approved_at, "approval", _name(a.user), a, a.id))
+        steps = approving.get(a.user_id)
+        if steps:
+            steps.pop(0).approval = a  # the step that recorded it says it already
+        else:
+            entries.append(Entry(a.approved_at, "approval", _name(a.user), a, a.id))
     kinds = {"version": 0, "evidence_added": 1, "evidence_withdrawn": 1, "approval": 2, "transition": 3}
     return sorted(entries, key=lambda e: (e.at, kinds[e.kind], e.order), reverse=True)

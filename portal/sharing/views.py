@@ -20,7 +20,7 @@ from portal.core.models import LocalRole
 from portal.core.pages import attempt
 from portal.core.policy import can, grant_scope
 from portal.core.security import INTERNAL, roles_required
-from portal.core.titles import ROLE_LABELS
+from portal.core.titles import ROLE_LABELS, person_labels
 from portal.inspections.models import APPROVAL_DUAL, Inspection, RectificationItem
 from portal.sharing.operations import (
     MODELS,
@@ -73,7 +73,7 @@ def _grant_form(obj) -> GrantForm:
     users = db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
     departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
     form.principal.choices = choices(
-        [(f"u:{u.id}", f"{u.display_name} ({u.login})") for u in users]
+        [(f"u:{user_id}", label) for user_id, label in person_labels(users).items()]
         + [(f"d:{d.id}", _("Department: %(name)s", name=d.name)) for d in departments]
     )
     # Every local role validates, so that a role one does not hold gets the operation's clear
@@ -104,7 +104,15 @@ def page(kind: str, object_id: int):
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
-            flash(_("Role granted."), "success")
+            flash(
+                _(
+                    "%(who)s now holds the role “%(role)s” on “%(title)s”.",
+                    who=principal.display_name if prefix == "u" else principal.name,
+                    role=ROLE_LABELS[form.role.data],
+                    title=obj.title,
+                ),
+                "success",
+            )
             return redirect(url_for("sharing.page", kind=kind, object_id=object_id))
     inherited = [(ancestor, grants_on(ancestor)) for ancestor in _ancestors(obj)]
     return render_template(
@@ -130,7 +138,16 @@ def revoke_grant(grant_id: int):
     obj = _load(grant.object_type, grant.object_id, "share")
     if not FlaskForm().validate_on_submit():
         abort(400)
-    attempt(lambda: revoke(Actor.of(current_user), obj, grant), _("Role removed."), "info")
+    attempt(
+        lambda: revoke(Actor.of(current_user), obj, grant),
+        _(
+            "%(who)s no longer holds the role “%(role)s” on “%(title)s”.",
+            who=grant.user.display_name if grant.user else grant.department.name,
+            role=ROLE_LABELS[grant.role],
+            title=obj.title,
+        ),
+        "info",
+    )
     return redirect(url_for("sharing.page", kind=grant.object_type, object_id=grant.object_id))
 
 
@@ -144,6 +161,9 @@ def inheritance(kind: str, object_id: int):
     if not form.validate_on_submit():
         abort(400)
     attempt(
-        lambda: set_inheritance_blocked(Actor.of(current_user), obj, bool(form.blocked.data)), _("Saved.")
+        lambda: set_inheritance_blocked(Actor.of(current_user), obj, bool(form.blocked.data)),
+        _("“%(title)s” no longer inherits the roles granted above it.", title=obj.title)
+        if form.blocked.data
+        else _("“%(title)s” inherits the roles granted above it again.", title=obj.title),
     )
     return redirect(url_for("sharing.page", kind=kind, object_id=object_id))

@@ -85,6 +85,22 @@ def versions_of(obj) -> list[DocumentVersion]:
     ).all()
 
 
+def latest_number(obj) -> int:
+    """The number of the document's newest version: what its version history lists last.
+
+    (An item's `version` column is something else: a counter every change bumps, transitions and
+    ticked measures included, that forms send back to detect a concurrent change.)
+    """
+    return (
+        db.session.scalar(
+            sa.select(sa.func.max(DocumentVersion.number)).where(
+                DocumentVersion.object_type == TYPE_NAMES[type(obj)], DocumentVersion.object_id == obj.id
+            )
+        )
+        or 0
+    )
+
+
 def record_version(
     actor: Actor, obj, note: str = "", reverted_from: int | None = None, first: bool = False
 ) -> DocumentVersion:

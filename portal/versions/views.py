@@ -12,10 +12,17 @@ from portal.core.loading import load
 from portal.core.policy import can
 from portal.core.security import INTERNAL, roles_required
 from portal.inspections.models import Measure, RectificationItem
+from portal.versions.display import document_name, shown_diff
 from portal.versions.forms import RevertForm
-from portal.versions.operations import MODELS, diff, revert_to, versions_of
+from portal.versions.operations import MODELS, latest_number, revert_to, versions_of
 
 bp = Blueprint("versions", __name__, url_prefix="/versions")
+
+
+@bp.app_template_global()
+def version_badge(obj) -> int:
+    """The number of the document's current version, as its version history counts them."""
+    return latest_number(obj)
 
 
 def _object(kind: str, object_id: int, permission: str = "view"):
@@ -43,11 +50,12 @@ def history(kind: str, object_id: int):
     by_number = {v.number: v for v in versions}
     if (a is not None and a not in by_number) or (b is not None and b not in by_number):
         abort(404)
-    fields = diff(by_number[a].data, by_number[b].data) if a and b else []
+    fields = shown_diff(kind, by_number[a].data, by_number[b].data) if a and b else []
     return render_template(
         "versions/history.html",
         obj=obj,
         kind=kind,
+        name=document_name(obj),
         versions=versions,
         a=a,
         b=b,
@@ -74,7 +82,22 @@ def revert(kind: str, object_id: int, number: int):
     )
     db.session.commit()
     if changes:
-        flash(_("Reverted to version %(n)d; this is now a new version.", n=number), "success")
+        flash(
+            _(
+                "“%(name)s” now has the content of version %(n)d again, saved as version %(m)d.",
+                name=document_name(obj),
+                n=number,
+                m=latest_number(obj),
+            ),
+            "success",
+        )
     else:
-        flash(_("Version %(n)d is the same as the current one; nothing changed.", n=number), "info")
+        flash(
+            _(
+                "Version %(n)d of “%(name)s” is the same as the current one; nothing was changed.",
+                n=number,
+                name=document_name(obj),
+            ),
+            "info",
+        )
     return redirect(url_for("versions.history", kind=kind, object_id=object_id))

@@ -14,9 +14,18 @@ from portal.core.errors import MissingRequirements
 from portal.core.extensions import db
 from portal.core.handlers import keep_input
 from portal.core.loading import load
+from portal.core.policy import workflow_defining
 from portal.core.security import INTERNAL, roles_required
 from portal.core.timeutil import today
-from portal.core.titles import transition_title
+from portal.core.titles import (
+    PERMISSION_LABELS,
+    condition_label,
+    listed,
+    permission_label,
+    roles_text,
+    title_of,
+    transition_title,
+)
 from portal.core.transitions import fire
 from portal.inspections.item_page import render_item
 from portal.inspections.models import RectificationItem
@@ -53,8 +62,28 @@ def transition(item_id: int, transition_id: str):
         expected_version=form.expected_version(),
     )
     db.session.commit()
-    flash(_("Done: %(steps)s.", steps=" → ".join(transition_title(s.transition) for s in steps)), "success")
+    flash(done_message(item, steps), "success")
     return redirect(url_for("inspections.item", item_id=item.id))
+
+
+def done_message(item: RectificationItem, steps) -> str:
+    """What happened, as a sentence: the step taken, the automatic ones it led to, the state."""
+    first, *automatic = steps
+    last = steps[-1]
+    workflow = workflow_defining(type(item), last.transition.id)
+    values = {
+        "title": item.title,
+        "action": transition_title(first.transition),
+        "state": title_of(workflow.state(last.to_state)),
+    }
+    if automatic:
+        return _(
+            "“%(action)s” done for the item “%(title)s”, and then automatically “%(automatic)s”; "
+            "it is now “%(state)s”.",
+            automatic=listed(transition_title(s.transition) for s in automatic),
+            **values,
+        )
+    return _("“%(action)s” done for the item “%(title)s”; it is now “%(state)s”.", **values)
 
 
 @bp.route("/worklists/<name>")
@@ -81,4 +110,69 @@ def workflows():
         wf_id: Markup(render_svg(wf, lang))  # noqa: S704
         for wf_id, wf in WORKFLOWS.items()
     }
-    return render_template("workflow/workflows.html", workflows=WORKFLOWS.values(), diagrams=diagrams)
+    return render_template(
+        "workflow/workflows.html",
+        workflows=WORKFLOWS.values(),
+        diagrams=diagrams,
+        who_may=who_may,
+        permission_columns=permission_columns,
+        state_names=state_names,
+        worklist_text=worklist_text,
+    )
+
+
+def permission_columns(wf) -> list[str]:
+    """The workflow's permissions in the order a reader follows them (view, edit, work …)."""
+    order = list(PERMISSION_LABELS)
+    return sorted(wf.permissions, key=lambda p: (order.index(p) if p in order else len(order), p))
+
+
+def state_names(wf, state_ids) -> str:
+    return listed(title_of(wf.state(s)) for s in state_ids)
+
+
+def _conditions(guard) -> str:
+    return listed((condition_label(c) for c in guard.conditions), clauses=True)
+
+
+def who_may(wf, t) -> list[tuple[str, str]]:
+    """The transition's guard in words, one (part, sentence) per line.
+
+    The guard holds when the user has any of its permissions in the source state, any of its
+    roles, and every condition.
+    """
+    guard, lines = t.guard, []
+    if t.automatic:
+        lines.append(("automatic", _("The system takes this step by itself.")))
+    if guard.permissions:
+        holders = {r for s in t.sources for p in guard.permissions for r in wf.state(s).roles_with(p)}
+        lines.append(
+            (
+                "permissions",
+                _(
+                    "Whoever may “%(permission)s” there: %(roles)s.",
+                    permission=listed((permission_label(p) for p in guard.permissions), alternatives=True),
+                    roles=roles_text(holders) or "—",
+                ),
+            )
+        )
+    if guard.roles:
+        lines.append(
+            ("roles", _("They must also be: %(roles)s.", roles=roles_text(guard.roles, alternatives=True)))
+        )
+    if guard.conditions:
+        lines.append(("conditions", _("Only when %(conditions)s.", conditions=_conditions(guard))))
+    return lines
+
+
+def worklist_text(wf, w) -> str:
+    """A worklist in words: which states it gathers, under which conditions."""
+    title, states = title_of(w), state_names(wf, w.states)
+    if w.guard.conditions:
+        return _(
+            "%(title)s: documents in %(states)s when %(conditions)s.",
+            title=title,
+            states=states,
+            conditions=_conditions(w.guard),
+        )
+    return _("%(title)s: documents in %(states)s.", title=title, states=states)
