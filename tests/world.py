@@ -53,6 +53,8 @@ PATHS = {
     ],
     "private": [],
     "published": [("leader_resp", "publish")],
+    "active": [],
+    "withdrawn": [("office", "withdraw")],
 }
 
 
@@ -93,6 +95,18 @@ class World:
                 continue
             self.fire(persona, item_id, transition, comment="按计划推进")
         return item_id
+
+    def add_measure(self, item_id: int, status: str = "open", reason: str = "") -> int:
+        """Give the item a measure with `status` (open, done, long_term, not_applicable)."""
+        from portal.inspections.operations import add_measure, set_measure_status
+
+        with self.app.app_context():
+            item = self.item(item_id)
+            measure = add_measure(Actor.system("test"), item, label="一是", text="完善制度")
+            if status != "open":
+                set_measure_status(Actor.system("test"), measure, status, reason)
+            db.session.commit()
+            return measure.id
 
     def fire(self, persona: str, item_id: int, transition: str, comment: str = "", **kwargs):
         with self.app.app_context():

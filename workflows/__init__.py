@@ -18,15 +18,17 @@ from workflows.engine import (
     WorkflowEngine,
     WorkflowError,
 )
+from workflows.lifecycle import LIFECYCLE
 from workflows.moderation import MODERATION
 from workflows.publication import PUBLICATION
 from workflows.rectification import RECTIFICATION
 
-WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION, MODERATION)}
+WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION, MODERATION, LIFECYCLE)}
 ENGINES = {wf_id: WorkflowEngine(wf) for wf_id, wf in WORKFLOWS.items()}
 
 __all__ = [
     "ENGINES",
+    "LIFECYCLE",
     "MODERATION",
     "PUBLICATION",
     "RECTIFICATION",

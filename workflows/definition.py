@@ -32,6 +32,10 @@ class State:
     title_en: str
     #: permission -> roles that hold it while an object is in this state
     permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: While an object is in a suspending state (withdrawn, say), this state's permission map
+    #: is the only one that applies to it and to what it contains; the other workflows'
+    #: transitions and worklists leave it alone until it leaves the state.
+    suspends: bool = False
 
     def roles_with(self, permission: str) -> frozenset[str]:
         return self.permissions.get(permission, frozenset())

@@ -10,6 +10,10 @@ FOLLOW_UP = roles("office", "Reviewer")
 SHARERS = roles("office", "Editor", "ResponsibleLeader")
 #: States in which an item is still open (not yet completed).
 OPEN = ("assigned", "in_progress", "pending_review")
+#: States in which an item is completed (every measure closed, approvals given).
+CLOSED = ("completed", "follow_up")
+#: States past submission: an item's measures are what its reviewers saw.
+SUBMITTED = ("pending_review", *CLOSED)
 
 
 def _state(id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=frozenset()):
@@ -49,7 +53,8 @@ RECTIFICATION = Workflow(
             "Submit for review",
             ("in_progress",),
             "pending_review",
-            Guard(permissions=("work",)),
+            # every measure done, or long-term (长期坚持) / not applicable with a reason
+            Guard(permissions=("work",), conditions=("measures_closed",)),
             evidence_required=True,
             requirements=("completion_summary",),
         ),

@@ -123,7 +123,10 @@ class _Clock:
 
 #: event action -> (object type, workflow ids it creates with their payload keys)
 _CREATIONS = {
-    "item.create": ("item", {"rectification": "state", "publication": "publication_state"}),
+    "item.create": (
+        "item",
+        {"rectification": "state", "publication": "publication_state", "lifecycle": None},
+    ),
     "feedback.submit": ("feedback", {"moderation": None}),
 }
 _STEP_PREFIXES = {"workflow.": "item", "moderation.": "feedback"}
@@ -238,14 +241,18 @@ class Replay:
 
     def compare_states(self, items: Iterable[tuple], feedback: Iterable[tuple]) -> None:
         """Compare stored states with the replayed ones."""
-        for item_id, state, publication_state in items:
-            for wf_id, stored in (("rectification", state), ("publication", publication_state)):
+        for item_id, state, publication_state, lifecycle_state in items:
+            for wf_id, stored in (
+                ("rectification", state),
+                ("publication", publication_state),
+                ("lifecycle", lifecycle_state),
+            ):
                 self._compare("item", str(item_id), wf_id, stored)
         for feedback_id, moderation_state in feedback:
             self._compare("feedback", str(feedback_id), "moderation", moderation_state)
 
     def _compare(self, otype: str, oid: str, wf_id: str, stored: str) -> None:
-        self.report.objects_replayed += wf_id != "publication"
+        self.report.objects_replayed += wf_id in ("rectification", "moderation")  # once per object
         where = f"{otype}:{oid}"
         replayed = self.states.get((otype, oid, wf_id))
         if replayed is None:
@@ -347,7 +354,12 @@ def verify_everything(
             progress(f"{report.events_checked} events verified; comparing stored states")
         replay.compare_states(
             db.session.execute(
-                sa.select(RectificationItem.id, RectificationItem.state, RectificationItem.publication_state)
+                sa.select(
+                    RectificationItem.id,
+                    RectificationItem.state,
+                    RectificationItem.publication_state,
+                    RectificationItem.lifecycle_state,
+                )
             ),
             db.session.execute(sa.select(Feedback.id, Feedback.moderation_state)),
         )
@@ -488,7 +500,10 @@ def verify_inspection(inspection_id: int, store: FileStore, budget: float | None
         replay.compare_states(
             db.session.execute(
                 sa.select(
-                    RectificationItem.id, RectificationItem.state, RectificationItem.publication_state
+                    RectificationItem.id,
+                    RectificationItem.state,
+                    RectificationItem.publication_state,
+                    RectificationItem.lifecycle_state,
                 ).where(RectificationItem.inspection_id == inspection_id)
             ),
             db.session.execute(

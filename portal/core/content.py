@@ -12,6 +12,8 @@ A model class declares, as class attributes:
 - `__permissions__`: fixed permission -> roles, for types without a workflow (containers).
 - `__permission_target__`: a relationship whose object's permissions this one uses (a measure
   is judged as its item).
+- `__suspended_via__`: many-to-one relationships whose suspending state (a withdrawn
+  inspection, say) suspends this object too (see `State.suspends`).
 
 The Python policy (portal.core.policy) and the SQL filters (portal.core.filters) both read these
 declarations and the workflow definitions; neither knows a content type by name.
@@ -84,6 +86,21 @@ def hops(cls: type) -> tuple[Hop, ...]:
 def via(cls: type, relationship: str) -> tuple[str, type]:
     """(foreign key attribute, target class) of a many-to-one relationship of `cls`."""
     return _many_to_one(cls, relationship)
+
+
+def suspended_via(cls: type) -> tuple[tuple[str, str, type], ...]:
+    """(relationship, foreign key, target class) whose suspension reaches `cls`."""
+    return tuple((name, *via(cls, name)) for name in getattr(cls, "__suspended_via__", ()))
+
+
+def suspending_states(cls: type) -> tuple[tuple[Workflow, tuple[str, ...]], ...]:
+    """(workflow, ids of its suspending states) for each workflow of `cls` that has some."""
+    found = []
+    for wf in workflows_of(cls):
+        ids = tuple(s.id for s in wf.states if s.suspends)
+        if ids:
+            found.append((wf, ids))
+    return tuple(found)
 
 
 def permission_target(obj):

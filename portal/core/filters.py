@@ -14,6 +14,7 @@ from datetime import date
 from functools import lru_cache
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from portal.core import conditions
 from portal.core.content import (
@@ -23,6 +24,8 @@ from portal.core.content import (
     hops,
     permission_target_class,
     sharing_type,
+    suspended_via,
+    suspending_states,
     via,
     workflows_of,
 )
@@ -138,15 +141,60 @@ def permitted_in(user, model: type, permission: str, workflow) -> sa.ColumnEleme
     return _permitted(Who.of(user), model, permission, (workflow.id,))
 
 
+def _suspensions(model: type) -> list[tuple[sa.ColumnElement[bool], object, str | None]]:
+    """(SQL: the row is held by this suspending state, the state, its workflow id when the
+    state is the row's own, else None), in the order policy.suspension looks."""
+    found = []
+    for wf, ids in suspending_states(model):
+        column = getattr(model, wf.state_attribute)
+        found += [(column == state_id, wf.state(state_id), wf.id) for state_id in ids]
+    for _name, key, target in suspended_via(model):
+        parent = so.aliased(target)  # its own FROM, even in a query that selects `target`
+        for wf, ids in suspending_states(target):
+            column = getattr(parent, wf.state_attribute)
+            found += [
+                (
+                    sa.exists().where(parent.id == getattr(model, key), column == state_id),
+                    wf.state(state_id),
+                    None,
+                )
+                for state_id in ids
+            ]
+    return found
+
+
+def _unsuspended(who: Who, model: type, permission: str, only, base) -> sa.ColumnElement[bool]:
+    """`base` where nothing suspends the row; a suspending state's own map where one does (for
+    a guard of one workflow (`only`): nothing, unless the state is that workflow's own)."""
+    clauses, earlier = [], []
+    for held_by, state, own_workflow in _suspensions(model):
+        mapped = only is None or own_workflow in only
+        granted = _holds_any(who, model, state.roles_with(permission)) if mapped else sa.false()
+        clauses.append(sa.and_(*(~e for e in earlier), held_by, granted))
+        earlier.append(held_by)
+    if not clauses:
+        return base
+    return sa.or_(*clauses, sa.and_(*(~e for e in earlier), base))
+
+
+def active_in(model: type, workflow) -> sa.ColumnElement[bool]:
+    """SQL: `workflow` may move the row (policy.workflow_active): nothing else suspends it."""
+    parts = [~held_by for held_by, _state, own_workflow in _suspensions(model) if own_workflow != workflow.id]
+    return sa.and_(sa.true(), *parts)
+
+
 @lru_cache(maxsize=4096)
 def _permitted(who: Who, model: type, permission: str, only=None) -> sa.ColumnElement[bool]:
     target, key = permission_target_class(model)
     if key is not None:
         return sa.exists().where(target.id == getattr(model, key), _permitted(who, target, permission, only))
+    return _unsuspended(who, model, permission, only, _base_permitted(who, model, permission, only))
+
+
+def _base_permitted(who: Who, model: type, permission: str, only) -> sa.ColumnElement[bool]:
     governing = workflows_of(model) if only is None else tuple(WORKFLOWS[i] for i in only)
-    if not governing:
-        return _holds_any(who, model, frozenset(fixed_permissions(model).get(permission, ())))
-    clauses = []
+    fixed = fixed_permissions(model).get(permission, ()) if only is None else ()
+    clauses = [_holds_any(who, model, frozenset(fixed))] if fixed else []
     for wf in governing:
         if permission not in wf.permissions:
             continue
@@ -169,7 +217,7 @@ def visible(user, model: type) -> sa.ColumnElement[bool]:
 def guard_clause(user, model: type, guard, today: date, workflow) -> sa.ColumnElement[bool]:
     """SQL for a worklist guard of `workflow`: any permission (in that workflow's state, as
     transition guards read it), any role, every named condition."""
-    parts = []
+    parts = [active_in(model, workflow)]
     if guard.permissions:
         parts.append(sa.or_(*(permitted_in(user, model, p, workflow) for p in guard.permissions)))
     if guard.roles:

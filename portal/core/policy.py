@@ -11,6 +11,7 @@ in SQL, and a property test keeps the two equal.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import sqlalchemy as sa
@@ -24,11 +25,13 @@ from portal.core.content import (
     hops,
     permission_target,
     sharing_type,
+    suspended_via,
+    suspending_states,
     workflows_of,
 )
 from portal.core.extensions import db
 from portal.core.models import LocalRole
-from workflows import ENGINES, Transition
+from workflows import ENGINES, State, Transition, Workflow
 
 #: The public: whoever is not signed in (what public pages load documents as).
 ANONYMOUS = AnonymousUserMixin()
@@ -95,16 +98,51 @@ def roles_on(user, obj) -> frozenset[str]:
     )
 
 
+@dataclass(frozen=True)
+class Suspension:
+    """The suspending state (withdrawn, say) that holds an object: its own, or acquired."""
+
+    workflow: Workflow
+    state: State
+    own: bool
+
+
+def suspension(obj) -> Suspension | None:
+    """What suspends `obj`: a suspending state of its own workflows, else of an object it is
+    `__suspended_via__` (an item of a withdrawn inspection); None when nothing does."""
+    cls = type(obj)
+    for wf, ids in suspending_states(cls):
+        state_id = getattr(obj, wf.state_attribute)
+        if state_id in ids:
+            return Suspension(wf, wf.state(state_id), own=True)
+    for name, _key, _target in suspended_via(cls):
+        parent = getattr(obj, name)
+        found = suspension(parent) if parent is not None else None
+        if found is not None:
+            return Suspension(found.workflow, found.state, own=False)
+    return None
+
+
+def workflow_active(obj, workflow: Workflow) -> bool:
+    """May `workflow` move `obj` now? Not while something else suspends it."""
+    held = suspension(obj)
+    return held is None or (held.own and held.workflow.id == workflow.id)
+
+
 def permission_in(obj, permission: str, held: frozenset[str]) -> bool:
-    """Does any role in `held` hold `permission` on `obj` in its current state(s)?"""
-    governing = workflows_of(type(obj))
-    if governing:
-        return any(
-            ENGINES[wf.id].has_permission(permission, getattr(obj, wf.state_attribute), held)
-            for wf in governing
-            if permission in wf.permissions
-        )
-    return not held.isdisjoint(fixed_permissions(type(obj)).get(permission, ()))
+    """Does any role in `held` hold `permission` on `obj` in its current state(s)?
+
+    A suspending state's map is then the only one; otherwise any governing workflow's state
+    or the type's fixed map grants it.
+    """
+    suspended = suspension(obj)
+    if suspended is not None:
+        return not held.isdisjoint(suspended.state.roles_with(permission))
+    return any(
+        ENGINES[wf.id].has_permission(permission, getattr(obj, wf.state_attribute), held)
+        for wf in workflows_of(type(obj))
+        if permission in wf.permissions
+    ) or not held.isdisjoint(fixed_permissions(type(obj)).get(permission, ()))
 
 
 def has_permission(user, permission: str, obj, held: frozenset[str] | None = None) -> bool:
@@ -138,7 +176,9 @@ class PolicyContext:
 def guard_allows(guard, obj, ctx: PolicyContext, workflow) -> bool:
     """A worklist guard of `workflow` on `obj`, read as the engine reads a transition guard:
     a permission in the object's state of that workflow, a role held, every condition."""
-    return ENGINES[workflow.id].guard_passes(guard, getattr(obj, workflow.state_attribute), ctx)
+    return workflow_active(obj, workflow) and ENGINES[workflow.id].guard_passes(
+        guard, getattr(obj, workflow.state_attribute), ctx
+    )
 
 
 def workflow_defining(cls: type, transition_id: str):
@@ -151,4 +191,9 @@ def allowed_transitions(user, obj) -> list[Transition]:
     if not is_signed_in(user):
         return []
     ctx = PolicyContext(user, obj)
-    return [t for wf in workflows_of(type(obj)) for t in ENGINES[wf.id].available(obj, ctx)]
+    return [
+        t
+        for wf in workflows_of(type(obj))
+        if workflow_active(obj, wf)
+        for t in ENGINES[wf.id].available(obj, ctx)
+    ]

@@ -25,11 +25,11 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.audit.chain import Actor, record_event, utcnow
+from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
 from portal.core.errors import Conflict, MissingRequirements, NotAllowed, NotFound
 from portal.core.extensions import db
 from portal.core.models import WorkflowHistory
-from portal.core.policy import PolicyContext, workflow_defining
+from portal.core.policy import PolicyContext, workflow_active, workflow_defining
 from portal.core.titles import transition_title
 from workflows import ENGINES, Step, Transition, TransitionNotAllowed, UnknownTransition
 
@@ -113,6 +113,10 @@ def fire(
     if workflow is None:
         raise NotFound(f"{model.__name__} has no transition {transition_id!r}")
     hooks, engine, attribute = hooks_for(model), ENGINES[workflow.id], workflow.state_attribute
+    if not workflow_active(obj, workflow):
+        raise NotAllowed(
+            f"{model.__name__} {obj.id} is withdrawn: {transition_id!r} waits for its restoration"
+        )
     if expected_version is not None and expected_version != obj.version:
         raise Conflict(str(hooks.conflict_message))
     ctx = PolicyContext(actor.user, obj)
@@ -143,7 +147,7 @@ def fire(
     if claimed.rowcount != 1:
         raise Conflict(str(hooks.conflict_message))
 
-    inspection_id = getattr(obj, "inspection_id", None)
+    inspection_id = inspection_id_of(obj)
     for step in steps:
         hooks.write_step(step, actor, obj)
         manual = step is steps[0]

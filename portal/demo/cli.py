@@ -18,8 +18,8 @@ from portal.core.transitions import fire
 from portal.evidence.operations import add_evidence_file, add_evidence_note
 from portal.evidence.storage import FileStore
 from portal.feedback.operations import edit_text, submit_feedback
-from portal.inspections.models import RectificationItem
-from portal.inspections.operations import set_measure_done, update_document
+from portal.inspections.models import MEASURE_LONG_TERM, RectificationItem
+from portal.inspections.operations import set_measure_done, set_measure_status, update_document
 from portal.notices.operations import find_imported, import_notice
 from portal.notices.parser import parse
 
@@ -117,6 +117,9 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
     ).all()
     store = FileStore(current_app.config["EVIDENCE_DIR"])
     as_staff = Actor.of(staff)
+    long_term_item = next(
+        (i for i, s in zip(items, DEMO_STATES, strict=True) if s == "completed" and len(i.measures) > 1), None
+    )
     for item, state in zip(items, DEMO_STATES, strict=True):
         update_document(
             as_staff,
@@ -137,14 +140,30 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
             current_app.config["EVIDENCE_EXTENSIONS"],
         )
         add_evidence_note(as_staff, item, "相关制度文件及会议纪要已归档。")
-        done_all = state not in ("in_progress",)
-        for n, measure in enumerate(item.measures):
-            if done_all or n == 0:
-                set_measure_done(as_staff, measure, True)
+        _demo_measures(as_staff, item, state, long_term=item is long_term_item)
         for login, transition in STEPS_TO[state]:
             fire(Actor.of(find_user(login)), item, transition, comment="演示数据")
     published = next(item for item, state in zip(items, DEMO_STATES, strict=True) if state == "published")
     _load_demo_feedback(inspection, published, find_user("office"))
+
+
+#: the demo's long-term measure (长期坚持), on the first completed item
+LONG_TERM_REASON = "属于长效机制建设，需长期坚持，每年对照检查。"
+
+
+def _demo_measures(actor: Actor, item, state: str, long_term: bool) -> None:
+    """Measures as the item's state implies: an item in progress still has open measures; a
+    submitted one has every measure closed (the last `long_term`, with its reason)."""
+    measures = item.measures
+    if state == "in_progress":
+        for measure in measures[:-1][:1]:  # the first of several done, the last still open
+            set_measure_done(actor, measure, True)
+        return
+    for measure in measures:
+        if long_term and measure is measures[-1]:
+            set_measure_status(actor, measure, MEASURE_LONG_TERM, LONG_TERM_REASON)
+        else:
+            set_measure_done(actor, measure, True)
 
 
 #: public feedback on a published item, and what the office did with it

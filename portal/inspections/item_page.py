@@ -12,16 +12,26 @@ from flask import render_template
 from flask_login import current_user
 
 from portal.core.extensions import db
-from portal.core.policy import allowed_transitions, can
+from portal.core.policy import allowed_transitions, can, suspension
 from portal.evidence.forms import EvidenceForm
 from portal.evidence.models import Evidence
 from portal.feedback.operations import fix_check_counts
-from portal.inspections.forms import MeasureDoneForm, MeasureForm
-from portal.inspections.models import RectificationItem
-from portal.inspections.operations import item_progress
+from portal.inspections.forms import (
+    MEASURE_STATUS_TITLES,
+    MeasureDoneForm,
+    MeasureForm,
+    MeasureStatusForm,
+)
+from portal.inspections.models import MEASURE_LONG_TERM, RectificationItem
+from portal.inspections.operations import SUBMITTED_STATES, item_progress, open_measures
 from portal.inspections.timeline import item_timeline
 from portal.workflow.forms import TransitionForm
 from portal.workflow.models import Approval
+
+
+def _measure_name(measure) -> str:
+    """How a message names a measure: its label as written, else the start of its text."""
+    return measure.label or f"“{measure.text[:16]}…”"
 
 
 def render_item(
@@ -45,6 +55,7 @@ def render_item(
         .where(Evidence.item_id == item.id)
         .order_by(Evidence.id)
     ).all()
+    still_open = open_measures(item) if item.state not in SUBMITTED_STATES else []
     return render_template(
         "inspections/item.html",
         item=item,
@@ -62,5 +73,13 @@ def render_item(
         fix_counts=fix_check_counts(item.id),
         evidence_form=evidence_form or EvidenceForm(formdata=None),
         done_form=MeasureDoneForm(formdata=None),
+        status_form=MeasureStatusForm(formdata=None),
+        measure_status_titles=MEASURE_STATUS_TITLES,
+        # what keeps the item from being submitted (shown where the step would be)
+        open_measures=still_open,
+        open_measure_names=[_measure_name(m) for m in still_open],
+        long_term_names=[_measure_name(m) for m in item.measures if m.status == MEASURE_LONG_TERM],
+        measures_locked=item.state in SUBMITTED_STATES,
+        suspended=suspension(item),
         measure_form=measure_form or MeasureForm(formdata=None),
     ), status

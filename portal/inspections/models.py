@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from portal.core.content import DerivedRole
 from portal.core.extensions import db
-from workflows import PUBLICATION, RECTIFICATION
+from workflows import LIFECYCLE, PUBLICATION, RECTIFICATION
 from workflows.containers import CONTAINER_PERMISSIONS
 
 APPROVAL_SINGLE = "single"  # the responsible leader approves
@@ -33,6 +33,7 @@ class Inspection(db.Model):
     __tablename__ = "inspections"
     __sharing_type__ = "inspection"
     __permissions__ = CONTAINER_PERMISSIONS
+    __workflows__ = (LIFECYCLE,)  # 撤销: a withdrawn inspection suspends everything in it
     __derived_roles__ = (DerivedRole(*PARTY_SECRETARY, when=_DUAL),)
     __table_args__ = (
         sa.CheckConstraint(sa.column("approval_policy").in_(APPROVAL_POLICIES), name="known_approval_policy"),
@@ -58,6 +59,11 @@ class Inspection(db.Model):
     source_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     #: SHA-256 of the imported notice text, so that importing it twice finds the first import
     source_sha256: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    lifecycle_state: so.Mapped[str] = so.mapped_column(
+        sa.String(32), default="active", server_default="active"
+    )
+    #: bumped by every transition (withdraw, restore), which update conditionally on it
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     party_secretary = so.relationship("User", foreign_keys=[party_secretary_id])
@@ -72,6 +78,7 @@ class Category(db.Model):
     __tablename__ = "categories"
     __sharing_type__ = "category"
     __acquisition__ = ("inspection",)
+    __suspended_via__ = ("inspection",)
     __permissions__ = CONTAINER_PERMISSIONS
     __derived_roles__ = (DerivedRole(*PARTY_SECRETARY, via="inspection", when=_DUAL),)
 
@@ -93,7 +100,8 @@ class RectificationItem(db.Model):
     __tablename__ = "items"
     __sharing_type__ = "item"
     __acquisition__ = ("category", "inspection")
-    __workflows__ = (RECTIFICATION, PUBLICATION)
+    __workflows__ = (RECTIFICATION, PUBLICATION, LIFECYCLE)
+    __suspended_via__ = ("inspection",)
     __derived_roles__ = (
         DerivedRole(("Editor",), "staff_id"),  # the responsible staff (主办人)
         DerivedRole(("Reviewer", "ResponsibleLeader"), "responsible_leader_id"),  # 分管领导
@@ -133,6 +141,9 @@ class RectificationItem(db.Model):
     publication_state: so.Mapped[str] = so.mapped_column(
         sa.String(32), default="private", server_default="private"
     )
+    lifecycle_state: so.Mapped[str] = so.mapped_column(
+        sa.String(32), default="active", server_default="active"
+    )
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     #: 0–100 set by a user; None means "roll up from the measures"
@@ -152,18 +163,51 @@ class RectificationItem(db.Model):
         return f"<RectificationItem {self.id} {self.state}/{self.publication_state} v{self.version}>"
 
 
+#: A measure's status. Open measures keep an item from being submitted; long-term (长期坚持)
+#: and not applicable (不适用) close a measure only with a stated reason.
+MEASURE_OPEN, MEASURE_DONE, MEASURE_LONG_TERM, MEASURE_NOT_APPLICABLE = (
+    "open",
+    "done",
+    "long_term",
+    "not_applicable",
+)
+MEASURE_STATUSES = (MEASURE_OPEN, MEASURE_DONE, MEASURE_LONG_TERM, MEASURE_NOT_APPLICABLE)
+#: Statuses that need a reason.
+MEASURE_REASONED = (MEASURE_LONG_TERM, MEASURE_NOT_APPLICABLE)
+
+
 class Measure(db.Model):
     """整改措施: one measure of an item, label kept as written (一是、二是、四是 — never renumbered)."""
 
     __tablename__ = "measures"
     __permission_target__ = "item"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("status").in_(MEASURE_STATUSES), name="known_measure_status"),
+        sa.CheckConstraint(
+            sa.or_(sa.column("status").not_in(MEASURE_REASONED), sa.column("status_reason") != ""),
+            name="measure_status_reason",
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"), index=True)
     label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     deadline: so.Mapped[date | None] = so.mapped_column(sa.Date)
-    done: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    status: so.Mapped[str] = so.mapped_column(
+        sa.String(20), default=MEASURE_OPEN, server_default=MEASURE_OPEN
+    )
+    #: why a measure is long-term or not applicable (required for those)
+    status_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     position: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     item: so.Mapped[RectificationItem] = so.relationship(back_populates="measures")
+
+    @property
+    def done(self) -> bool:
+        return self.status == MEASURE_DONE
+
+    @property
+    def closed(self) -> bool:
+        """Done, or long-term / not applicable (the database requires their reason)."""
+        return self.status != MEASURE_OPEN

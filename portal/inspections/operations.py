@@ -9,17 +9,28 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
 from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
 from portal.core.concurrency import claim_version
+from portal.core.errors import Invalid
 from portal.core.extensions import db
 from portal.inspections.models import (
+    APPROVAL_DUAL,
     APPROVAL_SINGLE,
+    MEASURE_DONE,
+    MEASURE_OPEN,
+    MEASURE_REASONED,
+    MEASURE_STATUSES,
     Category,
     Inspection,
     Measure,
     RectificationItem,
 )
 from portal.versions.operations import apply_changes, record_version, snapshot
+from workflows.rectification import CLOSED as CLOSED_STATES
+from workflows.rectification import SUBMITTED as SUBMITTED_STATES
 
 
 def _created(
@@ -70,8 +81,52 @@ def create_inspection(
         source_text=source_text,
         created_at=utcnow(),
     )
+    check_dual_review(inspection, [])
     _created(actor, inspection, "inspection")
     return inspection
+
+
+# --- 双审制: two different people ----------------------------------------------------------
+
+
+def dual_review_problem(inspection: Inspection, leader_ids) -> str | None:
+    """Why `inspection`'s approval policy cannot work with items led by `leader_ids`, or None.
+
+    Under 双审制 the party secretary approves besides each item's responsible leader, so they
+    must be two different people: one person approving twice would complete an item alone.
+    """
+    if inspection.approval_policy != APPROVAL_DUAL:
+        return None
+    secretary_id = inspection.party_secretary_id or getattr(inspection.party_secretary, "id", None)
+    if secretary_id is None:
+        return _("双审制 needs a party secretary.")
+    if secretary_id in set(leader_ids):
+        return _(
+            "双审制 needs two different people: the party secretary is also the responsible leader "
+            "of %(n)d item(s) of this inspection. Choose another party secretary or other "
+            "responsible leaders.",
+            n=sum(1 for i in leader_ids if i == secretary_id),
+        )
+    return None
+
+
+def check_dual_review(inspection: Inspection, leader_ids) -> None:
+    problem = dual_review_problem(inspection, list(leader_ids))
+    if problem:
+        raise Invalid(problem)
+
+
+def _leader_ids(inspection: Inspection) -> list[int]:
+    if inspection.id is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(RectificationItem.responsible_leader_id).where(
+                RectificationItem.inspection_id == inspection.id,
+                RectificationItem.responsible_leader_id.is_not(None),
+            )
+        )
+    )
 
 
 def create_category(
@@ -118,6 +173,8 @@ def create_item(
         progress_override=progress_override,
         created_at=utcnow(),
     )
+    leader_id = getattr(responsible_leader, "id", None)
+    check_dual_review(inspection, _leader_ids(inspection) + ([leader_id] if leader_id else []))
     _created(
         actor,
         item,
@@ -153,7 +210,21 @@ def update_document(
     item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
     if item is not None:
         claim_version(item, item.version if expected_version is None else expected_version)
-    return apply_changes(actor, obj, values, note)
+    changed = apply_changes(actor, obj, values, note)
+    if isinstance(obj, Inspection):
+        db.session.refresh(obj, ["party_secretary"])
+        check_dual_review(obj, _leader_ids(obj))
+    elif isinstance(obj, RectificationItem):
+        check_dual_review(obj.inspection, _leader_ids(obj.inspection))
+        if obj.progress_override == 100 and obj.state not in CLOSED_STATES and open_measures(obj):
+            raise Invalid(
+                _(
+                    "Progress cannot be 100%% while %(n)d measure(s) are still open: mark them done, "
+                    "long-term (长期坚持) or not applicable, or leave progress empty.",
+                    n=len(open_measures(obj)),
+                )
+            )
+    return changed
 
 
 def add_measure(
@@ -161,6 +232,7 @@ def add_measure(
 ) -> Measure:
     """Add a 整改措施 after the existing ones; its label is kept as given."""
     position = 1 + max((m.position for m in item.measures), default=0)
+    _measures_still_open_to_change(item)
     claim_version(item, item.version)
     measure = Measure(
         item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline, position=position
@@ -170,28 +242,76 @@ def add_measure(
     return measure
 
 
-def set_measure_done(actor: Actor, measure: Measure, done: bool) -> None:
-    """Tick or untick a measure (progress, not content: audited, not versioned)."""
-    if measure.done == done:
+#: The audit action of each status a measure is set to.
+MEASURE_ACTIONS = {
+    MEASURE_DONE: "measure.done",
+    MEASURE_OPEN: "measure.undone",
+    "long_term": "measure.long_term",
+    "not_applicable": "measure.not_applicable",
+}
+
+
+def set_measure_status(actor: Actor, measure: Measure, status: str, reason: str = "") -> None:
+    """Mark a measure done, open again, long-term (长期坚持) or not applicable (progress, not
+    content: audited, not versioned). Long-term and not applicable need a reason."""
+    if status not in MEASURE_STATUSES:
+        raise Invalid(_("Unknown measure status."))
+    reason = (reason or "").strip() if status in MEASURE_REASONED else ""
+    if status in MEASURE_REASONED and not reason:
+        raise Invalid(_("Say why this measure is long-term or not applicable."))
+    if measure.status == status and measure.status_reason == reason:
         return
+    _measures_still_open_to_change(measure.item)
     claim_version(measure.item, measure.item.version)
     db.session.expire(measure.item, ["version"])
-    measure.done = done
+    before = measure.status
+    measure.status, measure.status_reason = status, reason
     db.session.flush()
     record_event(
         actor,
-        "measure.done" if done else "measure.undone",
+        MEASURE_ACTIONS[status],
         "measure",
         measure.id,
-        {"item_id": measure.item_id, "label": measure.label, "done": done},
+        {
+            "item_id": measure.item_id,
+            "label": measure.label,
+            "from": before,
+            "status": status,
+            "reason": reason,
+        },
         inspection_id=measure.item.inspection_id,
     )
 
 
+def _measures_still_open_to_change(item: RectificationItem) -> None:
+    """Once submitted, an item's measures are what was reviewed: they change again only after
+    it is returned or reopened (so that completed always means every measure closed)."""
+    if item.state in SUBMITTED_STATES:
+        raise Invalid(
+            _(
+                "This item has been submitted for review or completed, so its measures cannot "
+                "change now. Return it or reopen it first."
+            )
+        )
+
+
+def set_measure_done(actor: Actor, measure: Measure, done: bool) -> None:
+    """Tick or untick a measure."""
+    set_measure_status(actor, measure, MEASURE_DONE if done else MEASURE_OPEN)
+
+
+def open_measures(item: RectificationItem) -> list[Measure]:
+    """The measures that keep `item` from being submitted."""
+    return [m for m in item.measures if not m.closed]
+
+
 def item_progress(item: RectificationItem) -> int:
-    """0–100: the user's figure if set, else the share of measures done."""
+    """0–100, never contradicting the state: a completed item is 100 (every measure is closed);
+    otherwise the user's figure if set, else the share of measures closed."""
+    if item.state in CLOSED_STATES:
+        return 100
     if item.progress_override is not None:
         return item.progress_override
     if not item.measures:
-        return 100 if item.state in ("completed", "follow_up") else 0
-    return round(100 * sum(m.done for m in item.measures) / len(item.measures))
+        return 0
+    return round(100 * sum(m.closed for m in item.measures) / len(item.measures))

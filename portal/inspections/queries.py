@@ -8,21 +8,27 @@ import sqlalchemy as sa
 
 from portal.core.extensions import db
 from portal.core.filters import visible
-from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+from portal.inspections.models import MEASURE_OPEN, Category, Inspection, Measure, RectificationItem
+from workflows.rectification import CLOSED as CLOSED_STATES
 
 Item = RectificationItem
-CLOSED_STATES = ("completed", "follow_up")
 
 
 def progress_expression():
-    """SQL: an item's progress 0–100 (override, else share of measures done, else by state)."""
+    """SQL: an item's progress 0–100, as operations.item_progress computes it (completed: 100;
+    else the user's figure, else the share of measures closed)."""
     total = sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id).scalar_subquery()
-    done = (
-        sa.select(sa.func.count(Measure.id)).where(Measure.item_id == Item.id, Measure.done).scalar_subquery()
+    closed = (
+        sa.select(sa.func.count(Measure.id))
+        .where(Measure.item_id == Item.id, Measure.status != MEASURE_OPEN)
+        .scalar_subquery()
     )
-    by_state = sa.case((Item.state.in_(CLOSED_STATES), 100), else_=0)
-    by_measures = sa.case((total > 0, sa.func.round(100.0 * done / sa.func.nullif(total, 0))), else_=by_state)
-    return sa.func.coalesce(Item.progress_override, by_measures)
+    return sa.case(
+        (Item.state.in_(CLOSED_STATES), 100),
+        (Item.progress_override.is_not(None), Item.progress_override),
+        (total > 0, sa.func.round(100.0 * closed / sa.func.nullif(total, 0))),
+        else_=0,
+    )
 
 
 @dataclass

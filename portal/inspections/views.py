@@ -9,20 +9,26 @@ from flask_login import current_user
 
 from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor
+from portal.core.errors import MissingRequirements
 from portal.core.extensions import db
 from portal.core.filters import visible as visible_clause
 from portal.core.handlers import keep_input
 from portal.core.loading import load
+from portal.core.models import WorkflowHistory
 from portal.core.pages import flash_errors
-from portal.core.policy import can
+from portal.core.policy import allowed_transitions, can, suspension
 from portal.core.security import INTERNAL, roles_required
 from portal.core.timeutil import today
+from portal.core.titles import state_title, transition_title
+from portal.core.transitions import fire
 from portal.inspections.forms import (
+    MEASURE_STATUS_TITLES,
     CategoryForm,
     InspectionForm,
     ItemForm,
     MeasureDoneForm,
     MeasureForm,
+    MeasureStatusForm,
 )
 from portal.inspections.item_page import render_item
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
@@ -32,9 +38,11 @@ from portal.inspections.operations import (
     create_inspection,
     create_item,
     set_measure_done,
+    set_measure_status,
     update_document,
 )
 from portal.inspections.queries import inspection_overview
+from portal.workflow.forms import TransitionForm
 
 bp = Blueprint("inspections", __name__)
 
@@ -63,7 +71,10 @@ def inspections():
     )
     visible = [i for i in rows if i.id in with_items or can(current_user, "view", i)]
     return render_template(
-        "inspections/inspections.html", inspections=visible, can_create=current_user.has_role("office")
+        "inspections/inspections.html",
+        inspections=[i for i in visible if suspension(i) is None],
+        withdrawn=[i for i in visible if suspension(i) is not None],
+        can_create=current_user.has_role("office"),
     )
 
 
@@ -88,28 +99,86 @@ def _inspection_values(form: InspectionForm) -> dict:
 def new_inspection():
     form = InspectionForm()
     form.set_choices(active_users_with("leader"))
+    keep_input(lambda exc: _refused_new(form, _("New inspection"), exc))
     if form.validate_on_submit():
         values = _inspection_values(form)
         values["party_secretary"] = _choose(values.pop("party_secretary_id") or 0, User)
         inspection = create_inspection(Actor.of(current_user), **values)
         db.session.commit()
-        flash(_("Inspection created."), "success")
+        flash(_("The inspection “%(title)s” has been created.", title=inspection.title), "success")
         return redirect(url_for("inspections.inspection", inspection_id=inspection.id))
     return render_template("inspections/form.html", form=form, title=_("New inspection"))
 
 
-@bp.route("/inspections/<int:inspection_id>")
-@roles_required(*INTERNAL)
-def inspection(inspection_id: int):
-    obj = load(Inspection, inspection_id)
+def _render_inspection(obj: Inspection, form: TransitionForm | None = None, failed=None, status=200):
     overview = inspection_overview(obj, current_user, today())
+    withdrawal = None
+    if suspension(obj) is not None:
+        withdrawal = db.session.scalar(
+            sa.select(WorkflowHistory)
+            .where(
+                WorkflowHistory.object_type == "inspection",
+                WorkflowHistory.object_id == obj.id,
+                WorkflowHistory.action == "withdraw",
+            )
+            .order_by(WorkflowHistory.id.desc())
+            .limit(1)
+        )
     return render_template(
         "inspections/inspection.html",
         overview=overview,
         can_edit=can(current_user, "edit", obj),
         can_add_item=can(current_user, "add_item", obj),
         can_share=can(current_user, "share", obj),
+        transitions=allowed_transitions(current_user, obj),
+        form=form or TransitionForm(formdata=None, version=obj.version),
+        failed=failed,
+        withdrawal=withdrawal,
+    ), status
+
+
+@bp.route("/inspections/<int:inspection_id>")
+@roles_required(*INTERNAL)
+def inspection(inspection_id: int):
+    return _render_inspection(load(Inspection, inspection_id))
+
+
+@bp.route("/inspections/<int:inspection_id>/transitions/<transition_id>", methods=["POST"])
+@roles_required(*INTERNAL)
+def inspection_transition(inspection_id: int, transition_id: str):
+    """Withdraw (撤销) or restore an inspection, with the reason required."""
+    obj = load(Inspection, inspection_id)
+    form = TransitionForm()
+
+    def refused(exc):
+        if isinstance(exc, MissingRequirements):
+            for what, message in exc.missing.items():
+                (form.comment.errors if what == "comment" else form.form_errors).append(message)
+        else:
+            form.form_errors.append(exc.message)
+        return _render_inspection(obj, form, failed=transition_id, status=exc.status)
+
+    keep_input(refused)
+    if not form.validate_on_submit():
+        return _render_inspection(obj, form, failed=transition_id, status=400)
+    steps = fire(
+        Actor.of(current_user),
+        obj,
+        transition_id,
+        comment=form.comment.data or "",
+        expected_version=form.expected_version(),
     )
+    db.session.commit()
+    flash(
+        _(
+            "“%(action)s” done for the inspection “%(title)s”; it is now “%(state)s”.",
+            action=transition_title(steps[0].transition),
+            title=obj.title,
+            state=state_title("lifecycle", steps[-1].to_state),
+        ),
+        "success",
+    )
+    return redirect(url_for("inspections.inspection", inspection_id=obj.id))
 
 
 @bp.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
@@ -120,10 +189,11 @@ def edit_inspection(inspection_id: int):
     form.set_choices(active_users_with("leader"))
     if request.method == "GET":
         form.party_secretary_id.data = obj.party_secretary_id or 0
+    keep_input(lambda exc: _refused_form(form, obj, exc))
     if form.validate_on_submit():
         update_document(Actor.of(current_user), obj, _inspection_values(form), form.change_note.data or "")
         db.session.commit()
-        flash(_("Saved."), "success")
+        flash(_("Your changes to the inspection “%(title)s” have been saved.", title=obj.title), "success")
         return redirect(url_for("inspections.inspection", inspection_id=obj.id))
     return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj)
 
@@ -145,7 +215,7 @@ def new_category(inspection_id: int):
             position=form.position.data or 0,
         )
         db.session.commit()
-        flash(_("Category added."), "success")
+        flash(_("The category “%(title)s” has been added.", title=form.title.data.strip()), "success")
         return redirect(url_for("inspections.inspection", inspection_id=parent.id))
     return render_template("inspections/form.html", form=form, title=_("New category"), parent=parent)
 
@@ -163,7 +233,7 @@ def edit_category(category_id: int):
             form.change_note.data or "",
         )
         db.session.commit()
-        flash(_("Saved."), "success")
+        flash(_("Your changes to the category “%(title)s” have been saved.", title=obj.title), "success")
         return redirect(url_for("inspections.inspection", inspection_id=obj.inspection_id))
     return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj)
 
@@ -211,6 +281,7 @@ def new_item(inspection_id: int):
     form = _item_form(parent)
     if request.method == "GET" and request.args.get("category", type=int):
         form.category_id.data = request.args.get("category", type=int)
+    keep_input(lambda exc: _refused_new(form, _("New item"), exc, parent=parent))
     if form.validate_on_submit():
         values = _item_values(form)
         values.pop("money_recovered"), values.pop("progress_override")
@@ -224,7 +295,7 @@ def new_item(inspection_id: int):
             **values,
         )
         db.session.commit()
-        flash(_("Item created."), "success")
+        flash(_("The rectification item “%(title)s” has been created.", title=item.title), "success")
         return redirect(url_for("inspections.item", item_id=item.id))
     return render_template("inspections/form.html", form=form, title=_("New item"), parent=parent)
 
@@ -234,6 +305,12 @@ def _refused_form(form, obj, exc):
     form.form_errors.append(exc.message)
     title = getattr(obj, "title", None) or obj.label or obj.text[:20]
     return render_template("inspections/form.html", form=form, title=title, versioned=obj), exc.status
+
+
+def _refused_new(form, title, exc, **context):
+    """A creation form again, with what the user typed and why it was refused."""
+    form.form_errors.append(exc.message)
+    return render_template("inspections/form.html", form=form, title=title, **context), exc.status
 
 
 def _refused_item(item, exc, **forms):
@@ -263,7 +340,10 @@ def edit_item(item_id: int):
             form.expected_version(),
         )
         db.session.commit()
-        flash(_("Saved."), "success")
+        flash(
+            _("Your changes to the rectification item “%(title)s” have been saved.", title=obj.title),
+            "success",
+        )
         return redirect(url_for("inspections.item", item_id=obj.id))
     return render_template("inspections/form.html", form=form, title=obj.title, versioned=obj)
 
@@ -289,7 +369,7 @@ def new_measure(item_id: int):
         deadline=form.deadline.data,
     )
     db.session.commit()
-    flash(_("Measure added."), "success")
+    flash(_("A measure has been added to the item “%(title)s”.", title=parent.title), "success")
     return redirect(url_for("inspections.item", item_id=parent.id) + "#measures")
 
 
@@ -307,11 +387,39 @@ def edit_measure(measure_id: int):
             form.change_note.data or "",
         )
         db.session.commit()
-        flash(_("Saved."), "success")
+        flash(
+            _(
+                "Your changes to the measure “%(name)s” have been saved.",
+                name=f"{obj.label}、{obj.text[:20]}" if obj.label else obj.text[:20],
+            ),
+            "success",
+        )
         return redirect(url_for("inspections.item", item_id=obj.item_id) + "#measures")
     return render_template(
         "inspections/form.html", form=form, title=obj.label or obj.text[:20], versioned=obj
     )
+
+
+@bp.route("/measures/<int:measure_id>/status", methods=["POST"])
+@roles_required(*INTERNAL)
+def measure_status(measure_id: int):
+    obj = load(Measure, measure_id, "work")
+    form = MeasureStatusForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return render_item(obj.item, status=400)
+    keep_input(lambda exc: _refused_item(obj.item, exc))
+    set_measure_status(Actor.of(current_user), obj, form.status.data, form.reason.data or "")
+    db.session.commit()
+    flash(
+        _(
+            "Measure %(label)s is now “%(status)s”.",
+            label=obj.label or obj.text[:12],
+            status=MEASURE_STATUS_TITLES[form.status.data],
+        ),
+        "success",
+    )
+    return redirect(url_for("inspections.item", item_id=obj.item_id) + "#measures")
 
 
 @bp.route("/measures/<int:measure_id>/done", methods=["POST"])

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from portal.accounts.cli import cli_actor
 from portal.core.extensions import db
 from portal.inspections.models import Inspection, RectificationItem
-from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_rows
+from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_rows, not_carried
 from portal.ledger.xlsx import read_ledger, write_ledger
 
 ledger_cli = AppGroup("ledger", help="Export and import the rectification ledger (整改台账).")
@@ -50,3 +50,9 @@ def import_command(file: str, title: str) -> None:
             click.echo(f"row {error.row} {error.column}: {error.message}", err=True)
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was imported") from exc
     click.echo(f"imported inspection {inspection.id}: {len(ledger.rows)} items")
+    skipped = not_carried(ledger)
+    if skipped:
+        click.echo(
+            "every item begins as assigned (已交办); the reported state or 100% progress was not "
+            f"taken over for row(s) {', '.join(str(r.row) for r in skipped)} (kept in the audit log)"
+        )

@@ -79,6 +79,21 @@ def ledger_rows(inspection: Inspection, items: list[RectificationItem]) -> list[
     return rows
 
 
+def not_carried(ledger: Ledger) -> list[LedgerRow]:
+    """Rows whose reported state or 100% progress the import cannot carry over.
+
+    State changes only through the workflow (evidence, approvals), so imported items begin in
+    its first state (已交办); progress below 100% is kept as reported, 100% is not, since an item
+    is complete only when its measures are closed and its leaders have approved it.
+    """
+    first = RECTIFICATION.state(RECTIFICATION.initial)
+    return [
+        row
+        for row in ledger.rows
+        if (row.status and row.status not in (first.title_zh, first.title_en)) or row.progress == 100
+    ]
+
+
 def _people_by_name(role: str) -> dict[str, User]:
     users = active_users_with(role)
     found: dict[str, User] = {}
@@ -137,8 +152,8 @@ def import_ledger(actor: Actor, ledger: Ledger, title: str) -> Inspection:
             department=department,
             deadline=row.deadline,
             completion_summary=row.completion_summary,
-            # imported measures are not ticked: keep the progress reported
-            progress_override=row.progress or None,
+            # imported measures are not ticked: keep the progress reported, below 100%
+            progress_override=row.progress if row.progress and row.progress < 100 else None,
             measures=[(label, text, None) for label, text in row.measures],
         )
     db.session.flush()
@@ -147,7 +162,14 @@ def import_ledger(actor: Actor, ledger: Ledger, title: str) -> Inspection:
         "ledger.import",
         "inspection",
         inspection.id,
-        {"rows": len(resolved), "title": inspection.title},
+        {
+            "rows": len(resolved),
+            "title": inspection.title,
+            # what the ledger reported but the workflow did not take over (kept for the record)
+            "not_carried": [
+                {"row": r.row, "status": r.status or "", "progress": r.progress} for r in not_carried(ledger)
+            ],
+        },
         inspection_id=inspection.id,
     )
     return inspection

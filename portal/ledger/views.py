@@ -11,11 +11,13 @@ from portal.core.downloads import attachment
 from portal.core.extensions import db
 from portal.core.loading import load
 from portal.core.security import INTERNAL, roles_required
+from portal.core.titles import state_title
 from portal.inspections.models import Inspection
 from portal.inspections.queries import visible_items
 from portal.ledger.forms import LedgerUploadForm
-from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_rows
+from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_rows, not_carried
 from portal.ledger.xlsx import read_ledger, write_ledger
+from workflows import RECTIFICATION
 
 bp = Blueprint("ledger", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,6 +46,25 @@ def upload():
             errors = exc.errors
             form.form_errors.append(exc.message)
         else:
-            flash(_("Imported: %(n)d items.", n=len(ledger.rows)), "success")
+            flash(
+                _(
+                    "%(n)d items have been imported from the ledger into the new inspection “%(title)s”.",
+                    n=len(ledger.rows),
+                    title=inspection.title,
+                ),
+                "success",
+            )
+            skipped = not_carried(ledger)
+            if skipped:
+                flash(
+                    _(
+                        "Every imported item begins as “%(first)s”: states change only through the "
+                        "workflow (evidence, approvals). The state or 100%% progress the ledger "
+                        "reports was not taken over for row(s) %(rows)s; it is kept in the audit log.",
+                        first=state_title("rectification", RECTIFICATION.initial),
+                        rows="、".join(str(r.row) for r in skipped),
+                    ),
+                    "warning",
+                )
             return redirect(url_for("inspections.inspection", inspection_id=inspection.id))
     return render_template("ledger/upload.html", form=form, errors=errors), 400 if errors else 200

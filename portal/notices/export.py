@@ -14,7 +14,9 @@ from datetime import date
 import sqlalchemy as sa
 
 from portal.core.extensions import db
+from portal.core.filters import active_in
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+from workflows import RECTIFICATION
 
 CN_NUMERALS = "一二三四五六七八九十"
 STATUS_TEXT = {
@@ -63,14 +65,31 @@ class Notice:
     contact: str
 
 
+def counted_items(inspection: Inspection) -> list[RectificationItem]:
+    """Every item of the inspection that counts (not withdrawn), in order."""
+    return db.session.scalars(
+        sa.select(RectificationItem)
+        .where(RectificationItem.inspection_id == inspection.id, active_in(RectificationItem, RECTIFICATION))
+        .order_by(RectificationItem.id)
+    ).all()
+
+
+def _numbering_restarts(items: list[RectificationItem]) -> bool:
+    """Does the source number problems afresh in each category (1. 2. | 1. 2. 3.)?"""
+    numbers = [i.number for i in items if i.number]
+    return len(numbers) != len(set(numbers))
+
+
 def build_notice(inspection: Inspection, items: list[RectificationItem] | None = None) -> Notice:
-    """Collect the notice's content (three queries whatever the number of items)."""
+    """Collect the notice's content (a fixed number of queries whatever the number of items).
+
+    `items` are the problems the notice details (the published ones, on the public side);
+    its totals are always the inspection's: every problem that counts. Problems are numbered
+    as the source numbers them (afresh per category, or straight through), with no gaps.
+    """
+    every = counted_items(inspection)
     if items is None:
-        items = db.session.scalars(
-            sa.select(RectificationItem)
-            .where(RectificationItem.inspection_id == inspection.id)
-            .order_by(RectificationItem.id)
-        ).all()
+        items = every
     categories = db.session.scalars(
         sa.select(Category)
         .where(Category.inspection_id == inspection.id)
@@ -94,17 +113,26 @@ def build_notice(inspection: Inspection, items: list[RectificationItem] | None =
         )
         sections.get(item.category_id, loose).problems.append(problem)
     ordered = [s for s in sections.values() if s.problems] + ([loose] if loose.problems else [])
+    restarts, n = _numbering_restarts(every), 0
     for section in ordered:
-        for n, problem in enumerate(section.problems, start=1):
-            problem.number = problem.number or str(n)
-    done = sum(1 for s in ordered for p in s.problems if p.status == "完成")
-    total = sum(len(s.problems) for s in ordered)
+        n = 0 if restarts else n
+        for problem in section.problems:
+            n += 1
+            problem.number = str(n)
+    total = len(every)
+    done = sum(1 for i in every if STATUS_TEXT.get(i.state) == "完成")
+    shown = sum(len(s.problems) for s in ordered)
+    partial = (
+        f"本通报公布其中{shown}项问题的整改情况,其余{total - shown}项将在整改完成后适时公布。"
+        if shown < total
+        else ""
+    )
     return Notice(
         title=inspection.title,
         opening=_opening(inspection),
         organisation=(
             f"对巡察反馈的{total}项问题逐项制定整改措施,明确责任领导、责任部门和整改时限。"
-            f"巡察反馈{total}个具体问题,整改完成{done}个。"
+            f"巡察反馈{total}个具体问题,整改完成{done}个。{partial}"
         ),
         sections=ordered,
         closing="对已完成的整改任务适时组织“回头看”,对需要长期坚持的加强跟踪督办,持续巩固整改成效。",

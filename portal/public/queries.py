@@ -1,7 +1,9 @@
-"""What the public may see: published items only, and only their public fields.
+"""What the public may see: published items only, and only their public fields; and the
+inspection's real totals, which are public in this genre (反馈的15项问题).
 
-Everything here reads published items through `published()`; no staff names, internal comments,
-internal evidence or unpublished items ever reach a public page.
+Details are read through `published()`, the policy's answer for the anonymous visitor (published,
+not withdrawn); no staff names, internal comments, internal evidence or unpublished items ever
+reach a public page. Totals count every item that counts (not withdrawn), published or not.
 """
 
 from __future__ import annotations
@@ -12,31 +14,30 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.core.extensions import db
+from portal.core.filters import active_in, visible
 from portal.core.models import WorkflowHistory
+from portal.core.policy import ANONYMOUS
 from portal.evidence.models import Evidence
 from portal.feedback.models import Feedback
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.inspections.queries import progress_expression
 from portal.versions.models import DocumentVersion
+from workflows import RECTIFICATION
+from workflows.rectification import CLOSED
 
 Item = RectificationItem
-DONE = ("completed", "follow_up")
+DONE = CLOSED
 UNDER_WAY = ("in_progress", "pending_review")
 
 
 def published():
-    return Item.publication_state == "published"
+    """SQL: items the public may see (the policy's answer for the anonymous visitor)."""
+    return visible(ANONYMOUS, Item)
 
 
-def published_inspections() -> list[tuple[Inspection, int]]:
-    rows = db.session.execute(
-        sa.select(Inspection, sa.func.count(Item.id))
-        .join(Item, Item.inspection_id == Inspection.id)
-        .where(published())
-        .group_by(Inspection.id)
-        .order_by(Inspection.created_at.desc())
-    ).all()
-    return [(inspection, count) for inspection, count in rows]
+def counted():
+    """SQL: items that count in an inspection's totals (every one not withdrawn)."""
+    return active_in(Item, RECTIFICATION)
 
 
 @dataclass
@@ -47,10 +48,83 @@ class Headline:
     not_started: int
     money_to_recover: Decimal
     money_recovered: Decimal
+    #: how many of the `total` items the public can read in detail
+    published: int = 0
 
     @property
     def rate(self) -> int:
         return round(100 * self.completed / self.total) if self.total else 0
+
+    @property
+    def not_completed(self) -> int:
+        return self.total - self.completed
+
+    @property
+    def unpublished(self) -> int:
+        return self.total - self.published
+
+
+def _totals_query():
+    def number(condition):
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    return (
+        sa.func.count(Item.id),
+        number(Item.state.in_(DONE)),
+        number(Item.state.in_(UNDER_WAY)),
+        number(Item.state == RECTIFICATION.initial),
+        sa.func.coalesce(sa.func.sum(Item.money_to_recover), 0),
+        sa.func.coalesce(sa.func.sum(Item.money_recovered), 0),
+        number(published()),
+    )
+
+
+def totals(inspection: Inspection) -> Headline:
+    """The inspection's headline over every item that counts (one query)."""
+    row = db.session.execute(
+        sa.select(*_totals_query()).where(Item.inspection_id == inspection.id, counted())
+    ).one()
+    total, completed, under_way, not_started, to_recover, recovered, shown = row
+    return Headline(
+        total=int(total),
+        completed=int(completed),
+        under_way=int(under_way),
+        not_started=int(not_started),
+        money_to_recover=Decimal(to_recover),
+        money_recovered=Decimal(recovered),
+        published=int(shown),
+    )
+
+
+def published_inspections() -> list[tuple[Inspection, Headline]]:
+    """Inspections with at least one published item, newest first, with their totals."""
+    rows = db.session.execute(
+        sa.select(Inspection.id, *_totals_query())
+        .join(Item, Item.inspection_id == Inspection.id)
+        .where(counted())
+        .group_by(Inspection.id)
+    ).all()
+    headlines = {
+        row[0]: Headline(
+            int(row[1]), int(row[2]), int(row[3]), int(row[4]), Decimal(row[5]), Decimal(row[6]), int(row[7])
+        )
+        for row in rows
+        if row[7]
+    }
+    inspections = db.session.scalars(
+        sa.select(Inspection).where(Inspection.id.in_(headlines)).order_by(Inspection.created_at.desc())
+    ).all()
+    return [(inspection, headlines[inspection.id]) for inspection in inspections]
+
+
+def category_progress(inspection: Inspection) -> dict[int | None, int]:
+    """Average progress per category over every item that counts (aggregates are public)."""
+    rows = db.session.execute(
+        sa.select(Item.category_id, sa.func.avg(progress_expression()))
+        .where(Item.inspection_id == inspection.id, counted())
+        .group_by(Item.category_id)
+    ).all()
+    return {category_id: round(float(average or 0)) for category_id, average in rows}
 
 
 @dataclass
@@ -71,23 +145,11 @@ def inspection_rows(
         query = query.where(Item.state.in_(DONE))
     elif state == "under_way":
         query = query.where(Item.state.in_(UNDER_WAY))
-    elif state == "not_started":
-        query = query.where(Item.state == "assigned")
+    elif state == "not_completed":
+        query = query.where(Item.state.not_in(DONE))
     if category_id:
         query = query.where(Item.category_id == category_id)
     return [PublicRow(item, int(progress or 0)) for item, progress in db.session.execute(query)]
-
-
-def headline(rows: list[PublicRow]) -> Headline:
-    items = [r.item for r in rows]
-    return Headline(
-        total=len(items),
-        completed=sum(i.state in DONE for i in items),
-        under_way=sum(i.state in UNDER_WAY for i in items),
-        not_started=sum(i.state == "assigned" for i in items),
-        money_to_recover=sum((i.money_to_recover or Decimal(0) for i in items), Decimal(0)),
-        money_recovered=sum((i.money_recovered or Decimal(0) for i in items), Decimal(0)),
-    )
 
 
 def categories_of(inspection: Inspection) -> list[Category]:

@@ -15,7 +15,7 @@ from portal.notices.export import build_notice, render_docx, template_helpers
 from portal.public import queries
 
 bp = Blueprint("public", __name__, url_prefix="/public")
-FILTERS = ("completed", "under_way", "not_started")
+FILTERS = ("completed", "under_way", "not_completed")
 
 
 def _public_inspection(inspection_id: int) -> Inspection:
@@ -35,17 +35,14 @@ def inspection(inspection_id: int):
     obj = _public_inspection(inspection_id)
     state = request.args.get("state") if request.args.get("state") in FILTERS else None
     category_id = request.args.get("category", type=int)
-    every = queries.inspection_rows(obj)
-    shown = queries.inspection_rows(obj, state, category_id) if (state or category_id) else every
-    categories = queries.categories_of(obj)
-    per_category = {c.id: [r for r in every if r.item.category_id == c.id] for c in categories}
+    shown = queries.inspection_rows(obj, state, category_id)
     return render_template(
         "public/inspection.html",
         inspection=obj,
         rows=shown,
-        headline=queries.headline(every),
-        categories=categories,
-        per_category=per_category,
+        headline=queries.totals(obj),
+        categories=queries.categories_of(obj),
+        per_category=queries.category_progress(obj),
         state=state,
         category_id=category_id,
     )

@@ -18,7 +18,8 @@ from portal.core.extensions import db
 from portal.core.titles import transition_title
 from portal.core.transitions import WorkflowHooks, register_hooks
 from portal.evidence.models import Evidence
-from portal.inspections.models import APPROVAL_DUAL, RectificationItem
+from portal.inspections.models import APPROVAL_DUAL, Inspection, RectificationItem
+from portal.inspections.operations import dual_review_problem, open_measures
 from portal.workflow.models import Approval
 
 Item = RectificationItem
@@ -69,9 +70,17 @@ def _not_approved_by_actor_sql(user, model, _today):
 
 
 def _approval_policy_met(ctx) -> bool:
-    required = required_approver_ids(ctx.obj)
-    approved = open_approver_ids(ctx.obj) | ctx.pending.get("approvals", set())
+    item = ctx.obj
+    if dual_review_problem(item.inspection, [item.responsible_leader_id]):
+        return False  # 双审制 with one person never completes an item
+    required = required_approver_ids(item)
+    approved = open_approver_ids(item) | ctx.pending.get("approvals", set())
     return None not in required and required <= approved
+
+
+def _measures_closed(ctx) -> bool:
+    """Every measure is done, or long-term (长期坚持) / not applicable with its reason."""
+    return not open_measures(ctx.obj)
 
 
 def _overdue(ctx) -> bool:
@@ -86,6 +95,7 @@ def _due_soon(ctx) -> bool:
 
 conditions.register("not_approved_by_actor", _not_approved_by_actor, _not_approved_by_actor_sql)
 conditions.register("approval_policy_met", _approval_policy_met)
+conditions.register("measures_closed", _measures_closed)
 conditions.register("overdue", _overdue, lambda _user, model, today: model.deadline < today)
 conditions.register(
     "due_soon",
@@ -112,6 +122,10 @@ class ItemHooks(WorkflowHooks):
             missing["completion_summary"] = _(
                 "The completion summary (整改成效) must be filled in before “%(action)s”.", action=action
             )
+        if "record_approval" in transition.effects:
+            problem = dual_review_problem(item.inspection, [item.responsible_leader_id])
+            if problem:
+                missing["dual_review"] = problem
         return missing
 
     def evidence_ids(self, transition, item) -> list[int]:
@@ -136,3 +150,13 @@ class ItemHooks(WorkflowHooks):
 
 
 register_hooks(RectificationItem, ItemHooks())
+
+
+class InspectionHooks(WorkflowHooks):
+    """An inspection only moves (withdrawn, restored): nothing beyond its history and event."""
+
+    object_type = "inspection"
+    action_prefix = "workflow"
+
+
+register_hooks(Inspection, InspectionHooks())

@@ -16,6 +16,7 @@ from portal.inspections.operations import (
     create_inspection,
     create_item,
 )
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.playwright_api import expect
 from tests.conftest import TEST_PASSWORD
 from tests.evidence.test_evidence import PDF
@@ -118,8 +119,8 @@ def test_office_builds_an_inspection(page, app):
         page.select_option("select[name=category_id]", label=category)
         page.fill("input[name=number]", number)
         page.fill("input[name=title]", title)
-        page.select_option("select[name=responsible_leader_id]", label="刘明（党组书记） (leader)")
-        page.select_option("select[name=staff_id]", label="李强（经办人） (staff)")
+        page.select_option("select[name=responsible_leader_id]", label="刘明（党组书记）")
+        page.select_option("select[name=staff_id]", label="李强（经办人）")
         page.fill("input[name=deadline]", "2026-12-31")
         page.click("#document-form [type=submit]")
         expect(page.locator("h1")).to_contain_text(title)
@@ -138,6 +139,14 @@ def test_submit_return_resubmit_approve(page, people):
     for n in range(2):
         page.locator("#measure-list .measure-toggle").nth(n).click()
     expect(page.locator("#item-fields [data-progress]")).to_have_attribute("data-progress", "67")
+    expect(page.locator("#submit-blocked")).to_contain_text("三是")  # submit waits for the last one
+    third = page.locator("#measure-list li[data-measure]").nth(2)
+    third.locator("details.measure-status summary").click()
+    third.locator("select[name=status]").select_option("long_term")
+    third.locator("input[name=reason]").fill("每年开展一次自查，长期坚持。")
+    third.locator("details.measure-status button[type=submit]").click()
+    expect(page.locator("#item-fields [data-progress]")).to_have_attribute("data-progress", "100")
+    expect(page.locator("#long-term-note")).to_contain_text("三是")
     page.set_input_files(
         "#evidence-form input[name=file]",
         files=[{"name": "整改报告.pdf", "mimeType": "application/pdf", "buffer": PDF}],
@@ -201,10 +210,22 @@ def test_edit_diff_revert(page, people):
     expect(page.locator("h1")).to_contain_text("财务制度执行不够到位")
     page.click("#item-versions")
     expect(page.locator("#diff tr[data-field=title] ins")).to_have_text("够")  # 不到位 → 不够到位
+    expect(page.locator("#diff tr[data-field=title] td").first).to_have_text("标题")
+    page.screenshot(path=str(SCREENSHOTS / "version_diff.png"), full_page=True)
     page.locator("button[data-revert='1']").click()
     expect(page.locator("#versions tr[data-version]").first).to_contain_text("恢复到第 1 版")
+    expect(page.locator(".alert-success")).to_contain_text(
+        "已将「财务制度执行不到位」恢复为第 1 版的内容，并保存为第 3 版。"
+    )
+    versions = page.locator("#versions tr[data-version]").count()
     page.goto(f"/items/{people['item']}")
     expect(page.locator("h1")).to_contain_text("6. 财务制度执行不到位")
+    # the badge counts what the history lists, and leads there
+    expect(page.locator("#item-version")).to_have_text(f"第 {versions} 版")
+    page.screenshot(path=str(SCREENSHOTS / "item_version_badge.png"), full_page=True)
+    page.click("#item-version")
+    expect(page.locator("#versions tr[data-version]")).to_have_count(versions)
+    page.goto(f"/items/{people['item']}")
     expect(page.locator("#item-state [data-state]")).to_have_text("已交办")
 
 
@@ -218,10 +239,12 @@ def test_office_shares_review_of_an_item(page, people):
     page.goto(f"/items/{people['dual_item']}")
     page.click("#item-sharing")
     expect(page.locator("#grants [data-derived=Reviewer]").first).to_be_visible()
-    page.select_option("#grant-form select[name=principal]", label="张伟（分管领导） (zhangwei)")
+    page.select_option("#grant-form select[name=principal]", label="张伟（分管领导）")
     page.select_option("#grant-form select[name=role]", label="审核者")
     page.click("#grant-form [type=submit]")
-    expect(page.locator(".alert-success")).to_contain_text("已授予角色")
+    expect(page.locator(".alert-success")).to_contain_text(
+        "已授予张伟（分管领导）在「合同管理不规范」上的“审核者”角色。"
+    )
     expect(page.locator("#grants [data-role=Reviewer][data-grant]")).to_contain_text("张伟")
     sign_out(page)
     sign_in(page, "zhangwei")

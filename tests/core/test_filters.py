@@ -29,12 +29,14 @@ from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, Category, 
 from portal.inspections.models import RectificationItem as Item
 from portal.sharing.operations import grant_local_role
 from portal.workflow.models import Approval
-from workflows import MODERATION, PUBLICATION, RECTIFICATION
+from workflows import LIFECYCLE, MODERATION, PUBLICATION, RECTIFICATION
 from workflows.containers import CONTAINER_PERMISSIONS
 from workflows.roles import GLOBAL_ROLES, LOCAL_ROLES
 
 TODAY = date(2026, 12, 1)
-ITEM_PERMISSIONS = sorted(RECTIFICATION.permissions | PUBLICATION.permissions)
+ITEM_PERMISSIONS = sorted(RECTIFICATION.permissions | PUBLICATION.permissions | LIFECYCLE.permissions)
+CONTAINER_PERMISSIONS_ALL = sorted(set(CONTAINER_PERMISSIONS) | LIFECYCLE.permissions)
+LIFECYCLE_STATES = [s.id for s in LIFECYCLE.states]
 ITEM_WORKLISTS = [w.id for w in RECTIFICATION.worklists]
 
 
@@ -80,6 +82,7 @@ item_spec = st.fixed_dictionaries(
         "blocked": maybe,
         "state": st.sampled_from([s.id for s in RECTIFICATION.states]),
         "publication": st.sampled_from([s.id for s in PUBLICATION.states]),
+        "lifecycle": st.sampled_from(LIFECYCLE_STATES),  # withdrawn (撤销) or not
         "staff": st.sampled_from([None, 0, 1, 2]),
         "leader": st.sampled_from([None, 0, 1, 2]),
         "deadline": st.sampled_from([None, -20, -1, 0, 3, 7, 8, 30]),
@@ -103,7 +106,13 @@ world_spec = st.fixed_dictionaries(
     {
         "users": st.lists(user_spec, min_size=3, max_size=3),
         "inspections": st.lists(
-            st.fixed_dictionaries({"dual": maybe, "secretary": st.sampled_from([None, 0, 1, 2])}),
+            st.fixed_dictionaries(
+                {
+                    "dual": maybe,
+                    "secretary": st.sampled_from([None, 0, 1, 2]),
+                    "lifecycle": st.sampled_from(LIFECYCLE_STATES),
+                }
+            ),
             min_size=2,
             max_size=2,
         ),
@@ -146,6 +155,7 @@ def _build(spec) -> tuple[list[User], list, list, list[Item]]:
             created_at=now,
             approval_policy=APPROVAL_DUAL if i["dual"] else APPROVAL_SINGLE,
             party_secretary_id=person(i["secretary"]),
+            lifecycle_state=i["lifecycle"],
         )
         for n, i in enumerate(spec["inspections"])
     ]
@@ -175,6 +185,7 @@ def _build(spec) -> tuple[list[User], list, list, list[Item]]:
                 local_roles_blocked=i["blocked"],
                 state=i["state"],
                 publication_state=i["publication"],
+                lifecycle_state=i["lifecycle"],
                 staff_id=person(i["staff"]),
                 responsible_leader_id=person(i["leader"]),
                 created_at=now,
@@ -288,7 +299,7 @@ def test_sql_filters_and_worklists_agree_with_the_python_policy(app, spec):
                         permission,
                     )
                 for model, rows in ((Inspection, inspections), (Category, categories)):
-                    for permission in CONTAINER_PERMISSIONS:
+                    for permission in CONTAINER_PERMISSIONS_ALL:
                         expected = {r.id for r in rows if can(user, permission, r)}
                         assert _sql_ids(model, permitted(user, model, permission)) == expected
                 for name in ITEM_WORKLISTS:

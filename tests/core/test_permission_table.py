@@ -6,7 +6,7 @@ import pytest
 from portal.core.policy import allowed_transitions
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 from tests.world import PERSONAS
-from workflows import PUBLICATION, RECTIFICATION
+from workflows import LIFECYCLE, PUBLICATION, RECTIFICATION
 
 WORKERS = {"staff_resp", "dept_editor", "leader_resp"}
 REVIEWERS = {"leader_resp", "leader_reviewer"}
@@ -29,6 +29,8 @@ def allowed_table(policy: str) -> dict[tuple[str, str], set[str]]:
         ("follow_up", "reopen"): follow_up,
         ("private", "publish"): reviewers,
         ("published", "retract"): reviewers,
+        ("active", "withdraw"): {"office"},
+        ("withdrawn", "restore"): {"office"},
     }
 
 
@@ -36,9 +38,9 @@ def manual(wf):
     return [t.id for t in wf.transitions if not t.automatic]
 
 
-STATES = [(RECTIFICATION, s.id) for s in RECTIFICATION.states] + [
-    (PUBLICATION, s.id) for s in PUBLICATION.states
-]
+STATES = [(wf, s.id) for wf in (RECTIFICATION, PUBLICATION, LIFECYCLE) for s in wf.states]
+#: Who still sees a withdrawn item (and gets 403 rather than 404 for what they may not do).
+SEE_WITHDRAWN = {"office", "auditor"}
 
 
 def expected(policy, state, persona):
@@ -71,7 +73,10 @@ def test_http_matches_table(app, world, signed_in, policy, wf, state):
             response = client.post_form(f"/items/{item_id}/transitions/{transition}", {"comment": "同意。"})
             # Refused: 403 to those who can see the item, 404 to those it is not shared with.
             # (A published item is public: everyone sees it.)
-            refused = 403 if persona in CAN_SEE or state == "published" else 404
+            if state == "withdrawn":
+                refused = 403 if persona in SEE_WITHDRAWN else 404
+            else:
+                refused = 403 if persona in CAN_SEE or state == "published" else 404
             assert response.status_code == (302 if allowed else refused), (persona, transition)
     with app.app_context():
         item = world.item(shared)
@@ -104,3 +109,123 @@ def test_local_role_cases(app, world):
         db.session.commit()
         assert "approve" not in ids("leader_reviewer")  # the category grant no longer reaches
         assert "approve" in ids("leader_resp")  # the field-derived role does
+
+
+@pytest.mark.parametrize("policy", [APPROVAL_SINGLE, APPROVAL_DUAL])
+def test_a_withdrawn_item_offers_nothing_but_restore(app, world, policy):
+    """Withdrawal suspends the other workflows: no persona is offered any of their steps."""
+    item_id = world.new_item(policy, "in_progress")
+    world.fire("office", item_id, "withdraw", comment="重复录入")
+    with app.app_context():
+        item = world.item(item_id)
+        for persona in PERSONAS:
+            offered = {t.id for t in allowed_transitions(world.user(persona), item)}
+            assert offered == ({"restore"} if persona == "office" else set()), persona
+
+
+# --- guard rows: measures and 双审制 ----------------------------------------------------------
+
+#: (measure statuses of the item) -> may its workers submit it?
+MEASURE_ROWS = {
+    (): True,
+    ("done",): True,
+    ("open",): False,
+    ("done", "open"): False,
+    ("long_term",): True,  # 长期坚持, with a reason
+    ("not_applicable",): True,  # with a reason
+    ("done", "long_term", "not_applicable"): True,
+}
+
+
+@pytest.mark.parametrize("statuses", list(MEASURE_ROWS), ids=lambda s: "+".join(s) or "none")
+def test_submit_needs_every_measure_closed(app, world, signed_in, statuses):
+    item_id = world.new_item(APPROVAL_SINGLE, "in_progress")
+    for status in statuses:
+        world.add_measure(item_id, status, "建立长效机制" if status != "done" else "")
+    allowed = MEASURE_ROWS[statuses]
+    with app.app_context():
+        item = world.item(item_id)
+        for persona in PERSONAS:
+            offered = "submit" in {t.id for t in allowed_transitions(world.user(persona), item)}
+            assert offered == (allowed and persona in WORKERS), persona
+    response = signed_in("staff_resp").post_form(f"/items/{item_id}/transitions/submit", {"comment": ""})
+    assert response.status_code == (302 if allowed else 403)
+    with app.app_context():
+        assert world.item(item_id).state == ("pending_review" if allowed else "in_progress")
+
+
+def test_a_long_term_measure_needs_its_reason(app, world):
+    from portal.audit.chain import Actor
+    from portal.core.errors import Invalid
+    from portal.inspections.operations import set_measure_status
+
+    item_id = world.new_item(APPROVAL_SINGLE, "in_progress")
+    measure_id = world.add_measure(item_id)
+    with app.app_context():
+        from portal.core.extensions import db
+        from portal.inspections.models import Measure
+
+        measure = db.session.get(Measure, measure_id)
+        for status in ("long_term", "not_applicable"):
+            with pytest.raises(Invalid):
+                set_measure_status(Actor.system("test"), measure, status, "  ")
+        assert measure.status == "open"
+
+
+def _one_person_dual_review(app, world) -> int:
+    """An item under 双审制 whose responsible leader is also the party secretary: the
+    operations refuse to create it, so it stands for data from before the rule."""
+    import sqlalchemy as sa
+
+    from portal.core.extensions import db
+    from portal.inspections.models import RectificationItem
+
+    item_id = world.new_item(APPROVAL_DUAL, "pending_review")
+    with app.app_context():
+        db.session.execute(
+            sa.update(RectificationItem)
+            .where(RectificationItem.id == item_id)
+            .values(responsible_leader_id=world.users["secretary"])
+        )
+        db.session.commit()
+    return item_id
+
+
+def test_dual_review_by_one_person_is_refused_at_approval(app, world, signed_in):
+    item_id = _one_person_dual_review(app, world)
+    response = signed_in("secretary").post_form(f"/items/{item_id}/transitions/approve", {"comment": "同意"})
+    assert response.status_code == 400
+    assert "双审制" in response.text
+    with app.app_context():
+        assert world.item(item_id).state == "pending_review"
+
+
+def test_dual_review_by_one_person_is_refused_when_created_or_edited(app, world):
+    from portal.audit.chain import Actor
+    from portal.core.errors import Invalid
+    from portal.core.extensions import db
+    from portal.inspections.models import Inspection, RectificationItem
+    from portal.inspections.operations import create_inspection, create_item, update_document
+
+    actor = Actor.system("test")
+    dual_item_id = world.new_item(APPROVAL_DUAL, "assigned")
+    world.new_item(APPROVAL_SINGLE, "assigned")
+    with app.app_context():
+        dual = db.session.get(Inspection, world.inspections[APPROVAL_DUAL])
+        with pytest.raises(Invalid, match="双审制"):
+            create_item(actor, dual, title="同一人", responsible_leader=world.user("secretary"))
+        db.session.rollback()
+        with pytest.raises(Invalid, match="双审制"):
+            create_inspection(actor, title="无书记", approval_policy=APPROVAL_DUAL)
+        db.session.rollback()
+        item = db.session.get(RectificationItem, dual_item_id)
+        with pytest.raises(Invalid, match="双审制"):
+            update_document(actor, item, {"responsible_leader_id": world.users["secretary"]})
+        db.session.rollback()
+        single = db.session.get(Inspection, world.inspections[APPROVAL_SINGLE])
+        with pytest.raises(Invalid, match="双审制"):
+            update_document(
+                actor,
+                single,
+                {"approval_policy": APPROVAL_DUAL, "party_secretary_id": world.users["leader_resp"]},
+            )

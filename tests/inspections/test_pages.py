@@ -213,7 +213,7 @@ def test_not_shared_items_are_404(app, world, signed_in):
 def test_item_page_runs_a_constant_number_of_statements(app, world, signed_in):
     from portal.audit.chain import Actor
     from portal.evidence.operations import add_evidence_note
-    from portal.inspections.operations import add_measure
+    from portal.inspections.operations import add_measure, set_measure_status
 
     def statements_for(item_id):
         client = signed_in("leader_resp")
@@ -234,15 +234,19 @@ def test_item_page_runs_a_constant_number_of_statements(app, world, signed_in):
         assert writes == []
         return len(seen)
 
-    small, large = world.new_item(state="completed"), world.new_item(state="completed")
+    small, large = world.new_item(state="in_progress"), world.new_item(state="in_progress")
     with app.app_context():
         actor = Actor.system("test")
         for n, item_id in ((3, small), (300, large)):
             item = db.session.get(RectificationItem, item_id)
             for k in range(n):
-                add_measure(actor, item, label=f"{k}是", text=f"措施{k}")
+                measure = add_measure(actor, item, label=f"{k}是", text=f"措施{k}")
+                set_measure_status(actor, measure, "done" if k % 2 else "long_term", "长期坚持")
                 add_evidence_note(actor, item, f"材料{k}")
         db.session.commit()
+    for item_id in (small, large):  # measures closed: the items can complete
+        world.fire("staff_resp", item_id, "submit")
+        world.fire("leader_resp", item_id, "approve")
     for _ in range(40):  # a long workflow history on the large item
         world.fire("office", large, "schedule_follow_up")
         world.fire("office", large, "confirm")

@@ -29,14 +29,19 @@ MARKERS = (
     "private-contact@example.cn",
     "13912345678",
     "PRIVATE-UNPUBLISHED",
+    "PRIVATE-WITHDRAWN",
 )
 
 
 @pytest.fixture
 def public(app, world):
-    """One published completed item with private material around it, one unpublished item."""
+    """One published completed item with private material around it, one unpublished item in
+    progress, and one published item withdrawn since (it counts nowhere and shows nowhere)."""
     shown = world.new_item(state="completed")
     hidden = world.new_item(state="in_progress")
+    withdrawn = world.new_item(state="completed", money_to_recover=999999)
+    world.fire("leader_resp", withdrawn, "publish")
+    world.fire("office", withdrawn, "withdraw", comment="重复录入")
     actor = Actor.system("test")
     with app.app_context():
         for persona in ("staff_resp", "leader_resp"):
@@ -60,6 +65,7 @@ def public(app, world):
         add_evidence_file(actor, item, store, io.BytesIO(PDF), "PRIVATE-FILE.pdf", ("pdf",))
         add_evidence_file(actor, item, store, io.BytesIO(PDF), "公开的整改报告.pdf", ("pdf",), public=True)
         db.session.get(RectificationItem, hidden).title = "PRIVATE-TITLE 未公开事项"
+        db.session.get(RectificationItem, withdrawn).title = "PRIVATE-WITHDRAWN 已撤销事项"
         db.session.commit()
     world.fire("leader_resp", shown, "publish", comment="PRIVATE-COMMENT 公开前内部意见")
     from portal.core.transitions import fire
@@ -77,19 +83,59 @@ def public(app, world):
         db.session.flush()
         fire(Actor.of(world.user("office")), published, "publish")
         db.session.commit()
-    return {"shown": shown, "hidden": hidden, "inspection": world.inspections["single"]}
+    return {
+        "shown": shown,
+        "hidden": hidden,
+        "withdrawn": withdrawn,
+        "inspection": world.inspections["single"],
+    }
 
 
-def test_public_inspection_page(app, public):
+def _inspection_counts(app, inspection_id) -> dict:
+    """The inspection's own figures, read from its items directly (not through the portal's
+    queries): every item not withdrawn, published or not."""
+    with app.app_context():
+        items = db.session.scalars(
+            sa.select(RectificationItem).where(
+                RectificationItem.inspection_id == inspection_id,
+                RectificationItem.lifecycle_state == "active",
+            )
+        ).all()
+        done = [i for i in items if i.state in ("completed", "follow_up")]
+        return {
+            "total": len(items),
+            "completed": len(done),
+            "not_completed": len(items) - len(done),
+            "rate": round(100 * len(done) / len(items)),
+            "published": sum(i.publication_state == "published" for i in items),
+        }
+
+
+def test_public_totals_are_the_inspections_real_counts(app, public):
+    """Totals count every item (the genre publishes them); details only the published ones."""
+    counts = _inspection_counts(app, public["inspection"])
+    assert counts == {"total": 2, "completed": 1, "not_completed": 1, "rate": 50, "published": 1}
     client = app.test_client()
     listing = client.get("/public/")
     assert listing.status_code == 200 and "区科技创新局巡察整改" in listing.text
+    assert f'data-total="{counts["total"]}" data-published="{counts["published"]}"' in listing.text
     page = client.get(f"/public/inspections/{public['inspection']}").text
-    assert 'data-headline="total">1<' in page and 'data-headline="completed">1<' in page
-    assert 'data-headline="rate">100%<' in page and "20,000.00 / 161,000.00" in page
-    assert f'data-item="{public["shown"]}"' in page and f'data-item="{public["hidden"]}"' not in page
-    filtered = client.get(f"/public/inspections/{public['inspection']}?state=not_started").text
+    for key in ("total", "completed", "not_completed"):
+        assert f'data-headline="{key}">{counts[key]}<' in page, key
+    assert f'data-headline="rate">{counts["rate"]}%<' in page
+    assert "20,000.00 / 161,000.00" in page  # the withdrawn item's 999,999 counts nowhere
+    assert 'id="published-share"' in page and "1" in page
+    assert f'data-item="{public["shown"]}"' in page
+    assert f'data-item="{public["hidden"]}"' not in page and f'data-item="{public["withdrawn"]}"' not in page
+    filtered = client.get(f"/public/inspections/{public['inspection']}?state=not_completed").text
     assert f'data-item="{public["shown"]}"' not in filtered
+
+
+def test_a_withdrawn_item_leaves_the_public_side(app, public):
+    client = app.test_client()
+    assert client.get(f"/public/items/{public['withdrawn']}").status_code == 404
+    notice = client.get(f"/public/inspections/{public['inspection']}/notice").text
+    assert "对巡察反馈的2项问题" in notice and "PRIVATE-WITHDRAWN" not in notice
 
 
 def test_public_item_page(app, public):
@@ -125,7 +171,7 @@ def public_urls(app, public):
         evidence_ids = db.session.scalars(sa.select(Evidence.id)).all()
     samples = {
         "inspection_id": [public["inspection"], 999],
-        "item_id": [public["shown"], public["hidden"]],
+        "item_id": [public["shown"], public["hidden"], public["withdrawn"]],
         "evidence_id": evidence_ids,
     }
     urls = ["/", "/login"]

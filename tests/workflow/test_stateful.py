@@ -7,19 +7,20 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from portal.audit.chain import Actor
-from portal.core.errors import MissingRequirements, NotAllowed
+from portal.core.errors import Invalid, MissingRequirements, NotAllowed
 from portal.core.extensions import db
 from portal.core.models import WorkflowHistory
 from portal.core.policy import allowed_transitions
 from portal.evidence.models import Evidence
 from portal.evidence.operations import add_evidence_note
-from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
+from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, MEASURE_STATUSES, RectificationItem
+from portal.inspections.operations import add_measure, set_measure_status
 from portal.workflow.models import Approval
 from tests.world import PERSONAS
-from workflows import PUBLICATION, RECTIFICATION
 
-MANUAL = [t.id for wf in (RECTIFICATION, PUBLICATION) for t in wf.transitions if not t.automatic]
-WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION)}
+MANUAL = [t.id for wf in RectificationItem.__workflows__ for t in wf.transitions if not t.automatic]
+WORKFLOWS = {wf.id: wf for wf in RectificationItem.__workflows__}
+SUBMITTED = ("pending_review", "completed", "follow_up")
 
 
 def test_random_walks_stay_legal(app, world):
@@ -29,6 +30,7 @@ def test_random_walks_stay_legal(app, world):
             self.item_id = world.new_item(policy, "assigned")
             self.steps = 0  # successful transitions, automatic ones included
             self.fires = 0  # successful calls
+            self.edits = 0  # measure changes (each claims a version)
 
         @rule(
             persona=st.sampled_from(list(PERSONAS)),
@@ -53,6 +55,37 @@ def test_random_walks_stay_legal(app, world):
                 persona, transition = data.draw(st.sampled_from(options))
                 self.act(persona, transition, data.draw(st.sampled_from(["", "同意。"])))
 
+        @rule(status=st.sampled_from(MEASURE_STATUSES), new=st.booleans())
+        def change_measures(self, status, new):
+            """Add a measure or change the first one's status; refused once the item is
+            submitted (what the operations say), else it claims a version."""
+            with app.app_context():
+                item = world.item(self.item_id)
+                submitted = item.state in SUBMITTED
+                adding = new or not item.measures
+                changing = adding or item.measures[0].status != status
+                try:
+                    if adding:
+                        measure = add_measure(Actor.system("test"), item, label="一是", text="完善制度")
+                        self.edits += 1
+                    else:
+                        measure = item.measures[0]
+                    before = measure.status
+                    set_measure_status(Actor.system("test"), measure, status, "长期坚持")
+                    db.session.commit()
+                    self.edits += before != status
+                    assert not (submitted and changing)  # a change after submission is refused
+                except Invalid:
+                    db.session.rollback()
+                    assert submitted and changing
+
+        @invariant()
+        def submitted_means_every_measure_closed(self):
+            with app.app_context():
+                item = world.item(self.item_id)
+                if item.state in SUBMITTED:
+                    assert all(m.closed for m in item.measures)
+
         @rule(add=st.booleans())
         def change_evidence(self, add):
             with app.app_context():
@@ -76,8 +109,8 @@ def test_random_walks_stay_legal(app, world):
                     .order_by(WorkflowHistory.id)
                 ).all()
                 assert len(entries) == self.steps
-                assert item.version == 1 + self.fires
-                current = {"rectification": "assigned", "publication": "private"}
+                assert item.version == 1 + self.fires + self.edits
+                current = {wf_id: wf.initial for wf_id, wf in WORKFLOWS.items()}
                 for entry in entries:
                     transition = WORKFLOWS[entry.workflow].transition(entry.action)
                     assert entry.from_state == current[entry.workflow]
