@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import has_request_context
 from flask_babel import get_timezone
+from flask_babel import gettext as _
 
 from portal.audit.chain import format_time
 from portal.audit.models import AuditEvent
@@ -391,7 +392,10 @@ def readable(event: AuditEvent) -> dict[str, Any]:
         before, after = _text(payload["from"]), _text(payload["to"])
         if payload.get("workflow") in WORKFLOWS:  # the states' names, as the workflow page has them
             before, after = (_state(payload["workflow"], s) for s in (before, after))
-        changes.append(Change("state", [("delete", before), ("equal", " → "), ("insert", after)]))
+        if before == after:  # a step that stays (an approval, a reply): no "A → A"
+            changes.append(Change("state", [("equal", _("%(state)s (unchanged)", state=before))]))
+        else:
+            changes.append(Change("state", [("delete", before), ("equal", " → "), ("insert", after)]))
     skip = {"changes"} if changes and "changes" in payload else set()
     if any(c.field == "" for c in changes):
         skip |= {"before", "after"}

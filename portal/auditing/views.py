@@ -303,9 +303,14 @@ def item_history(item_id: int):
     replay = Replay(report)
     for e in events:
         replay.feed(e.seq, e.action, e.object_type, e.object_id, e.payload)
-    replay.compare_states([(item.id, item.state, item.publication_state)], [])
+    stored_states = (
+        ("rectification", item.state),
+        ("publication", item.publication_state),
+        ("lifecycle", item.lifecycle_state),
+    )
+    replay.compare_states([(item.id, *(stored for _wf, stored in stored_states))], [])
     states = []
-    for wf_id, stored in (("rectification", item.state), ("publication", item.publication_state)):
+    for wf_id, stored in stored_states:
         replayed = replay.states.get(("item", str(item.id), wf_id))
         states.append(
             {

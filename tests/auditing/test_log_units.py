@@ -50,6 +50,9 @@ def test_transitions_name_their_states_and_keep_their_machinery_aside(app):
         details = log.readable(event(payload))
     assert details["changes"][0].runs == [("delete", "待审核"), ("equal", " → "), ("insert", "已完成")]
     assert details["values"] == [("comment", "同意")]
+    with app.test_request_context("/"):  # a step that stays says so, without "待审核 → 待审核"
+        stays = log.readable(event({**payload, "to": "pending_review", "transition": "approve"}))
+    assert stays["changes"][0].runs == [("equal", "待审核（状态不变）")]
     assert [key for key, _value in details["technical"]] == [
         "automatic",
         "history_id",

@@ -55,7 +55,7 @@ def test_auditor_filters_diffs_exports_and_verifies(app, page):
     rows.first.locator("a[data-object-link]").click()
     expect(page.locator("h1")).to_have_text("完整历史")
     expect(page.locator("body")).to_contain_text(title)
-    expect(page.locator('#state-replay tr[data-ok="true"]')).to_have_count(2)
+    expect(page.locator('#state-replay tr[data-ok="true"]')).to_have_count(3)  # with the lifecycle
     page.click("#version-links a[data-diff='2']")
     expect(page.locator("#diff ins.diff-insert").first).to_be_visible()
 
