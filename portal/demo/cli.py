@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from portal.accounts.cli import department_by_name
 from portal.accounts.operations import create_user, find_user
 from portal.audit.chain import Actor
 from portal.core.extensions import db
+from portal.core.timeutil import today
 from portal.core.transitions import fire
 from portal.evidence.operations import add_evidence_file, add_evidence_note
 from portal.evidence.storage import FileStore
@@ -66,6 +68,11 @@ DEMO_STATES = (
     "assigned",
 )
 
+#: Three open problems get deadlines near the day the demo is loaded (days from it), so that
+#: every deadline level (三色) shows: 预警, 提醒 and 督办; the other dated ones keep the notice's
+#: 2020 dates, long past (约谈). A problem's measures move with it.
+DEMO_DEADLINES = {0: 10, 7: 18, 12: -5}
+
 STEPS_TO = {
     "assigned": [],
     "in_progress": [("staff", "start")],
@@ -107,8 +114,10 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
     """The seed notice, imported and walked through the workflow by the demo accounts."""
     staff, leader = find_user("staff"), find_user("leader")
     parsed = parse(text)
-    for problem in parsed.problems:
+    for number, problem in enumerate(parsed.problems):
         problem.leader_id, problem.staff_id = leader.id, staff.id
+        if number in DEMO_DEADLINES and problem.deadline:
+            _move_deadlines(problem, today() + timedelta(days=DEMO_DEADLINES[number]))
     inspection = import_notice(actor, parsed, text, party_secretary=leader)
     items = db.session.scalars(
         sa.select(RectificationItem)
@@ -145,6 +154,15 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
             fire(Actor.of(find_user(login)), item, transition, comment="演示数据")
     published = next(item for item, state in zip(items, DEMO_STATES, strict=True) if state == "published")
     _load_demo_feedback(inspection, published, find_user("office"))
+
+
+def _move_deadlines(problem, deadline) -> None:
+    """Give a parsed problem `deadline`, its measures' deadlines shifted as much."""
+    shift = deadline - problem.deadline
+    problem.deadline = deadline
+    for measure in problem.measures:
+        if measure.deadline:
+            measure.deadline += shift
 
 
 #: the demo's long-term measure (长期坚持), on the first completed item
