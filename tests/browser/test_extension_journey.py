@@ -1,0 +1,88 @@
+"""延期申请 journey: the staff files an extension before the deadline, the responsible leader
+approves, then the inspection office; the item's deadline and its history change."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from portal.core.extensions import db
+from portal.core.timeutil import today
+from portal.demo.cli import demo_password
+from portal.inspections.models import RectificationItem
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.playwright_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, login):
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", demo_password(login))
+    page.click("#login-form [type=submit]")
+
+
+def _open_item_due_soonest(app):
+    """The demo's in-progress item whose deadline is nearest ahead (10 days from the load)."""
+    with app.app_context():
+        day = today()
+        item = db.session.scalars(
+            sa.select(RectificationItem)
+            .where(RectificationItem.state == "in_progress", RectificationItem.deadline > day)
+            .order_by(RectificationItem.deadline)
+        ).first()
+        return item.id, item.deadline, day
+
+
+def test_staff_files_an_extension_leader_and_office_approve(app, page):
+    item_id, deadline, day = _open_item_due_soonest(app)
+    new_deadline = (deadline + timedelta(days=30)).isoformat()
+
+    sign_in(page, "staff")
+    page.goto(f"/items/{item_id}")
+    expect(page.locator("#item-deadline")).to_contain_text(deadline.isoformat())
+    page.locator("#extension-request summary").click()
+    form = page.locator("#extension-form")
+    form.locator("[name=proposed_deadline]").fill(deadline.isoformat())  # not later: refused
+    form.locator("[name=reason]").fill("涉及区财政局追加预算，需待预算批复后实施")
+    form.locator("[name=progress_note]").fill("已完成现场核查和整改方案，待预算批复")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#extension-form .invalid-feedback")).to_contain_text("须晚于当前整改时限")
+    expect(page.locator("#extension-form [name=reason]")).to_have_value(
+        "涉及区财政局追加预算，需待预算批复后实施"
+    )
+    page.locator("#extension-form [name=proposed_deadline]").fill(new_deadline)
+    page.locator("#extension-form button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("延期申请已提交")
+    expect(page.locator("[data-extension]")).to_have_attribute("data-extension-state", "requested")
+    expect(page.locator("[data-extension]")).to_contain_text("待责任领导审批")
+    expect(page.locator("[data-extension-transition=withdraw]")).to_be_visible()
+    expect(page.locator("[data-extension-transition=leader_approve]")).to_have_count(0)
+
+    sign_in(page, "leader")
+    card = page.locator("[data-worklist=extensions_to_decide]")
+    expect(card.locator("[data-count]")).to_have_text("1")
+    card.locator(".list-group-item a").first.click()
+    decision = page.locator("form[data-extension-transition=leader_approve]")
+    decision.locator("textarea").fill("情况属实，同意延期。")
+    decision.locator("button").click()
+    expect(page.locator(".alert-success")).to_contain_text("待巡察办审批")
+    expect(page.locator("#item-deadline")).to_contain_text(deadline.isoformat())  # not yet
+
+    sign_in(page, "office")
+    page.locator("#nav-entries").get_by_text("延期申请", exact=True).click()
+    expect(page.locator("#worklist [data-extension]")).to_have_count(1)
+    page.locator("#worklist [data-extension] a").click()
+    page.locator("form[data-extension-transition=office_approve] button").click()
+    expect(page.locator(".alert-success")).to_contain_text("已批准延期")
+    expect(page.locator("#item-deadline")).to_contain_text(new_deadline)
+    history = page.locator("#deadline-history")
+    expect(history.locator("[data-deadline=original]")).to_contain_text(deadline.isoformat())
+    extension = history.locator("[data-deadline=extension]")
+    expect(extension).to_contain_text(f"由 {deadline.isoformat()} 延期至 {new_deadline}")
+    expect(extension.locator("[data-step=leader_approve]")).to_contain_text("刘明（党组书记）")
+    expect(extension.locator("[data-step=office_approve]")).to_contain_text("王芳（巡察整改办）")
+    expect(page.locator("#timeline")).to_contain_text("整改时限由")  # the new version's note
+    page.locator("#deadlines").screenshot(path=str(SCREENSHOTS / "extension_deadline_history.png"))
