@@ -1,0 +1,230 @@
+"""Notifying people, reading notifications, the e-mail preference and chase notes (催办).
+
+`notify` writes its rows and one audit event in the caller's transaction; the e-mails it
+queues go out only once that transaction has committed (portal.core.transitions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from portal.accounts.models import User
+from portal.audit.chain import Actor, record_event, utcnow
+from portal.core.errors import Invalid, NotAllowed
+from portal.core.extensions import db
+from portal.core.mail import mail_configured, send_mail
+from portal.core.policy import can, is_signed_in, roles_on, suspension
+from portal.core.transitions import run_after_commit
+from portal.notifications.kinds import KINDS, kind_label, quote_of, render_message
+from portal.notifications.models import CHASE_MAX_LENGTH, ItemChase, Notification
+from workflows.rectification import OPEN as OPEN_STATES
+
+MAIL_SUBJECT = "【巡察整改督办平台】%s"
+
+
+def _user_ids(users: Iterable) -> list[int]:
+    ids = []
+    for user in users:
+        user_id = getattr(user, "id", user)
+        if user_id is not None and user_id not in ids:
+            ids.append(user_id)
+    return ids
+
+
+def _actor_name(actor: Actor | None) -> str:
+    if actor is None or actor.id is None:
+        return ""
+    user = actor.user or db.session.get(User, actor.id)
+    return user.display_name if user is not None else actor.name
+
+
+def notify(
+    users: Iterable, kind: str, item=None, *, actor: Actor | None = None, obj=None, **params
+) -> list[Notification]:
+    """Tell `users` (accounts or ids; the actor and inactive accounts are left out) about
+    `kind` on `item`; `obj` is another object it is about. `params` fill the kind's message
+    (the item's title, number and the actor's name are added). Flush, never commit."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    ids = [i for i in _user_ids(users) if actor is None or i != actor.id]
+    recipients = (
+        db.session.scalars(sa.select(User).where(User.id.in_(ids), User.active).order_by(User.id)).all()
+        if ids
+        else []
+    )
+    if not recipients:
+        return []
+    if item is not None:
+        params = {"title": item.title, "number": item.number, **params}
+    params.setdefault("actor", _actor_name(actor))
+    now = utcnow()
+    rows = [
+        Notification(
+            user_id=user.id,
+            kind=kind,
+            item_id=getattr(item, "id", None),
+            object_type=type(obj).__tablename__ if obj is not None else "",
+            object_id=getattr(obj, "id", None),
+            actor_id=actor.id if actor is not None else None,
+            params=params,
+            created_at=now,
+        )
+        for user in recipients
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
+    mailed = [u for u in recipients if u.email_notifications and u.email] if mail_configured() else []
+    record_event(
+        actor or Actor.system("notifications"),
+        "notification.send",
+        "item" if item is not None else "notification",
+        item.id if item is not None else rows[0].id,
+        {
+            "kind": kind,
+            "user_ids": [u.id for u in recipients],
+            "notification_ids": [r.id for r in rows],
+            "mailed_user_ids": [u.id for u in mailed],
+            "params": params,
+        },
+        inspection_id=getattr(item, "inspection_id", None),
+    )
+    if mailed:
+        _queue_mail([u.email for u in mailed], kind, params, getattr(item, "id", None))
+    return rows
+
+
+def _queue_mail(addresses: list[str], kind: str, params: dict, item_id: int | None) -> None:
+    """Compose now (in the portal's default language), send after the commit, one per person."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = MAIL_SUBJECT % kind_label(kind)
+        lines = [render_message(kind, params)]
+        if quote_of(kind, params):
+            lines.append(f"“{quote_of(kind, params)}”")
+        if params.get("actor"):
+            lines.append(_("From: %(name)s", name=params["actor"]))
+        lines.append("")
+        if item_id is not None and (has_request_context() or current_app.config.get("SERVER_NAME")):
+            lines.append(url_for("inspections.item", item_id=item_id, _external=True))
+        else:
+            lines.append(_("Sign in to the portal to see it."))
+        lines += ["", _("You can turn these e-mails off on your account page.")]
+    body = "\n".join(lines)
+
+    def send() -> None:
+        for address in addresses:
+            send_mail([address], subject, body)
+
+    run_after_commit(send)
+
+
+def notify_assigned(actor: Actor, item) -> list[Notification]:
+    """Tell an item's responsible staff that it is theirs now (created so, or changed to)."""
+    return notify([item.staff_id], "assigned", item, actor=actor)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(actor: Actor, notification: Notification) -> bool:
+    """Mark one of the actor's own notifications read; return whether it was unread."""
+    if notification.user_id != actor.id:
+        raise NotAllowed()
+    if notification.read_at is not None:
+        return False
+    notification.read_at = utcnow()
+    db.session.flush()
+    record_event(
+        actor,
+        "notification.read",
+        "notification",
+        notification.id,
+        {"kind": notification.kind, "item_id": notification.item_id},
+    )
+    return True
+
+
+def mark_all_read(actor: Actor) -> int:
+    """Mark every unread notification of the actor read; return how many there were."""
+    ids = db.session.scalars(
+        sa.select(Notification.id)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .order_by(Notification.id)
+    ).all()
+    if not ids:
+        return 0
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    record_event(actor, "notification.read_all", "user", actor.id, {"notification_ids": ids})
+    return len(ids)
+
+
+def set_email_preference(actor: Actor, user: User, wanted: bool) -> bool:
+    """Turn the user's notification e-mails on or off; return whether it changed."""
+    if user.email_notifications == wanted:
+        return False
+    user.email_notifications = wanted
+    db.session.flush()
+    record_event(actor, "user.email_notifications", "user", user.id, {"before": not wanted, "after": wanted})
+    return True
+
+
+# --- 催办 -------------------------------------------------------------------------------------
+
+#: Local roles that may chase an item they see: its responsible leader (分管领导) and, under
+#: 双审制, the party secretary (党组书记); the office (巡察办) chases any item it sees.
+CHASING_ROLES = frozenset({"office", "ResponsibleLeader", "PartySecretary"})
+
+
+def may_chase(user, item) -> bool:
+    """Whether `user` may send a chase note on `item`: an open, active item they see, as the
+    office, its responsible leader or its inspection's party secretary."""
+    if not is_signed_in(user) or item.state not in OPEN_STATES or suspension(item) is not None:
+        return False
+    if not can(user, "view", item):
+        return False
+    secretary = user.has_role("leader") and item.inspection.party_secretary_id == user.id
+    return secretary or not roles_on(user, item).isdisjoint(CHASING_ROLES)
+
+
+def chase_item(actor: Actor, item, text: str) -> ItemChase:
+    """Record a chase note on `item` and notify its staff and its responsible leader (the
+    sender is not told about their own note). Flush, never commit."""
+    if not may_chase(actor.user, item):
+        raise NotAllowed(
+            _("Only the office, the responsible leader or the party secretary can chase an open item.")
+        )
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(_("Write what you are chasing for."))
+    if len(text) > CHASE_MAX_LENGTH:
+        raise Invalid(_("A chase note can be at most %(max)d characters long.", max=CHASE_MAX_LENGTH))
+    chase = ItemChase(item_id=item.id, actor_id=actor.id, text=text, created_at=utcnow())
+    db.session.add(chase)
+    db.session.flush()
+    record_event(
+        actor,
+        "item.chase",
+        "item",
+        item.id,
+        {"chase_id": chase.id, "text": text},
+        inspection_id=item.inspection_id,
+    )
+    notify([item.staff_id, item.responsible_leader_id], "chase", item, actor=actor, obj=chase, text=text)
+    return chase
