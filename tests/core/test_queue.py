@@ -1,0 +1,175 @@
+"""The task queue: SQLite storage by default, Redis with REDIS_URL, and a real worker process
+(`huey_consumer portal.worker.huey`) running a task on each."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import redis
+from huey import RedisHuey, SqliteHuey
+
+from portal.audit.chain import checkpoint_problem, load_checkpoint_key
+from portal.core.config import ConfigError, _minutes_of_day_divisor
+from portal.core.queue import make_queue
+from portal.worker import every_minutes
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSUMER = Path(sys.executable).with_name("huey_consumer")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def test_sqlite_by_default_and_redis_when_configured(tmp_path):
+    assert isinstance(make_queue({"TASKS_DB": str(tmp_path / "t.sqlite3")}), SqliteHuey)
+    assert isinstance(make_queue({"TASKS_DB": "-", "REDIS_URL": REDIS_URL}), RedisHuey)
+
+
+def test_periods_divide_the_day(monkeypatch):
+    due = every_minutes(15)
+    assert [m for m in range(60) if due(datetime(2026, 12, 1, 9, m))] == [0, 15, 30, 45]
+    assert every_minutes(240)(datetime(2026, 12, 1, 8, 0)) and not every_minutes(240)(
+        datetime(2026, 12, 1, 9, 0)
+    )
+    monkeypatch.setenv("AUDIT_CHECKPOINT_EVERY_MINUTES", "7")
+    with pytest.raises(ConfigError, match="1440"):
+        _minutes_of_day_divisor("AUDIT_CHECKPOINT_EVERY_MINUTES", 60)
+
+
+def _redis_or_skip():
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("RECTIFY_REQUIRE_REDIS") == "1":
+            raise
+        pytest.skip(f"no Redis at {REDIS_URL} (CI sets RECTIFY_REQUIRE_REDIS=1: there it fails)")
+    client.flushdb()
+    return client
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("storage", ["sqlite", "redis"])
+def test_a_real_worker_signs_a_checkpoint(app, world, tmp_path, storage):
+    """The web side enqueues, a separate consumer process runs the task against the same
+    database, and the checkpoint it writes verifies with the key."""
+    env = {
+        **os.environ,
+        "RECTIFY_CONFIG": "testing",
+        "SECRET_KEY": "worker-test",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "AUDIT_CHECKPOINT_KEY_FILE": str(tmp_path / "checkpoint.key"),
+        "TASKS_DB": str(tmp_path / "tasks.sqlite3"),
+        "REDIS_URL": "",
+    }
+    if storage == "redis":
+        client = _redis_or_skip()
+        env["REDIS_URL"] = REDIS_URL
+    consumer = subprocess.Popen(
+        [str(CONSUMER), "portal.worker.huey", "--workers", "1", "--worker-type", "thread"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        enqueue = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from portal.worker import write_checkpoint; "
+                "print(write_checkpoint().get(blocking=True, timeout=90))",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
+        assert enqueue.returncode == 0, enqueue.stderr
+        path = Path(enqueue.stdout.strip().splitlines()[-1])
+        assert path.parent == tmp_path / "checkpoints" and path.exists()
+    finally:
+        consumer.terminate()
+        output = consumer.communicate(timeout=30)[0].decode(errors="replace")
+        if storage == "redis":
+            client.flushdb()
+    assert "write_checkpoint" in output  # the consumer ran it, not the enqueuing process
+    checkpoint = json.loads(path.read_text(encoding="utf-8"))
+    key = load_checkpoint_key(tmp_path / "checkpoint.key")
+    with app.app_context():
+        assert checkpoint_problem(checkpoint, key, checkpoint["seq"]) is None
+
+
+@pytest.mark.timeout(180)
+def test_a_scheduled_pass_on_a_redis_worker_sends_mail(app, world, tmp_path):
+    """A supervision pass scheduled on the queue runs in a consumer process on Redis and its
+    warning reaches the responsible staff by e-mail through a real SMTP server."""
+    from datetime import date, timedelta
+
+    from aiosmtpd.controller import Controller
+
+    from portal.accounts.operations import update_user
+    from portal.audit.chain import Actor
+    from portal.core.extensions import db
+    from tests.feedback.test_feedback_mail import Inbox, free_port
+
+    client = _redis_or_skip()
+    day = date(2026, 12, 1)
+    world.new_item("single", "in_progress", deadline=day + timedelta(days=5))  # 预警
+    with app.app_context():
+        staff = world.user("staff_resp")
+        update_user(
+            Actor.system("test"), staff, display_name="李强", email="liqiang@example.cn", department=None
+        )
+        db.session.commit()
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    env = {
+        **os.environ,
+        "RECTIFY_CONFIG": "testing",
+        "SECRET_KEY": "worker-test",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": REDIS_URL,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_FROM": "rectify@example.cn",
+    }
+    consumer = subprocess.Popen(
+        [str(CONSUMER), "portal.worker.huey", "--workers", "1", "--worker-type", "thread"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        enqueue = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from portal.worker import supervision_pass; "
+                f"r = supervision_pass.schedule(args=('{day.isoformat()}',), delay=1); "
+                "print(r.get(blocking=True, timeout=90))",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
+        assert enqueue.returncode == 0, enqueue.stderr
+        assert "'warn': 1" in enqueue.stdout
+    finally:
+        consumer.terminate()
+        consumer.communicate(timeout=30)
+        smtp.stop()
+        client.flushdb()
+    assert [m["To"] for m in inbox.messages] == ["liqiang@example.cn"]
+    body = inbox.messages[0].get_payload(decode=True).decode("utf-8")
+    assert "预警" in body and "加强科创中心产业用房管理" in body and "2026-12-06" in body
