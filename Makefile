@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev translations extract-messages lint format check-migrations
+.PHONY: run worker test install install-dev translations extract-messages lint format check-migrations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The background worker (portal.worker): checkpoints now; Redis when REDIS_URL is set.
+worker: install
+	$(BIN)/huey_consumer portal.worker.huey --workers 2 --worker-type thread
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -20,6 +20,7 @@ from portal.core.extensions import babel, bootstrap, csrf, db, limiter, login_ma
 from portal.core.handlers import register_error_pages
 from portal.core.i18n import select_locale
 from portal.core.titles import register_titles
+from portal.deadlines.views import bp as deadlines_bp
 from portal.demo.cli import demo_cli
 from portal.evidence.views import bp as evidence_bp
 from portal.feedback.views import bp as feedback_bp
@@ -28,10 +29,13 @@ from portal.ledger.cli import ledger_cli
 from portal.ledger.views import bp as ledger_bp
 from portal.notices.cli import notice_cli
 from portal.notices.views import bp as notices_bp
+from portal.notifications.views import bp as notifications_bp
 from portal.public.views import bp as public_bp
 from portal.sharing.views import bp as sharing_bp
 from portal.shell.templating import register_template_helpers
 from portal.shell.views import bp as shell_bp
+from portal.supervision.cli import supervise_cli
+from portal.supervision.views import bp as supervision_bp
 from portal.versions.views import bp as versions_bp
 from portal.workflow.views import bp as workflow_bp
 
@@ -48,6 +52,9 @@ BLUEPRINTS = (
     ledger_bp,
     public_bp,
     feedback_bp,
+    notifications_bp,
+    deadlines_bp,
+    supervision_bp,
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -106,7 +113,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    for group in (users_cli, audit_cli, demo_cli, notice_cli, ledger_cli):
+    for group in (users_cli, audit_cli, demo_cli, notice_cli, ledger_cli, supervise_cli):
         app.cli.add_command(group)
     register_error_pages(app)
     register_titles(app)

@@ -18,16 +18,18 @@ from workflows.engine import (
     WorkflowEngine,
     WorkflowError,
 )
+from workflows.extension import EXTENSION
 from workflows.lifecycle import LIFECYCLE
 from workflows.moderation import MODERATION
 from workflows.publication import PUBLICATION
 from workflows.rectification import RECTIFICATION
 
-WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION, MODERATION, LIFECYCLE)}
+WORKFLOWS = {wf.id: wf for wf in (RECTIFICATION, PUBLICATION, MODERATION, LIFECYCLE, EXTENSION)}
 ENGINES = {wf_id: WorkflowEngine(wf) for wf_id, wf in WORKFLOWS.items()}
 
 __all__ = [
     "ENGINES",
+    "EXTENSION",
     "LIFECYCLE",
     "MODERATION",
     "PUBLICATION",

@@ -8,6 +8,8 @@ FOLLOW_UP = roles("office", "Reviewer")
 # Who manages an item's Sharing tab: the office, its editors and its responsible leader
 # (each can grant only the roles they hold; see portal.sharing).
 SHARERS = roles("office", "Editor", "ResponsibleLeader")
+#: Who may ask for a later deadline (延期申请) while the item is worked on: its staff (主办人).
+EXTENSION_REQUESTERS = roles("Editor")
 #: States in which an item is still open (not yet completed).
 OPEN = ("assigned", "in_progress", "pending_review")
 #: States in which an item is completed (every measure closed, approvals given).
@@ -16,7 +18,9 @@ CLOSED = ("completed", "follow_up")
 SUBMITTED = ("pending_review", *CLOSED)
 
 
-def _state(id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=frozenset()):
+def _state(
+    id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=frozenset(), extend=frozenset()
+):
     return State(
         id,
         zh,
@@ -28,6 +32,7 @@ def _state(id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=
             "review": review,
             "follow_up": follow_up,
             "share": SHARERS,
+            "request_extension": extend,
         },
     )
 
@@ -39,8 +44,22 @@ RECTIFICATION = Workflow(
     state_attribute="state",
     initial="assigned",
     states=(
-        _state("assigned", "已交办", "Assigned", edit=roles("office", "Editor"), work=WORKERS),
-        _state("in_progress", "整改中", "In progress", edit=roles("office", "Editor"), work=WORKERS),
+        _state(
+            "assigned",
+            "已交办",
+            "Assigned",
+            edit=roles("office", "Editor"),
+            work=WORKERS,
+            extend=EXTENSION_REQUESTERS,
+        ),
+        _state(
+            "in_progress",
+            "整改中",
+            "In progress",
+            edit=roles("office", "Editor"),
+            work=WORKERS,
+            extend=EXTENSION_REQUESTERS,
+        ),
         _state("pending_review", "待审核", "Pending review", edit=roles("office"), review=roles("Reviewer")),
         _state("completed", "已完成", "Completed", edit=roles("office"), follow_up=FOLLOW_UP),
         _state("follow_up", "回头看", "Follow-up check", edit=roles("office"), follow_up=FOLLOW_UP),

@@ -47,6 +47,10 @@ class User(UserMixin, db.Model):
         sa.ForeignKey("departments.id", ondelete="RESTRICT"), index=True
     )
     active: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    #: whether notifications (portal.notifications) also go out by e-mail
+    email_notifications: so.Mapped[bool] = so.mapped_column(
+        sa.Boolean, default=True, server_default=sa.true()
+    )
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 

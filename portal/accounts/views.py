@@ -31,6 +31,7 @@ from portal.audit.chain import Actor
 from portal.core.errors import OperationError
 from portal.core.extensions import db, login_manager
 from portal.core.security import roles_required, safe_next
+from portal.notifications.forms import EmailPreferenceForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -104,7 +105,9 @@ def logout():
 @bp.route("/account")
 @login_required
 def account():
-    return render_template("accounts/account.html", form=ChangePasswordForm())
+    return render_template(
+        "accounts/account.html", form=ChangePasswordForm(), preference_form=_preference_form()
+    )
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -124,7 +127,11 @@ def change_password():
             db.session.commit()
             flash(_("Your password has been changed; your other sessions were signed out."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form)
+    return render_template("accounts/account.html", form=form, preference_form=_preference_form())
+
+
+def _preference_form() -> EmailPreferenceForm:
+    return EmailPreferenceForm(formdata=None, email_notifications=current_user.email_notifications)
 
 
 @bp.route("/admin/users")

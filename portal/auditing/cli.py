@@ -15,8 +15,8 @@ from portal.audit.chain import (
     latest_checkpoint,
     load_checkpoint_key,
     verify_chain,
-    write_checkpoint,
 )
+from portal.auditing.checkpoints import BrokenChain, signed_checkpoint
 from portal.auditing.integrity import IntegrityReport, verify_everything, verify_inspection
 from portal.core.database import read_only
 from portal.evidence.storage import FileStore
@@ -134,12 +134,8 @@ def _print_report(report: IntegrityReport, cp, checkpoint) -> None:
 )
 def checkpoint_command(out_file: str | None) -> None:
     """Write the chain head (seq, hash), HMAC-signed with the checkpoint key."""
-    key = load_checkpoint_key(_key_file(), create=True)
-    with read_only():
-        result = verify_chain()
-        if not result.ok:
-            raise click.ClickException(
-                f"refusing to checkpoint a broken chain (first bad seq {result.bad_seq}: {result.problem})"
-            )
-        path, checkpoint = write_checkpoint(current_app.config["AUDIT_CHECKPOINT_DIR"], key, out_file)
+    try:
+        path, checkpoint = signed_checkpoint(out_file)
+    except BrokenChain as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"checkpoint written to {path}: seq {checkpoint['seq']} hash {checkpoint['hash']}")

@@ -80,6 +80,12 @@ def known_actions() -> list[str]:
         "feedback.submit",
         "feedback.edit",
         "fix_check.answer",
+        "notification.send",
+        "notification.read",
+        "notification.read_all",
+        "user.email_notifications",
+        "item.chase",
+        "extension.request",
         "audit.export",
         "audit.verify",
     ]
@@ -92,8 +98,9 @@ def known_actions() -> list[str]:
 
 def transition_prefix(workflow_id: str) -> str:
     """How the audit actions of a workflow's transitions begin (WorkflowHooks.action_prefix):
-    feedback's moderation has its own, every workflow of the documents records `workflow.`."""
-    return "moderation" if workflow_id == "moderation" else "workflow"
+    feedback's moderation and extension requests (延期申请) have their own, every workflow of the
+    documents records `workflow.`."""
+    return workflow_id if workflow_id in ("moderation", "extension") else "workflow"
 
 
 #: The columns of an export, in order; `payload` is the canonical JSON string that was hashed.

@@ -65,6 +65,12 @@ ACTION_LABELS = {
     "feedback.submit": _l("Submitted feedback"),
     "feedback.edit": _l("Edited feedback"),
     "fix_check.answer": _l("Answered “Is it really fixed?”"),
+    "notification.send": _l("Sent notifications"),
+    "notification.read": _l("Marked a notification read"),
+    "notification.read_all": _l("Marked all notifications read"),
+    "user.email_notifications": _l("Changed the e-mail preference"),
+    "item.chase": _l("Chased the item (催办)"),
+    "extension.request": _l("Requested a deadline extension"),
     "audit.export": _l("Exported the audit log"),
     "audit.verify": _l("Ran the integrity verification"),
 }
@@ -86,6 +92,8 @@ OBJECT_LABELS = {
     "login": _l("Login name"),
     "audit": _l("Audit log"),
     "notice_preview": _l("Notice preview"),
+    "notification": _l("Notification"),
+    "extension": _l("Extension request"),
 }
 
 #: Actors without an account, by the name events record.

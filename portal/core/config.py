@@ -14,6 +14,14 @@ class ConfigError(RuntimeError):
     """Raised when the configuration cannot be used safely."""
 
 
+def _minutes_of_day_divisor(name: str, default: int) -> int:
+    """A period in minutes that divides the day (5, 15, 60, 240 …), so that it stays regular."""
+    value = _int_env(name, default)
+    if value < 1 or (24 * 60) % value:
+        raise ConfigError(f"{name}={value}: use a number of minutes that divides 1440 (15, 60, 240 …)")
+    return value
+
+
 def database_url_from_env(instance_path: Path) -> str:
     """Return the SQLAlchemy URL: `DATABASE_URL` if set, else a SQLite file in `instance/`."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -117,6 +125,13 @@ class Config:
             ),
             # How long the auditor's verification page may run before it reports "incomplete".
             "AUDIT_VERIFY_BUDGET_SECONDS": _int_env("AUDIT_VERIFY_BUDGET_SECONDS", 20),
+            # The task queue (portal.core.queue): Redis when REDIS_URL is set, else this file.
+            "REDIS_URL": os.environ.get("REDIS_URL", "").strip(),
+            "TASKS_DB": os.environ.get("TASKS_DB", str(instance_path / "tasks.sqlite3")),
+            # The hour (UTC) of the worker's daily supervision pass; 0 is 08:00 in Beijing.
+            "SUPERVISION_HOUR_UTC": _int_env("SUPERVISION_HOUR_UTC", 0),
+            # The worker signs a checkpoint each time the minute of the day is a multiple.
+            "AUDIT_CHECKPOINT_EVERY_MINUTES": _minutes_of_day_divisor("AUDIT_CHECKPOINT_EVERY_MINUTES", 60),
         }
         extensions = os.environ.get("EVIDENCE_EXTENSIONS", "").strip()
         if extensions:

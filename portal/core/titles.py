@@ -30,6 +30,7 @@ ROLE_LABELS = {
     # Roles that follow from an object's fields, and the pseudo roles.
     "ResponsibleLeader": _l("Responsible leader of the item"),
     "PartySecretary": _l("Party secretary of the inspection"),
+    "Requester": _l("Who filed the extension request"),
     "Anonymous": _l("Everyone, including the public"),
     "Authenticated": _l("Every signed-in user"),
 }
@@ -46,6 +47,9 @@ PERMISSION_LABELS = {
     "moderate": _l("Moderate public feedback"),
     "add_item": _l("Add rectification items"),
     "withdraw": _l("Withdraw and restore it"),
+    "request_extension": _l("Request a deadline extension"),
+    "decide": _l("Decide on the extension request"),
+    "withdraw_request": _l("Withdraw the extension request"),
 }
 
 #: Named conditions of guards and worklists (portal.core.conditions).
@@ -63,6 +67,7 @@ REQUIREMENT_LABELS = {
     "comment_required": _l("a comment giving the reason"),
     "evidence_required": _l("at least one piece of evidence (佐证材料)"),
     "completion_summary": _l("the completion summary (整改成效) filled in"),
+    "later_deadline": _l("the proposed date still later than the item's deadline"),
 }
 
 #: What a transition does besides changing the state.
@@ -70,6 +75,7 @@ EFFECT_LABELS = {
     "record_approval": _l("records the user's approval"),
     "clear_approvals": _l("clears the approvals given so far"),
     "store_reply": _l("stores the reply with the feedback"),
+    "extend_deadline": _l("changes the item's deadline to the proposed date (a new version)"),
 }
 
 

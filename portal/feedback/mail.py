@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import smtplib
-from email.message import EmailMessage
-
 from flask import current_app, url_for
 
 from portal.accounts.models import active_users_with
+from portal.core.mail import send_mail
 
 
 def moderator_addresses() -> list[str]:
@@ -20,19 +18,10 @@ def notify_moderators(feedback) -> bool:
     recipients = moderator_addresses() if host else []
     if not recipients:
         return False
-    message = EmailMessage()
-    message["Subject"] = "【巡察整改督办平台】新的意见建议待审核"
-    message["From"] = current_app.config["SMTP_FROM"]
-    message["To"] = ", ".join(recipients)
-    message.set_content(
+    return send_mail(
+        recipients,
+        "【巡察整改督办平台】新的意见建议待审核",
         f"收到一条新的意见建议（编号 {feedback.id}），请登录平台审核：\n"
         f"{url_for('feedback.queue', _external=True)}\n\n"
-        "为保护反映人，本邮件不包含意见内容和联系方式。"
+        "为保护反映人，本邮件不包含意见内容和联系方式。",
     )
-    try:
-        with smtplib.SMTP(host, current_app.config["SMTP_PORT"], timeout=10) as smtp:
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("could not e-mail the moderators about feedback %s", feedback.id)
-        return False
-    return True

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from portal.audit.chain import Actor, record_event, utcnow
 from portal.core.extensions import db
 from portal.feedback.models import Feedback, FixCheck
+from portal.notifications.operations import notify
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L to misread
 CODE_LENGTH = 12  # 31**12 ≈ 2**59 possibilities
@@ -106,6 +107,9 @@ def answer_fix_check(item, answer: str, comment: str = ""):
         {"answer": answer, "comment": check.comment, "fix_check_id": check.id},
         inspection_id=item.inspection_id,
     )
+    if answer == "not_fixed":
+        recipients = [item.staff_id, item.responsible_leader_id]
+        notify(recipients, "not_fixed", item, actor=Actor.anonymous(), obj=check, comment=check.comment)
     return check
 
 

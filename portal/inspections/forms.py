@@ -16,7 +16,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from portal.core.forms import choices
 from portal.core.titles import person_labels
@@ -47,6 +55,21 @@ class _Versioned(FlaskForm):
             return None
 
 
+class _WholeNumber:
+    """A whole number from `low` to `high`; one message in the user's language for a blank,
+    a non-number or a number out of range (instead of WTForms' English "Not a valid integer")."""
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+
+    def __call__(self, form, field) -> None:
+        if field.data is None or not self.low <= field.data <= self.high:
+            field.errors[:] = []
+            raise StopValidation(
+                _l("Enter a whole number from %(low)d to %(high)d.") % {"low": self.low, "high": self.high}
+            )
+
+
 class InspectionForm(_Versioned):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     inspected_unit = StringField(_l("Inspected unit"), validators=[Optional(), Length(max=200)])
@@ -62,9 +85,39 @@ class InspectionForm(_Versioned):
         _l("Public contact email"),
         validators=[Optional(), Email(message=_l("Please enter a valid email address.")), Length(max=254)],
     )
+    # Deadline levels (三色) and the 回头看 interval; see portal.supervision.levels.
+    remind_days = IntegerField(
+        _l("Reminder (提醒) when this many days or fewer are left"),
+        default=20,
+        validators=[_WholeNumber(1, 365)],
+    )
+    warn_days = IntegerField(
+        _l("Warning (预警) when this many days or fewer are left"),
+        default=10,
+        validators=[_WholeNumber(0, 364)],
+    )
+    interview_days = IntegerField(
+        _l("Interview (约谈) when this many days or more overdue (督办 as soon as overdue)"),
+        default=15,
+        validators=[_WholeNumber(1, 365)],
+    )
+    follow_up_months = IntegerField(
+        _l("Follow-up check (回头看) this many months after completion"),
+        default=6,
+        validators=[_WholeNumber(1, 60)],
+    )
 
     def set_choices(self, leaders) -> None:
         self.party_secretary_id.choices = _person_choices(leaders)
+
+    def validate_warn_days(self, field) -> None:
+        if self.remind_days.data is not None and field.data >= self.remind_days.data:
+            raise ValidationError(
+                _l(
+                    "The warning (预警) comes after the reminder (提醒): "
+                    "give it fewer days than the reminder."
+                )
+            )
 
     def validate_end_date(self, field) -> None:
         if field.data and self.start_date.data and field.data < self.start_date.data:

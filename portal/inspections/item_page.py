@@ -13,6 +13,8 @@ from flask_login import current_user
 
 from portal.core.extensions import db
 from portal.core.policy import allowed_transitions, can, suspension
+from portal.core.timeutil import today
+from portal.deadlines.page import extension_panel
 from portal.evidence.forms import EvidenceForm
 from portal.evidence.models import Evidence
 from portal.feedback.operations import fix_check_counts
@@ -25,6 +27,10 @@ from portal.inspections.forms import (
 from portal.inspections.models import MEASURE_LONG_TERM, RectificationItem
 from portal.inspections.operations import SUBMITTED_STATES, item_progress, open_measures
 from portal.inspections.timeline import item_timeline
+from portal.notifications.forms import ChaseForm
+from portal.notifications.operations import may_chase
+from portal.supervision.letters import LETTERS
+from portal.supervision.levels import item_level, measure_level
 from portal.workflow.forms import TransitionForm
 from portal.workflow.models import Approval
 
@@ -41,6 +47,10 @@ def render_item(
     status: int = 200,
     evidence_form: EvidenceForm | None = None,
     measure_form: MeasureForm | None = None,
+    chase_form: ChaseForm | None = None,
+    extension_form=None,
+    extension_decision_form: TransitionForm | None = None,
+    extension_failed: tuple[int, str] | None = None,
 ):
     """The item page; re-rendered with the user's input and messages when something is refused."""
     approvals = db.session.scalars(
@@ -56,11 +66,14 @@ def render_item(
         .order_by(Evidence.id)
     ).all()
     still_open = open_measures(item) if item.state not in SUBMITTED_STATES else []
+    day = today()
     return render_template(
         "inspections/item.html",
         item=item,
         progress=item_progress(item),
         measures=item.measures,
+        level=item_level(item, day),
+        measure_levels={m.id: measure_level(m, day) for m in item.measures},
         evidence=evidence,
         approvals=approvals,
         timeline=item_timeline(item),
@@ -81,5 +94,11 @@ def render_item(
         long_term_names=[_measure_name(m) for m in item.measures if m.status == MEASURE_LONG_TERM],
         measures_locked=item.state in SUBMITTED_STATES,
         suspended=suspension(item),
+        letter_titles={level: title for level, (title, _ask) in LETTERS.items()},
         measure_form=measure_form or MeasureForm(formdata=None),
+        can_chase=may_chase(current_user, item),
+        chase_form=chase_form or ChaseForm(formdata=None),
+        extensions=extension_panel(
+            item, current_user, extension_form, extension_decision_form, extension_failed
+        ),
     ), status

@@ -37,6 +37,15 @@ class Inspection(db.Model):
     __derived_roles__ = (DerivedRole(*PARTY_SECRETARY, when=_DUAL),)
     __table_args__ = (
         sa.CheckConstraint(sa.column("approval_policy").in_(APPROVAL_POLICIES), name="known_approval_policy"),
+        sa.CheckConstraint(
+            sa.and_(
+                sa.column("warn_days") >= 0,
+                sa.column("warn_days") < sa.column("remind_days"),
+                sa.column("interview_days") >= 1,
+                sa.column("follow_up_months") >= 1,
+            ),
+            name="deadline_thresholds",
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -64,6 +73,13 @@ class Inspection(db.Model):
     )
     #: bumped by every transition (withdraw, restore), which update conditionally on it
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    # Deadline levels (三色, portal.supervision.levels): 提醒 with this many days or fewer left,
+    # 预警 with fewer still, 督办 once overdue, 约谈 this many days or more overdue.
+    remind_days: so.Mapped[int] = so.mapped_column(default=20, server_default="20")
+    warn_days: so.Mapped[int] = so.mapped_column(default=10, server_default="10")
+    interview_days: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
+    #: 回头看: completed items return for a follow-up check this many months later
+    follow_up_months: so.Mapped[int] = so.mapped_column(default=6, server_default="6")
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     party_secretary = so.relationship("User", foreign_keys=[party_secretary_id])

@@ -28,6 +28,7 @@ from portal.inspections.models import (
     Measure,
     RectificationItem,
 )
+from portal.notifications.operations import notify_assigned
 from portal.versions.operations import apply_changes, record_version, snapshot
 from workflows.rectification import CLOSED as CLOSED_STATES
 from workflows.rectification import SUBMITTED as SUBMITTED_STATES
@@ -64,9 +65,17 @@ def create_inspection(
     contact_address: str = "",
     contact_email: str = "",
     source_text: str = "",
+    remind_days: int = 20,
+    warn_days: int = 10,
+    interview_days: int = 15,
+    follow_up_months: int = 6,
 ) -> Inspection:
-    """Create a 巡察轮次."""
+    """Create a 巡察轮次 (with the thresholds of its deadline levels and its 回头看 interval)."""
     inspection = Inspection(
+        remind_days=remind_days,
+        warn_days=warn_days,
+        interview_days=interview_days,
+        follow_up_months=follow_up_months,
         title=title.strip(),
         inspected_unit=inspected_unit,
         inspection_team=inspection_team,
@@ -181,6 +190,7 @@ def create_item(
         "item",
         {"inspection_id": inspection.id, "state": item.state, "publication_state": item.publication_state},
     )
+    notify_assigned(actor, item)
     rows = [
         Measure(item_id=item.id, label=label.strip(), text=text.strip(), deadline=deadline, position=position)
         for position, (label, text, deadline) in enumerate(measures, start=1)
@@ -211,6 +221,8 @@ def update_document(
     if item is not None:
         claim_version(item, item.version if expected_version is None else expected_version)
     changed = apply_changes(actor, obj, values, note)
+    if isinstance(obj, RectificationItem) and "staff_id" in changed:
+        notify_assigned(actor, obj)
     if isinstance(obj, Inspection):
         db.session.refresh(obj, ["party_secretary"])
         check_dual_review(obj, _leader_ids(obj))

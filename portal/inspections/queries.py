@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from portal.core.extensions import db
 from portal.core.filters import visible
 from portal.inspections.models import MEASURE_OPEN, Category, Inspection, Measure, RectificationItem
+from portal.supervision.levels import BY_ID as LEVELS
+from portal.supervision.levels import Level, level_expression
 from workflows.rectification import CLOSED as CLOSED_STATES
 
 Item = RectificationItem
@@ -35,7 +37,8 @@ def progress_expression():
 class ItemRow:
     item: RectificationItem
     progress: int
-    overdue: bool
+    #: its deadline level (三色), decided in SQL
+    level: Level
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Overview:
 
 
 def inspection_overview(inspection: Inspection, user, today) -> Overview:
-    """Categories with the items `user` may see, their progress and overdue marks."""
+    """Categories with the items `user` may see, their progress and deadline levels."""
     categories = db.session.scalars(
         sa.select(Category)
         .where(Category.inspection_id == inspection.id)
@@ -74,14 +77,14 @@ def inspection_overview(inspection: Inspection, user, today) -> Overview:
     blocks = {c.id: CategoryBlock(c) for c in categories}
     uncategorised = CategoryBlock(None)
     rows = db.session.execute(
-        sa.select(Item, progress_expression())
+        sa.select(Item, progress_expression(), level_expression(Item, today))
         .where(Item.inspection_id == inspection.id, visible(user, Item))
         .order_by(Item.id)
     ).all()
     counts: dict[str, int] = {}
-    for item, progress in rows:
-        overdue = bool(item.deadline and item.deadline < today and item.state not in CLOSED_STATES)
-        blocks.get(item.category_id, uncategorised).rows.append(ItemRow(item, int(progress or 0), overdue))
+    for item, progress, level in rows:
+        row = ItemRow(item, int(progress or 0), LEVELS[level])
+        blocks.get(item.category_id, uncategorised).rows.append(row)
         counts[item.state] = counts.get(item.state, 0) + 1
     ordered = list(blocks.values()) + ([uncategorised] if uncategorised.rows else [])
     return Overview(inspection, ordered, counts)

@@ -1,6 +1,7 @@
-"""The item timeline: workflow steps, versions, evidence and approvals, newest first.
+"""The item timeline: workflow steps, versions, evidence, approvals, chase notes (催办) and the
+supervision pass's warnings (督办), newest first.
 
-Four queries whatever the length of the history (actors are loaded with each row).
+Six queries whatever the length of the history (actors are loaded with each row).
 
 A step that records an approval and stays in its state (审核同意) is shown once: as that step,
 with its comment and whether the approval still counts, never as a "待审核 → 待审核" move next to
@@ -19,6 +20,8 @@ from portal.core.extensions import db
 from portal.core.models import WorkflowHistory
 from portal.evidence.models import Evidence
 from portal.inspections.models import Measure, RectificationItem
+from portal.notifications.models import ItemChase
+from portal.supervision.models import SupervisionWarning
 from portal.versions.models import DocumentVersion
 from portal.workflow.models import Approval
 from workflows import WORKFLOWS
@@ -27,7 +30,7 @@ from workflows import WORKFLOWS
 @dataclass
 class Entry:
     at: datetime
-    kind: str  # transition, version, evidence_added, evidence_withdrawn, approval
+    kind: str  # transition, version, evidence_added, evidence_withdrawn, approval, chase, warning
     actor: str
     subject: object  # the row the entry is about
     order: int = 0  # ties: a later-recorded entry of the same instant comes first
@@ -96,5 +99,19 @@ def item_timeline(item: RectificationItem) -> list[Entry]:
             steps.pop(0).approval = a  # the step that recorded it says it already
         else:
             entries.append(Entry(a.approved_at, "approval", _name(a.user), a, a.id))
-    kinds = {"version": 0, "evidence_added": 1, "evidence_withdrawn": 1, "approval": 2, "transition": 3}
+    for c in db.session.scalars(
+        sa.select(ItemChase).options(so.joinedload(ItemChase.actor)).where(ItemChase.item_id == item.id)
+    ):
+        entries.append(Entry(c.created_at, "chase", _name(c.actor), c, c.id))
+    for w in db.session.scalars(sa.select(SupervisionWarning).where(SupervisionWarning.item_id == item.id)):
+        entries.append(Entry(w.issued_at, "warning", "", w, w.id))
+    kinds = {
+        "version": 0,
+        "evidence_added": 1,
+        "evidence_withdrawn": 1,
+        "approval": 2,
+        "transition": 3,
+        "chase": 4,
+        "warning": 5,
+    }
     return sorted(entries, key=lambda e: (e.at, kinds[e.kind], e.order), reverse=True)

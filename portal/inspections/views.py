@@ -91,6 +91,10 @@ def _inspection_values(form: InspectionForm) -> dict:
         "contact_phone": _text(form.contact_phone),
         "contact_address": _text(form.contact_address),
         "contact_email": _text(form.contact_email),
+        "remind_days": form.remind_days.data,
+        "warn_days": form.warn_days.data,
+        "interview_days": form.interview_days.data,
+        "follow_up_months": form.follow_up_months.data,
     }
 
 

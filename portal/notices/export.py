@@ -7,7 +7,6 @@ rendering parses back (portal.notices.parser) to the same tree: that round trip 
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 
 from portal.core.extensions import db
 from portal.core.filters import active_in
+from portal.core.official_docx import HEADING, SUBHEADING, OfficialDocument
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from workflows import RECTIFICATION
 
@@ -217,47 +217,21 @@ def render_text(notice: Notice) -> str:
 
 
 def render_docx(notice: Notice) -> bytes:
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
-
-    document = Document()
-    page = document.sections[0]
-    page.page_width, page.page_height = Cm(21), Cm(29.7)
-    page.top_margin, page.bottom_margin = Cm(3.7), Cm(3.5)
-    page.left_margin, page.right_margin = Cm(2.8), Cm(2.6)
-
-    def paragraph(text: str, font: str, size: float, *, center=False, indent=True):
-        p = document.add_paragraph()
-        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        p.paragraph_format.line_spacing = Pt(28)
-        if center:
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif indent:
-            p.paragraph_format.first_line_indent = Pt(size * 2)
-        run = p.add_run(text)
-        run.font.size = Pt(size)
-        run.font.name = font
-        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
-        return p
-
-    paragraph(notice.title, "方正小标宋简体", 22, center=True)
-    paragraph(notice.opening, "仿宋_GB2312", 16)
-    paragraph("一、组织整改", "黑体", 16)
-    paragraph(notice.organisation, "仿宋_GB2312", 16)
-    paragraph("二、对照问题清单,扎实推进整改落实", "黑体", 16)
+    doc = OfficialDocument()
+    doc.title(notice.title)
+    doc.paragraph(notice.opening)
+    doc.paragraph("一、组织整改", HEADING)
+    doc.paragraph(notice.organisation)
+    doc.paragraph("二、对照问题清单,扎实推进整改落实", HEADING)
     for section in notice.sections:
         if section.title:
-            paragraph(section_heading(section), "楷体_GB2312", 16)
+            doc.paragraph(section_heading(section), SUBHEADING)
         for problem in section.problems:
-            paragraph(problem_heading(problem), "仿宋_GB2312", 16).runs[0].font.bold = True
+            doc.paragraph(problem_heading(problem)).runs[0].font.bold = True
             if problem.measures:
-                paragraph(measures_paragraph(problem), "仿宋_GB2312", 16)
-            paragraph(f"整改状态:{problem.status}", "仿宋_GB2312", 16)
-    paragraph("三、持续整改,巩固提升整改成效", "黑体", 16)
-    paragraph(notice.closing, "仿宋_GB2312", 16)
-    paragraph(INVITATION + notice.contact, "仿宋_GB2312", 16)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+                doc.paragraph(measures_paragraph(problem))
+            doc.paragraph(f"整改状态:{problem.status}")
+    doc.paragraph("三、持续整改,巩固提升整改成效", HEADING)
+    doc.paragraph(notice.closing)
+    doc.paragraph(INVITATION + notice.contact)
+    return doc.save()

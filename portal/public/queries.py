@@ -17,10 +17,13 @@ from portal.core.extensions import db
 from portal.core.filters import active_in, visible
 from portal.core.models import WorkflowHistory
 from portal.core.policy import ANONYMOUS
+from portal.deadlines.history import approved_extension_counts
 from portal.evidence.models import Evidence
 from portal.feedback.models import Feedback
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.inspections.queries import progress_expression
+from portal.supervision.levels import BY_ID as LEVELS
+from portal.supervision.levels import Level, level_expression
 from portal.versions.models import DocumentVersion
 from workflows import RECTIFICATION
 from workflows.rectification import CLOSED
@@ -131,13 +134,18 @@ def category_progress(inspection: Inspection) -> dict[int | None, int]:
 class PublicRow:
     item: RectificationItem
     progress: int
+    #: its deadline level; the public sees only whether it is overdue (portal.supervision)
+    level: Level
+    extended: bool = False
 
 
 def inspection_rows(
-    inspection: Inspection, state: str | None = None, category_id: int | None = None
+    inspection: Inspection, state: str | None = None, category_id: int | None = None, today=None
 ) -> list[PublicRow]:
+    """The published items; with `today`, their deadline levels and extended marks too."""
+    level = level_expression(Item, today) if today else sa.literal(LEVELS["none"].id)
     query = (
-        sa.select(Item, progress_expression())
+        sa.select(Item, progress_expression(), level)
         .where(Item.inspection_id == inspection.id, published())
         .order_by(Item.id)
     )
@@ -149,7 +157,14 @@ def inspection_rows(
         query = query.where(Item.state.not_in(DONE))
     if category_id:
         query = query.where(Item.category_id == category_id)
-    return [PublicRow(item, int(progress or 0)) for item, progress in db.session.execute(query)]
+    rows = [
+        PublicRow(item, int(progress or 0), LEVELS[lvl]) for item, progress, lvl in db.session.execute(query)
+    ]
+    if today:
+        extended = extended_items([row.item for row in rows])
+        for row in rows:
+            row.extended = row.item.id in extended
+    return rows
 
 
 def categories_of(inspection: Inspection) -> list[Category]:
@@ -190,6 +205,11 @@ def public_evidence(item: RectificationItem) -> list[Evidence]:
         .where(Evidence.item_id == item.id, Evidence.public.is_(True), Evidence.withdrawn_at.is_(None))
         .order_by(Evidence.id)
     ).all()
+
+
+def extended_items(items) -> set[int]:
+    """The ids of `items` with an approved extension request (延期申请), in one query."""
+    return set(approved_extension_counts(item.id for item in items))
 
 
 def original_deadline(item: RectificationItem):

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from portal.core.downloads import attachment, stored_file
 from portal.core.extensions import db
+from portal.core.timeutil import today
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.feedback.forms import FixCheckForm
@@ -13,6 +14,7 @@ from portal.feedback.operations import fix_check_open
 from portal.inspections.models import Inspection
 from portal.notices.export import build_notice, render_docx, template_helpers
 from portal.public import queries
+from portal.supervision.levels import item_level
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 FILTERS = ("completed", "under_way", "not_completed")
@@ -35,7 +37,7 @@ def inspection(inspection_id: int):
     obj = _public_inspection(inspection_id)
     state = request.args.get("state") if request.args.get("state") in FILTERS else None
     category_id = request.args.get("category", type=int)
-    shown = queries.inspection_rows(obj, state, category_id)
+    shown = queries.inspection_rows(obj, state, category_id, today=today())
     return render_template(
         "public/inspection.html",
         inspection=obj,
@@ -51,8 +53,7 @@ def inspection(inspection_id: int):
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
     obj = queries.public_item(item_id) or abort(404)
-    original = queries.original_deadline(obj)
-    extended = bool(obj.deadline and original and original != obj.deadline.isoformat())
+    extended = bool(queries.extended_items([obj]))  # an approved extension request (延期申请)
     return render_template(
         "public/item.html",
         item=obj,
@@ -60,6 +61,7 @@ def item(item_id: int):
         timeline=queries.public_timeline(obj),
         evidence=queries.public_evidence(obj),
         extended=extended,
+        level=item_level(obj, today()),
         feedback=queries.public_feedback(obj),
         fix_form=_fix_form(obj),
     )

@@ -11,6 +11,7 @@ from flask_login import current_user
 from portal.core import worklists
 from portal.core.security import INTERNAL
 from portal.core.timeutil import today
+from portal.notifications.operations import unread_count
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,13 @@ NAV = (
         {"name": "overdue"},
         "overdue",
     ),
+    NavEntry(
+        "workflow.worklist",
+        _l("Extension requests"),
+        frozenset({"office", "leader"}),
+        {"name": "extensions_to_decide"},
+        "extensions_to_decide",
+    ),
     NavEntry("feedback.queue", _l("Feedback"), frozenset({"office"}), {}, "moderation_queue"),
     NavEntry("feedback.queue", _l("Feedback"), frozenset({"auditor"})),  # all states, read-only
     NavEntry("accounts.users", _l("Users"), frozenset({"admin"})),
@@ -70,3 +78,12 @@ def nav_counts() -> dict[str, int]:
         names = [e.count for e in nav_for_current_user() if e.count]
         g.nav_counts = worklists.counts(current_user, today(), names)
     return g.nav_counts
+
+
+def unread_notifications() -> int:
+    """The bell's count for the current user: one COUNT per request."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = unread_count(current_user)
+    return g.unread_notifications

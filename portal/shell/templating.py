@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from portal.accounts.forms import LogoutForm
 from portal.core.i18n import html_lang
-from portal.shell.nav import nav_counts, nav_for_current_user
+from portal.shell.nav import nav_counts, nav_for_current_user, unread_notifications
 from portal.shell.views import language_form
 
 URL = re.compile(r"https?://[^\s<>\"']+")
@@ -24,6 +24,7 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "nav_entries": nav_for_current_user,
             "nav_counts": nav_counts,
+            "unread_notifications": unread_notifications,
             "language_form": language_form,
             # formdata=None: rendering must never parse the request body (it may be the 413).
             "logout_form": lambda: LogoutForm(formdata=None),

@@ -10,6 +10,8 @@ from wtforms import HiddenField
 from portal.core import worklists
 from portal.core.security import safe_next
 from portal.core.timeutil import today
+from portal.inspections.models import RectificationItem
+from portal.supervision.levels import item_levels
 
 bp = Blueprint("shell", __name__)
 
@@ -20,13 +22,17 @@ class LanguageForm(FlaskForm):
 
 
 #: Worklists the home page always shows for the roles they are for, even when empty.
-ALWAYS_SHOWN = {"awaiting_review": ("leader",), "my_items": ("staff", "leader")}
+ALWAYS_SHOWN = {
+    "awaiting_review": ("leader",),
+    "my_items": ("staff", "leader"),
+    "extensions_to_decide": ("leader", "office"),
+}
 
 
 @bp.route("/")
 def home():
     """The signed-in user's worklists of items (the first rows of each), then the menu."""
-    lists = {}
+    lists, levels = {}, {}
     if current_user.is_authenticated:
         day = today()
         for name, declared in worklists.declared().items():
@@ -35,7 +41,9 @@ def home():
             page = worklists.page(name, current_user, day, per_page=5)
             if page.total or current_user.has_role(*ALWAYS_SHOWN.get(name, ())):
                 lists[name] = (declared.worklist, page)
-    return render_template("home.html", lists=lists)
+        shown = [i for _, page in lists.values() for i in page.items if isinstance(i, RectificationItem)]
+        levels = item_levels(shown, day)  # one statement for every card
+    return render_template("home.html", lists=lists, levels=levels)
 
 
 @bp.route("/language", methods=["POST"])

@@ -15,6 +15,7 @@ from portal.core.concurrency import claim_version
 from portal.core.errors import NotFound
 from portal.core.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
+from portal.notifications.operations import notify_assigned
 from portal.versions.models import DocumentVersion
 
 #: The fields a version keeps, per document type. Workflow states are never among them.
@@ -31,6 +32,10 @@ VERSIONED_FIELDS: dict[type, tuple[str, ...]] = {
         "contact_phone",
         "contact_address",
         "contact_email",
+        "remind_days",
+        "warn_days",
+        "interview_days",
+        "follow_up_months",
     ),
     Category: ("label", "title", "position"),
     RectificationItem: (
@@ -184,7 +189,10 @@ def revert_to(actor: Actor, obj, number: int, note: str = "") -> dict:
     if item is not None:
         claim_version(item, item.version)
     values = {f: _from_json(type(obj), f, v) for f, v in old.data.items() if f in VERSIONED_FIELDS[type(obj)]}
-    return apply_changes(actor, obj, values, note, action=f"{kind}.revert", reverted_from=number)
+    changes = apply_changes(actor, obj, values, note, action=f"{kind}.revert", reverted_from=number)
+    if isinstance(obj, RectificationItem) and "staff_id" in changes:
+        notify_assigned(actor, obj)
+    return changes
 
 
 # --- diffs ----------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ and write its approvals. Nothing here names a state or a role: those are in the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.audit.chain import utcnow
+from portal.audit.chain import Actor, utcnow
 from portal.core import conditions
 from portal.core.extensions import db
 from portal.core.titles import transition_title
@@ -21,6 +22,7 @@ from portal.evidence.models import Evidence
 from portal.inspections.models import APPROVAL_DUAL, Inspection, RectificationItem
 from portal.inspections.operations import dual_review_problem, open_measures
 from portal.workflow.models import Approval
+from workflows import Step
 
 Item = RectificationItem
 #: The "due soon" worklist's window, in days (its title says 7日内到期).
@@ -106,6 +108,10 @@ conditions.register(
 
 # --- hooks ----------------------------------------------------------------------------------
 
+#: Called as listener(step, actor, item) for each step an item takes, in its transaction,
+#: after the step's own rows (portal.notifications.triggers registers one).
+STEP_LISTENERS: list[Callable[[Step, Actor, RectificationItem], None]] = []
+
 
 class ItemHooks(WorkflowHooks):
     object_type = "item"
@@ -147,6 +153,8 @@ class ItemHooks(WorkflowHooks):
                 .values(cleared_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+        for listener in STEP_LISTENERS:
+            listener(step, actor, item)
 
 
 register_hooks(RectificationItem, ItemHooks())

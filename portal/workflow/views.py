@@ -29,6 +29,7 @@ from portal.core.titles import (
 from portal.core.transitions import fire
 from portal.inspections.item_page import render_item
 from portal.inspections.models import RectificationItem
+from portal.supervision.levels import item_levels
 from portal.workflow.diagram import render_svg
 from portal.workflow.forms import TransitionForm
 from workflows import WORKFLOWS
@@ -97,7 +98,11 @@ def worklist(name: str):
     day = today()
     page = worklists.page(name, current_user, day, request.args.get("page", 1, type=int))
     return render_template(
-        "workflow/worklist.html", name=name, worklist=declared.worklist, page=page, today=day
+        getattr(declared.model, "__worklist_template__", "workflow/worklist.html"),
+        name=name,
+        worklist=declared.worklist,
+        page=page,
+        levels=item_levels(page.items, day) if declared.model is RectificationItem else {},
     )
 
 

@@ -1,5 +1,7 @@
 """No state change on GET: crawl every GET route as every role and count writes."""
 
+from datetime import datetime
+
 import pytest
 
 from portal.core.extensions import db
@@ -7,6 +9,24 @@ from portal.demo.cli import demo_password
 from tests.helpers import count_writes
 
 ROLES = (None, "admin", "office", "leader", "staff", "auditor")
+
+
+def _a_warning(item) -> int:
+    """A warning of the supervision pass on `item` (its letter is a GET route)."""
+    from datetime import date
+
+    from portal.supervision.models import SupervisionWarning
+
+    warning = SupervisionWarning(
+        item_id=item.id,
+        level="supervise",
+        deadline=item.deadline or date(2026, 12, 1),
+        issued_at=datetime(2026, 12, 1, 0, 0),
+        pass_day=date(2026, 12, 1),
+    )
+    db.session.add(warning)
+    db.session.commit()
+    return warning.id
 
 
 def sample_arguments(app, target_id, item_id):
@@ -21,7 +41,9 @@ def sample_arguments(app, target_id, item_id):
             db.select(Evidence.id).where(Evidence.item_id == item_id, Evidence.storage_key.is_not(None))
         )
         inspection_id, category_id = item.inspection_id, item.category_id
+        warning_id = _a_warning(item)
     return {
+        "warning_id": warning_id,
         "user_id": target_id,
         "item_id": item_id,
         "inspection_id": inspection_id,

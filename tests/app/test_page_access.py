@@ -28,6 +28,7 @@ ACCESS = {
     ("GET", "/worklists/overdue"): EVERYONE,
     ("GET", "/worklists/due_soon"): EVERYONE,
     ("GET", "/feedback/"): {"office", "auditor"},
+    ("GET", "/notifications"): EVERYONE,  # one's own notifications
 }
 # Pages of documents depend on local roles and states too; their tables are in
 # tests/core/test_permission_table.py and tests/inspections/test_access.py.

@@ -17,6 +17,12 @@ NOT_STAFF_WRITES = {
     "feedback.give",
     "feedback.lookup",
     "feedback.fix_check",
+    # one's own notifications read and one's own e-mail preference, like one's password:
+    # they change nothing the auditor audits (and each is audited like any write)
+    "notifications.read",
+    "notifications.open_item",
+    "notifications.read_all",
+    "notifications.email_preference",
 }
 
 #: The auditor's own two POSTs. Each writes exactly one row: the audit event recording that
@@ -39,11 +45,42 @@ def grant_and_feedback(app, item_id, user_id):
         return grant.id, feedback.id
 
 
+def extension_request(app) -> int:
+    """A 延期申请 filed by the demo staff on an in-progress item whose deadline is ahead."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from portal.accounts.models import User
+    from portal.audit.chain import Actor
+    from portal.core.timeutil import today
+    from portal.deadlines.operations import request_extension
+    from portal.inspections.models import RectificationItem
+
+    with app.app_context():
+        item = db.session.scalars(
+            sa.select(RectificationItem)
+            .where(RectificationItem.state == "in_progress", RectificationItem.deadline > today())
+            .order_by(RectificationItem.id)
+        ).first()
+        staff = db.session.scalar(sa.select(User).where(User.login == "staff"))
+        request = request_extension(
+            Actor.of(staff),
+            item,
+            proposed_deadline=item.deadline + timedelta(days=30),
+            reason="待预算批复",
+            progress_note="方案已定",
+        )
+        db.session.commit()
+        return request.id
+
+
 def test_every_post_route_refuses_the_auditor(app, make_user, client):
     target_id = make_user("target", "staff")
     item_id = demo_item_in_review(app)
     assert client.login("auditor", demo_password("auditor")).status_code == 302
     grant_id, feedback_id = grant_and_feedback(app, item_id, target_id)
+    request_id = extension_request(app)
     samples = sample_arguments(app, target_id, item_id)
     samples.update(
         {
@@ -51,7 +88,9 @@ def test_every_post_route_refuses_the_auditor(app, make_user, client):
             "transition_id": {
                 "workflow.transition": "approve",
                 "inspections.inspection_transition": "withdraw",
+                "deadlines.decide": "leader_approve",
             },
+            "request_id": request_id,
             "grant_id": grant_id,
             "feedback_id": feedback_id,
             "number": 1,

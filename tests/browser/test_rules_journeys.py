@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from portal.accounts.operations import find_user
 from portal.audit.chain import Actor
 from portal.core import worklists
 from portal.core.extensions import db
 from portal.core.timeutil import today
+from portal.deadlines.operations import request_extension
 from portal.demo.cli import DEMO_STATES, demo_password
 from portal.feedback.operations import answer_fix_check
 from portal.inspections.models import Inspection, RectificationItem
@@ -129,6 +131,15 @@ def _fill_every_worklist(app) -> None:
         update_document(actor, open_item, {"deadline": today() + timedelta(days=3)})
         completed = next(i for i in items if i.state == "completed" and i.publication_state == "published")
         answer_fix_check(completed, "not_fixed", "还是老样子")
+        db.session.commit()
+        # a 延期申请 by the staff on the item due next week, for the leader to decide
+        request_extension(
+            Actor.of(find_user("staff")),
+            open_item,
+            proposed_deadline=open_item.deadline + timedelta(days=30),
+            reason="需等待预算批复",
+            progress_note="方案已拟定",
+        )
         db.session.commit()
 
 

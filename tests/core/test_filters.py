@@ -5,7 +5,8 @@ Worklist pages themselves (ordering, pagination, counts) are tested in test_work
 The property test builds random content trees (inspections, categories, items, measures;
 blocked inheritance anywhere), random accounts (global roles, departments) and the anonymous
 visitor, random local grants to users and departments, random field-derived roles, states,
-deadlines, approvals, public answers and feedback in every moderation state; then it asks every
+deadlines, approvals, public answers, feedback in every moderation state and extension requests
+(延期申请) in every state; then it asks every
 permission of every content type and every worklist both ways. Its rows are test data written
 straight to the tables inside one transaction that is rolled back: no operation is exercised.
 """
@@ -24,12 +25,13 @@ from portal.core.extensions import db
 from portal.core.filters import permitted, visible
 from portal.core.models import LocalRole, WorkflowHistory
 from portal.core.policy import ANONYMOUS, PolicyContext, can, has_permission, roles_on
+from portal.deadlines.models import ExtensionRequest
 from portal.feedback.models import Feedback, FixCheck
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, Category, Inspection, Measure
 from portal.inspections.models import RectificationItem as Item
 from portal.sharing.operations import grant_local_role
 from portal.workflow.models import Approval
-from workflows import LIFECYCLE, MODERATION, PUBLICATION, RECTIFICATION
+from workflows import EXTENSION, LIFECYCLE, MODERATION, PUBLICATION, RECTIFICATION
 from workflows.containers import CONTAINER_PERMISSIONS
 from workflows.roles import GLOBAL_ROLES, LOCAL_ROLES
 
@@ -38,6 +40,8 @@ ITEM_PERMISSIONS = sorted(RECTIFICATION.permissions | PUBLICATION.permissions | 
 CONTAINER_PERMISSIONS_ALL = sorted(set(CONTAINER_PERMISSIONS) | LIFECYCLE.permissions)
 LIFECYCLE_STATES = [s.id for s in LIFECYCLE.states]
 ITEM_WORKLISTS = [w.id for w in RECTIFICATION.worklists]
+#: an extension request (延期申请) is suspended with its item: the lifecycle map applies then
+EXTENSION_PERMISSIONS = sorted(EXTENSION.permissions | LIFECYCLE.permissions)
 
 
 def test_a_blocked_category_elsewhere_leaves_inspection_grants_alone(world):
@@ -99,6 +103,13 @@ grant_spec = st.fixed_dictionaries(
         "who": st.integers(0, 2),
     }
 )
+extension_spec = st.fixed_dictionaries(
+    {
+        "item": st.integers(0, 4),
+        "state": st.sampled_from([s.id for s in EXTENSION.states]),
+        "by": st.sampled_from([None, 0, 1, 2]),
+    }
+)
 feedback_spec = st.fixed_dictionaries(
     {"inspection": st.integers(0, 1), "state": st.sampled_from([s.id for s in MODERATION.states])}
 )
@@ -123,6 +134,7 @@ world_spec = st.fixed_dictionaries(
         "grants": st.lists(grant_spec, max_size=6),
         "measures": st.lists(st.integers(0, 4), max_size=3),  # the item each belongs to
         "feedback": st.lists(feedback_spec, max_size=3),
+        "extensions": st.lists(extension_spec, max_size=3),
     }
 )
 
@@ -244,9 +256,24 @@ def _build(spec) -> tuple[list[User], list, list, list[Item]]:
         )
         for k, f in enumerate(spec["feedback"])
     ]
-    db.session.add_all(measures + feedback)
+    extensions = []
+    for e in spec["extensions"]:
+        item = items[e["item"] % len(items)]
+        extensions.append(
+            ExtensionRequest(
+                item_id=item.id,
+                inspection_id=item.inspection_id,
+                requested_by_id=person(e["by"]),
+                reason="理由",
+                old_deadline=TODAY,
+                proposed_deadline=TODAY + timedelta(days=30),
+                extension_state=e["state"],
+                created_at=now,
+            )
+        )
+    db.session.add_all(measures + feedback + extensions)
     db.session.flush()
-    return users, inspections, categories, items, measures, feedback
+    return users, inspections, categories, items, measures, feedback, extensions
 
 
 def _sql_ids(model, clause) -> set[int]:
@@ -263,11 +290,12 @@ def _sql_ids(model, clause) -> set[int]:
 def test_sql_filters_and_worklists_agree_with_the_python_policy(app, spec):
     with app.app_context():
         try:
-            users, inspections, categories, items, measures, feedback = _build(spec)
+            users, inspections, categories, items, measures, feedback, extensions = _build(spec)
             for user in [*users, ANONYMOUS]:
                 for model, rows, permissions in (
                     (Measure, measures, ITEM_PERMISSIONS),
                     (Feedback, feedback, sorted(MODERATION.permissions)),
+                    (ExtensionRequest, extensions, EXTENSION_PERMISSIONS),
                 ):
                     held = {r.id: roles_on(user, r) for r in rows}  # a measure's: its item's
                     for permission in permissions:
@@ -302,6 +330,13 @@ def test_sql_filters_and_worklists_agree_with_the_python_policy(app, spec):
                     for permission in CONTAINER_PERMISSIONS_ALL:
                         expected = {r.id for r in rows if can(user, permission, r)}
                         assert _sql_ids(model, permitted(user, model, permission)) == expected
+                expected = {
+                    e.id for e in extensions if worklists.contains("extensions_to_decide", user, e, TODAY)
+                }
+                listed = worklists.query("extensions_to_decide", user, TODAY).with_only_columns(
+                    ExtensionRequest.id
+                )
+                assert set(db.session.scalars(listed)) == expected
                 for name in ITEM_WORKLISTS:
                     expected = {
                         i.id for i in items if worklists.contains(name, user, i, TODAY, contexts[i.id])

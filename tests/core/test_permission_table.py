@@ -6,7 +6,7 @@ import pytest
 from portal.core.policy import allowed_transitions
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
 from tests.world import PERSONAS
-from workflows import LIFECYCLE, PUBLICATION, RECTIFICATION
+from workflows import EXTENSION, LIFECYCLE, PUBLICATION, RECTIFICATION
 
 WORKERS = {"staff_resp", "dept_editor", "leader_resp"}
 REVIEWERS = {"leader_resp", "leader_reviewer"}
@@ -229,3 +229,129 @@ def test_dual_review_by_one_person_is_refused_when_created_or_edited(app, world)
                 single,
                 {"approval_policy": APPROVAL_DUAL, "party_secretary_id": world.users["leader_resp"]},
             )
+
+
+# --- the extension workflow (延期申请) ---------------------------------------------------------
+
+#: Who may file a request on an item, by the item's state: its staff (主办人), by field or grant.
+EXTENSION_FILERS = {"assigned": {"staff_resp", "dept_editor"}, "in_progress": {"staff_resp", "dept_editor"}}
+
+
+def extension_table(filer: str) -> dict[tuple[str, str], set[str]]:
+    """(request state, transition) -> personas allowed: the responsible leader, then the office;
+    whoever filed it may withdraw it while it is open."""
+    return {
+        ("requested", "leader_approve"): {"leader_resp"},
+        ("requested", "reject"): {"leader_resp"},
+        ("requested", "withdraw"): {filer},
+        ("leader_approved", "office_approve"): {"office"},
+        ("leader_approved", "reject"): {"office"},
+        ("leader_approved", "withdraw"): {filer},
+    }
+
+
+def extension_expected(filer, state, persona):
+    return {t for (s, t), who in extension_table(filer).items() if s == state and persona in who}
+
+
+#: Who sees a request: the global viewers, the item's staff and leader, and who filed it.
+def sees_request(filer: str) -> set[str]:
+    return {
+        "office",
+        "auditor",
+        "leader_resp",
+        "leader_reviewer",
+        "leader_other",
+        "secretary",
+        "staff_resp",
+        filer,
+    }
+
+
+EXTENSION_STATES = [s.id for s in EXTENSION.states]
+
+
+@pytest.mark.parametrize("filer", ["staff_resp", "dept_editor"])
+@pytest.mark.parametrize("state", EXTENSION_STATES)
+def test_extension_engine_matches_table(app, world, filer, state):
+    from tests.deadlines.helpers import new_request, request
+
+    request_id = new_request(world, state, filer)
+    with app.app_context():
+        obj = request(request_id)
+        assert obj.extension_state == state
+        for persona in PERSONAS:
+            offered = {t.id for t in allowed_transitions(world.user(persona), obj)}
+            assert offered == extension_expected(filer, state, persona), persona
+
+
+@pytest.mark.parametrize("filer", ["staff_resp", "dept_editor"])
+@pytest.mark.parametrize("state", EXTENSION_STATES)
+def test_extension_http_matches_table(app, world, signed_in, filer, state):
+    from tests.deadlines.helpers import new_request, request
+
+    shared = new_request(world, state, filer)
+    for persona in PERSONAS:
+        client = signed_in(persona)
+        for transition in manual(EXTENSION):
+            allowed = transition in extension_expected(filer, state, persona)
+            request_id = new_request(world, state, filer) if allowed else shared
+            response = client.post_form(
+                f"/extensions/{request_id}/transitions/{transition}", {"comment": "同意。"}
+            )
+            refused = 403 if persona in sees_request(filer) else 404
+            assert response.status_code == (302 if allowed else refused), (persona, transition)
+    with app.app_context():
+        obj = request(shared)
+        assert obj.extension_state == state
+        assert obj.version == 1 + len(_extension_path(state))
+
+
+def _extension_path(state):
+    from tests.deadlines.helpers import PATHS
+
+    return PATHS[state]
+
+
+@pytest.mark.parametrize(("wf", "state"), STATES, ids=[s for _wf, s in STATES])
+def test_who_may_file_an_extension_matches_table(app, world, signed_in, wf, state):
+    """Filing (`request_extension` on the item) in each state of the item's workflows, in the
+    policy and over HTTP; a refused filing writes nothing."""
+    from portal.core.policy import can
+    from tests.deadlines.helpers import in_days
+
+    def filers(item):
+        return EXTENSION_FILERS.get(item.state, set()) if item.lifecycle_state == "active" else set()
+
+    shared = world.new_item(APPROVAL_SINGLE, state, deadline=in_days(30))
+    with app.app_context():
+        item = world.item(shared)
+        allowed_personas = filers(item)
+        for persona in PERSONAS:
+            assert can(world.user(persona), "request_extension", item) == (persona in allowed_personas), (
+                persona
+            )
+    form = {"proposed_deadline": in_days(60).isoformat(), "reason": "协调预算", "progress_note": "已完成方案"}
+    for persona in PERSONAS:
+        allowed = persona in allowed_personas
+        item_id = world.new_item(APPROVAL_SINGLE, state, deadline=in_days(30)) if allowed else shared
+        response = signed_in(persona).post_form(f"/items/{item_id}/extensions", form)
+        if allowed:
+            refused = None
+        elif state == "withdrawn":
+            refused = 403 if persona in SEE_WITHDRAWN else 404
+        else:
+            refused = 403 if persona in CAN_SEE or state == "published" else 404
+        assert response.status_code == (302 if allowed else refused), persona
+    with app.app_context():
+        from portal.deadlines.models import ExtensionRequest
+
+        assert not db_rows(ExtensionRequest, shared)
+
+
+def db_rows(model, item_id):
+    import sqlalchemy as sa
+
+    from portal.core.extensions import db
+
+    return db.session.scalars(sa.select(model).where(model.item_id == item_id)).all()

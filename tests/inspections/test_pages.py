@@ -258,3 +258,41 @@ def test_a_refused_measure_keeps_what_was_typed(app, world, signed_in):
     response = signed_in("office").post_form(f"/items/{item_id}/measures", {"label": "二是", "text": ""})
     assert response.status_code == 400
     assert 'value="二是"' in response.text and '<details class="mb-3" open>' in response.text
+
+
+def test_the_overview_runs_a_constant_number_of_statements(app, world, signed_in):
+    """Progress and deadline levels (三色) of every row come from the same statement."""
+    from datetime import timedelta
+
+    from portal.core.timeutil import today
+
+    client = signed_in("office")
+    inspection_id = world.inspections["single"]
+
+    def statements():
+        client.get(f"/inspections/{inspection_id}")  # warm caches (translations, templates)
+        with app.app_context():
+            engine = db.engine
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            with count_writes(engine) as writes:
+                page = client.get(f"/inspections/{inspection_id}").text
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        assert writes == []
+        return len(seen), page.count("data-level=")
+
+    with app.app_context():
+        day = today()
+    world.new_item(state="in_progress", deadline=day + timedelta(days=10))
+    few, marked = statements()
+    assert marked == 1
+    for offset in range(-30, 30, 2):
+        world.new_item(state="in_progress", deadline=day + timedelta(days=offset))
+    many, marked = statements()
+    assert marked > 20 and many == few

@@ -214,9 +214,11 @@ def test_nothing_private_reaches_a_public_page(app, public):
 
 
 def test_an_extended_deadline_is_marked(app, world):
-    from datetime import date
+    """“Extended” means an approved extension request (延期申请); an office's correction of the
+    date is not one."""
+    from tests.deadlines.helpers import decide, file, in_days
 
-    item_id = world.new_item(state="in_progress", deadline=date(2026, 6, 30))
+    item_id = world.new_item(state="in_progress", deadline=in_days(30))
     world.fire("leader_resp", item_id, "publish")
     client = app.test_client()
     assert 'id="extended"' not in client.get(f"/public/items/{item_id}").text
@@ -224,10 +226,14 @@ def test_an_extended_deadline_is_marked(app, world):
         update_document(
             Actor.system("test"),
             db.session.get(RectificationItem, item_id),
-            {"deadline": date(2026, 9, 30)},
-            note="延期至9月底",
+            {"deadline": in_days(40)},
+            note="更正录入错误",
         )
         db.session.commit()
+    assert 'id="extended"' not in client.get(f"/public/items/{item_id}").text
+    request_id = file(world, item_id, days=90, reason="延期至年底")
+    decide(world, "leader_resp", request_id, "leader_approve")
+    decide(world, "office", request_id, "office_approve")
     page = client.get(f"/public/items/{item_id}").text
-    assert 'id="extended"' in page and "2026-09-30" in page
-    assert "延期至9月底" not in page  # the reason is an internal change note
+    assert 'id="extended"' in page and in_days(90).isoformat() in page
+    assert "延期至年底" not in page and "更正录入错误" not in page  # reasons and notes are internal

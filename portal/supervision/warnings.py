@@ -1,0 +1,151 @@
+"""The supervision pass (督办): escalating warnings, each level to a wider circle.
+
+提醒 goes to the responsible staff; 预警 to the staff and the responsible leader; 督办 to the
+responsible leader and the party secretary; 约谈 is flagged to the inspection office. Each
+warning is issued once per (item, level, deadline): the pass inserts its warnings with
+"on conflict do nothing" on that unique key, so a second pass (or one running at the same
+moment in another process) issues nothing twice, and only the rows a pass inserted are
+announced (an audit event, a notification, e-mail after the commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.accounts.models import active_users_with
+from portal.audit.chain import Actor, record_event, utcnow
+from portal.core.extensions import db
+from portal.core.filters import active_in
+from portal.inspections.models import Inspection, RectificationItem
+from portal.notifications.operations import notify
+from portal.supervision.levels import BY_ID, level_expression
+from portal.supervision.models import WARNING_LEVELS, SupervisionWarning
+from workflows import RECTIFICATION
+from workflows.rectification import OPEN as OPEN_STATES
+
+Item = RectificationItem
+#: Who hears of each level (see the module's docstring).
+CIRCLES = {
+    "remind": ("staff",),
+    "warn": ("staff", "leader"),
+    "supervise": ("leader", "secretary"),
+    "interview": ("office",),
+}
+
+
+@dataclass
+class PassResult:
+    """What one pass did: warnings issued per level (every level listed, in order)."""
+
+    today: date
+    issued: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WARNING_LEVELS, 0))
+
+    @property
+    def total(self) -> int:
+        return sum(self.issued.values())
+
+
+def _insert(rows: list[dict]):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING, in the dialect at hand."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(SupervisionWarning)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["item_id", "level", "deadline"])
+        .returning(SupervisionWarning.id, SupervisionWarning.item_id, SupervisionWarning.level)
+    )
+
+
+def due_warnings(today: date) -> list[tuple[int, str, date]]:
+    """(item id, level, deadline) of every open item that has reached a level today."""
+    level = level_expression(Item, today).label("level")
+    rows = db.session.execute(
+        sa.select(Item.id, level, Item.deadline)
+        .where(Item.state.in_(OPEN_STATES), Item.deadline.is_not(None), active_in(Item, RECTIFICATION))
+        .order_by(Item.id)
+    ).all()
+    return [(item_id, lvl, deadline) for item_id, lvl, deadline in rows if lvl in WARNING_LEVELS]
+
+
+def recipients(item: RectificationItem, level: str, office: list) -> list:
+    circle = CIRCLES[level]
+    people = []
+    if "staff" in circle:
+        people.append(item.staff_id)
+    if "leader" in circle:
+        people.append(item.responsible_leader_id)
+    if "secretary" in circle:
+        people.append(item.inspection.party_secretary_id)
+    if "office" in circle:
+        people += [u.id for u in office]
+    return [p for p in people if p is not None]
+
+
+def run_pass(actor: Actor, today: date, batch: int = 500) -> PassResult:
+    """Issue the warnings due on `today`; flush, never commit (the caller commits)."""
+    result = PassResult(today)
+    due = due_warnings(today)
+    office = active_users_with("office")
+    now = utcnow()
+    for start in range(0, len(due), batch):
+        chunk = due[start : start + batch]
+        inserted = db.session.execute(
+            _insert(
+                [
+                    {"item_id": i, "level": lvl, "deadline": d, "issued_at": now, "pass_day": today}
+                    for i, lvl, d in chunk
+                ]
+            )
+        ).all()
+        if not inserted:
+            continue
+        items = {
+            item.id: item
+            for item in db.session.scalars(
+                sa.select(Item)
+                .where(Item.id.in_([row.item_id for row in inserted]))
+                .options(so.selectinload(Item.inspection).selectinload(Inspection.party_secretary))
+            )
+        }
+        for warning_id, item_id, lvl in inserted:
+            item = items[item_id]
+            level = BY_ID[lvl]
+            record_event(
+                actor,
+                "supervision.warning",
+                "item",
+                item.id,
+                {
+                    "warning_id": warning_id,
+                    "level": lvl,
+                    "deadline": item.deadline.isoformat(),
+                    "pass_day": today.isoformat(),
+                },
+                inspection_id=item.inspection_id,
+            )
+            notify(
+                recipients(item, lvl, office),
+                "warning",
+                item,
+                actor=actor,
+                level=level.title_zh,
+                level_id=lvl,
+                deadline=item.deadline.isoformat(),
+                warning_id=warning_id,
+            )
+            result.issued[lvl] += 1
+    return result
+
+
+def warnings_of(item: RectificationItem) -> list[SupervisionWarning]:
+    return db.session.scalars(
+        sa.select(SupervisionWarning)
+        .where(SupervisionWarning.item_id == item.id)
+        .order_by(SupervisionWarning.issued_at, SupervisionWarning.id)
+    ).all()
