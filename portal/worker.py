@@ -41,11 +41,13 @@ def periodic_checkpoint() -> None:
 
 @huey.task()
 def supervision_pass(day: str | None = None) -> dict[str, int]:
-    """One supervision pass (see `flask supervise run`); warnings issued per level."""
+    """One supervision pass (see `flask supervise run`); warnings issued per level, and the
+    items moved into their follow-up check (`follow_up`)."""
     from datetime import date
 
     with app.app_context():
-        return supervise(date.fromisoformat(day) if day else None).issued
+        result = supervise(date.fromisoformat(day) if day else None)
+        return {**result.issued, "follow_up": result.follow_ups}
 
 
 @huey.periodic_task(crontab(minute="0", hour=str(app.config["SUPERVISION_HOUR_UTC"])))

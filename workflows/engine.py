@@ -129,6 +129,18 @@ class WorkflowEngine:
         """
         steps: list[Step] = []
         self._trigger(obj, transition, on_step, steps)
+        return self._automatic(obj, ctx, on_step, steps)
+
+    def settle(self, obj, ctx: GuardContext, on_step: Callable[[Step], None] | None = None) -> list[Step]:
+        """Fire the automatic transitions whose guards pass now, without a manual one first.
+
+        What changes with time (a follow-up check falling due, say) is noticed by re-evaluating
+        the automatic transitions (Plone does so on every change); the steps, or [] when none
+        applies.
+        """
+        return self._automatic(obj, ctx, on_step, [])
+
+    def _automatic(self, obj, ctx: GuardContext, on_step, steps: list[Step]) -> list[Step]:
         for _ in range(MAX_AUTOMATIC_STEPS):
             automatic = next(
                 (

@@ -104,6 +104,7 @@ RECTIFICATION = Workflow(
             "completed",
             Guard(conditions=("approval_policy_met",)),
             automatic=True,
+            effects=("schedule_follow_up_check",),  # due follow_up_months later
         ),
         Transition(
             "schedule_follow_up",
@@ -112,6 +113,19 @@ RECTIFICATION = Workflow(
             ("completed",),
             "follow_up",
             Guard(permissions=("follow_up",), roles=("office", "leader")),
+            effects=("begin_follow_up_check",),
+        ),
+        # 回头看 on schedule: re-evaluated by the supervision pass (portal.core.transitions.settle),
+        # which moves a completed item once its follow-up check has fallen due.
+        Transition(
+            "follow_up_on_schedule",
+            "到期回头看",
+            "Follow-up check due",
+            ("completed",),
+            "follow_up",
+            Guard(conditions=("follow_up_due",)),
+            automatic=True,
+            effects=("begin_follow_up_check",),
         ),
         Transition(
             "confirm",

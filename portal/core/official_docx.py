@@ -45,6 +45,27 @@ class OfficialDocument:
     def title(self, text: str):
         return self.paragraph(text, TITLE, 22, center=True)
 
+    def table(self, header: list[str] | None, rows: list[list[str]], widths_cm: list[float] | None = None):
+        """A bordered table in 仿宋 at 四号 (the header row in 黑体), single-spaced; a cell's
+        text is kept as given (a hash stays one unbroken string)."""
+        from docx.oxml.ns import qn
+        from docx.shared import Cm, Pt
+
+        lines = ([header] if header else []) + rows
+        table = self.document.add_table(rows=len(lines), cols=len(lines[0]))
+        table.style = "Table Grid"
+        for r, line in enumerate(lines):
+            for c, text in enumerate(line):
+                cell = table.cell(r, c)
+                if widths_cm:
+                    cell.width = Cm(widths_cm[c])
+                run = cell.paragraphs[0].add_run(str(text))
+                font = HEADING if header and r == 0 else BODY
+                run.font.size = Pt(12 if len(str(text)) < 40 else 9)
+                run.font.name = font
+                run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+        return table
+
     def save(self) -> bytes:
         buffer = io.BytesIO()
         self.document.save(buffer)

@@ -60,6 +60,7 @@ CONDITION_LABELS = {
     "due_soon": _l("its deadline is within 7 days"),
     "reported_not_fixed": _l("the public has reported it as not fixed"),
     "measures_closed": _l("every measure is done, long-term (长期坚持) or not applicable"),
+    "follow_up_due": _l("its follow-up check (回头看) has fallen due"),
 }
 
 #: What a transition asks for before it can be taken.
@@ -76,6 +77,10 @@ EFFECT_LABELS = {
     "clear_approvals": _l("clears the approvals given so far"),
     "store_reply": _l("stores the reply with the feedback"),
     "extend_deadline": _l("changes the item's deadline to the proposed date (a new version)"),
+    "schedule_follow_up_check": _l(
+        "schedules its follow-up check (回头看) for the inspection's interval later"
+    ),
+    "begin_follow_up_check": _l("takes the scheduled follow-up check (回头看) off the calendar"),
 }
 
 

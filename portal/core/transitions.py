@@ -18,6 +18,7 @@ What differs between types (requirements, the rows a step writes, the audit acti
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
+from portal.core.content import workflows_of
 from portal.core.errors import Conflict, MissingRequirements, NotAllowed, NotFound
 from portal.core.extensions import db
 from portal.core.models import WorkflowHistory
@@ -60,12 +62,16 @@ class WorkflowHooks:
     def on_step(self, step: Step, ctx: PolicyContext) -> None:
         """Note in `ctx.pending` what the next guards must see (pure: writes nothing)."""
 
-    def values(self, steps: list[Step], comment: str) -> dict[str, Any]:
-        """Columns besides state and version that the one UPDATE sets."""
+    def values(self, steps: list[Step], comment: str, obj) -> dict[str, Any]:
+        """Columns besides state and version that the one UPDATE sets (`obj` as it was before)."""
         return {}
 
     def write_step(self, step: Step, actor: Actor, obj) -> None:
         """Rows a step writes besides its history and audit event (after the claim)."""
+
+    def after_step(self, step: Step, actor: Actor, obj, entry: WorkflowHistory) -> None:
+        """What follows from a step once its history entry and audit event are written (telling
+        people of it, say), in the same transaction; `entry` is the step's history entry."""
 
     def after_commit(self, steps: list[Step], actor: Actor, obj) -> Callable[[], None] | None:
         """Something to do once the transaction has committed (mail, say)."""
@@ -135,12 +141,60 @@ def fire(
     from_state, version = getattr(obj, attribute), obj.version
     holder = _Holder(attribute, from_state)
     steps = engine.run(holder, transition, ctx, on_step=lambda step: hooks.on_step(step, ctx))
+    _write(actor, obj, workflow, steps, holder, version, comment=comment, evidence_ids=evidence_ids)
+    return steps
 
+
+def settle(actor: Actor, obj, *, today=None) -> list[Step]:
+    """Fire the automatic transitions of `obj` whose guards pass now; flush, never commit.
+
+    Guards that depend on time (a follow-up check falling due) are re-evaluated this way by
+    whoever watches the clock (the supervision pass), with no user and no manual transition:
+    the same conditional update, one history entry and one audit event per step (marked
+    automatic), the same hooks. Raises Conflict when `obj` changed meanwhile. Return the steps
+    taken, [] when nothing applied.
+    """
+    model, hooks = type(obj), hooks_for(type(obj))
+    taken: list[Step] = []
+    for workflow in workflows_of(model):
+        if not workflow_active(obj, workflow):
+            continue
+        attribute, ctx = workflow.state_attribute, PolicyContext(actor.user, obj, today)
+        holder, version = _Holder(attribute, getattr(obj, attribute)), obj.version
+        steps = ENGINES[workflow.id].settle(holder, ctx, on_step=partial(hooks.on_step, ctx=ctx))
+        if steps:
+            _write(actor, obj, workflow, steps, holder, version, manual=False)
+            taken += steps
+    return taken
+
+
+def _write(
+    actor: Actor,
+    obj,
+    workflow,
+    steps: list[Step],
+    holder: _Holder,
+    version: int,
+    *,
+    comment: str = "",
+    evidence_ids: list[int] | None = None,
+    manual: bool = True,
+) -> None:
+    """Claim the row conditionally, then write each step's rows, history entry and audit event.
+
+    `manual`: the first step is the user's transition (it carries the comment and evidence).
+    """
+    model, hooks, attribute = type(obj), hooks_for(type(obj)), workflow.state_attribute
+    from_state, evidence_ids = steps[0].from_state, evidence_ids or []
     claimed = db.session.execute(
         sa.update(model)
         .where(model.id == obj.id, getattr(model, attribute) == from_state, model.version == version)
         .values(
-            {attribute: getattr(holder, attribute), "version": version + 1, **hooks.values(steps, comment)}
+            {
+                attribute: getattr(holder, attribute),
+                "version": version + 1,
+                **hooks.values(steps, comment, obj),
+            }
         )
         .execution_options(synchronize_session=False)
     )
@@ -150,18 +204,18 @@ def fire(
     inspection_id = inspection_id_of(obj)
     for step in steps:
         hooks.write_step(step, actor, obj)
-        manual = step is steps[0]
+        by_hand = manual and step is steps[0]
         entry = WorkflowHistory(
             object_type=hooks.object_type,
             object_id=obj.id,
             workflow=workflow.id,
             action=step.transition.id,
             actor_id=actor.id,
-            comment=comment if manual else "",
+            comment=comment if by_hand else "",
             from_state=step.from_state,
             to_state=step.to_state,
             at=utcnow(),
-            evidence_ids=evidence_ids if manual else [],
+            evidence_ids=evidence_ids if by_hand else [],
         )
         db.session.add(entry)
         db.session.flush()
@@ -173,7 +227,7 @@ def fire(
             {
                 "workflow": workflow.id,
                 "transition": step.transition.id,
-                "automatic": not manual,
+                "automatic": not by_hand,
                 "from": step.from_state,
                 "to": step.to_state,
                 "comment": entry.comment,
@@ -183,11 +237,11 @@ def fire(
             },
             inspection_id=inspection_id,
         )
+        hooks.after_step(step, actor, obj, entry)
     db.session.expire(obj)
     later = hooks.after_commit(steps, actor, obj)
     if later is not None:
         run_after_commit(later)
-    return steps
 
 
 # --- side effects after the commit ------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.accounts.models import active_users_with
 from portal.audit.chain import Actor, record_event, utcnow
 from portal.core.concurrency import claim_version
 from portal.core.errors import MissingRequirements, NotAllowed
@@ -24,6 +25,7 @@ from portal.core.transitions import WorkflowHooks, register_hooks
 from portal.deadlines.models import ExtensionRequest
 from portal.inspections.models import RectificationItem
 from portal.inspections.operations import update_document
+from portal.notifications.operations import notify
 from workflows.extension import OPEN
 from workflows.rectification import CLOSED
 
@@ -165,5 +167,29 @@ class ExtensionHooks(WorkflowHooks):
                 ),
             )
 
+    def after_step(self, step, actor, request, entry) -> None:
+        """The requester hears of each decision; the office, when the leader approves, that the
+        request now waits for it."""
+        transition = step.transition.id
+        if transition not in DECISIONS:
+            return
+        people = [request.requested_by_id]
+        if transition == "leader_approve":
+            people += active_users_with("office")
+        notify(
+            people,
+            "extension_decided",
+            request.item,
+            actor=actor,
+            obj=request,
+            proposed=request.proposed_deadline.isoformat(),
+            decision_id=transition,
+            decision=step.transition.title_zh,
+            comment=entry.comment,
+        )
+
+
+#: the extension workflow's transitions that decide on a request (a withdrawal is no decision)
+DECISIONS = ("leader_approve", "office_approve", "reject")
 
 register_hooks(ExtensionRequest, ExtensionHooks())

@@ -23,7 +23,7 @@ class FeedbackHooks(WorkflowHooks):
     action_prefix = "moderation"
     conflict_message = _l("This feedback was moderated by someone else in the meantime.")
 
-    def values(self, steps, comment: str) -> dict:
+    def values(self, steps, comment: str, feedback) -> dict:
         if any("store_reply" in step.transition.effects for step in steps):
             return {"reply": comment, "replied_at": utcnow()}
         return {}

@@ -29,6 +29,7 @@ from portal.inspections.operations import SUBMITTED_STATES, item_progress, open_
 from portal.inspections.timeline import item_timeline
 from portal.notifications.forms import ChaseForm
 from portal.notifications.operations import may_chase
+from portal.supervision.closing_sheet import may_download as may_download_closing_sheet
 from portal.supervision.letters import LETTERS
 from portal.supervision.levels import item_level, measure_level
 from portal.workflow.forms import TransitionForm
@@ -95,6 +96,7 @@ def render_item(
         measures_locked=item.state in SUBMITTED_STATES,
         suspended=suspension(item),
         letter_titles={level: title for level, (title, _ask) in LETTERS.items()},
+        closing_sheet=may_download_closing_sheet(current_user, item),
         measure_form=measure_form or MeasureForm(formdata=None),
         can_chase=may_chase(current_user, item),
         chase_form=chase_form or ChaseForm(formdata=None),

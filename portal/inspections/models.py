@@ -164,6 +164,9 @@ class RectificationItem(db.Model):
     local_roles_blocked: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     #: 0–100 set by a user; None means "roll up from the measures"
     progress_override: so.Mapped[int | None] = so.mapped_column()
+    #: 回头看: the day a completed item's follow-up check falls due (set on completion to the
+    #: day plus the inspection's follow_up_months; cleared when the check begins)
+    follow_up_due_on: so.Mapped[date | None] = so.mapped_column(sa.Date)
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
 
     inspection: so.Mapped[Inspection] = so.relationship()

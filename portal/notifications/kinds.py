@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.titles import action_title, title_of
+from portal.supervision.levels import BY_ID
+from workflows.extension import EXTENSION
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -60,8 +64,38 @@ KINDS: dict[str, Kind] = {
             _l("Deadline warning (%(level)s) for the item “%(title)s”: its deadline is %(deadline)s."),
             anchor="warnings",
         ),
+        Kind(
+            "follow_up_due",
+            _l("Follow-up check due (回头看)"),
+            _l(
+                "The item “%(title)s” was completed %(months)s months ago and is due for its follow-up "
+                "check (回头看): confirm that the rectification has held, or reopen it."
+            ),
+            anchor="transitions",
+        ),
+        Kind(
+            "extension_decided",
+            _l("Extension decision"),
+            _l("Extension request for the item “%(title)s” (to %(proposed)s): %(decision)s."),
+            quote="comment",
+            anchor="deadlines",
+        ),
     )
 }
+
+
+def _level_title(level_id: str) -> str | None:
+    level = BY_ID.get(level_id)
+    return title_of(level) if level is not None else None
+
+
+def _decision_title(transition_id: str) -> str | None:
+    return action_title(EXTENSION.id, transition_id) if EXTENSION.has_transition(transition_id) else None
+
+
+#: Parameters stored as ids and shown by name in the reader's language: id parameter ->
+#: (the message's parameter, its name; None keeps what was stored).
+LOCALISED = {"level_id": ("level", _level_title), "decision_id": ("decision", _decision_title)}
 
 
 class _Params(dict):
@@ -76,7 +110,11 @@ def render_message(kind_id: str, params: Mapping) -> str:
     kind = KINDS.get(kind_id)
     if kind is None:
         return kind_id
-    return str(kind.message) % _Params({k: v if v not in (None, "") else "—" for k, v in params.items()})
+    values = dict(params)
+    for source, (target, name_of) in LOCALISED.items():
+        if source in values and (name := name_of(values[source])) is not None:
+            values[target] = name
+    return str(kind.message) % _Params({k: v if v not in (None, "") else "—" for k, v in values.items()})
 
 
 def quote_of(kind_id: str, params: Mapping) -> str:

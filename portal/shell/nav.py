@@ -31,6 +31,9 @@ NAV = (
     NavEntry("shell.home", _l("Home"), None),
     NavEntry("inspections.inspections", _l("Inspections"), frozenset(INTERNAL)),
     NavEntry(
+        "supervision.dashboard", _l("Dashboard"), frozenset({"office", "leader", "auditor"})
+    ),  # 督办驾驶舱
+    NavEntry(
         "workflow.worklist",
         _l("Awaiting my review"),
         frozenset({"leader"}),

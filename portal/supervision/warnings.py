@@ -23,6 +23,7 @@ from portal.core.extensions import db
 from portal.core.filters import active_in
 from portal.inspections.models import Inspection, RectificationItem
 from portal.notifications.operations import notify
+from portal.supervision.follow_up import move_due_follow_ups
 from portal.supervision.levels import BY_ID, level_expression
 from portal.supervision.models import WARNING_LEVELS, SupervisionWarning
 from workflows import RECTIFICATION
@@ -44,6 +45,8 @@ class PassResult:
 
     today: date
     issued: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WARNING_LEVELS, 0))
+    #: completed items moved into their follow-up check (回头看) because it fell due
+    follow_ups: int = 0
 
     @property
     def total(self) -> int:
@@ -88,8 +91,9 @@ def recipients(item: RectificationItem, level: str, office: list) -> list:
 
 
 def run_pass(actor: Actor, today: date, batch: int = 500) -> PassResult:
-    """Issue the warnings due on `today`; flush, never commit (the caller commits)."""
-    result = PassResult(today)
+    """Issue the warnings due on `today` and move the items whose 回头看 is due; flush, never
+    commit (the caller commits)."""
+    result = PassResult(today, follow_ups=move_due_follow_ups(actor, today))
     due = due_warnings(today)
     office = active_users_with("office")
     now = utcnow()

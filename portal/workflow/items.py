@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from portal.audit.chain import Actor, utcnow
 from portal.core import conditions
 from portal.core.extensions import db
+from portal.core.timeutil import add_months
+from portal.core.timeutil import today as local_today
 from portal.core.titles import transition_title
 from portal.core.transitions import WorkflowHooks, register_hooks
 from portal.evidence.models import Evidence
@@ -95,6 +97,14 @@ def _due_soon(ctx) -> bool:
     return deadline is not None and today <= deadline <= today + timedelta(days=DUE_SOON_DAYS)
 
 
+def _follow_up_due(ctx) -> bool:
+    """回头看: the day set when the item was completed has come (never in the step completing it)."""
+    if ctx.pending.get("follow_up_scheduled"):
+        return False
+    due = ctx.obj.follow_up_due_on
+    return due is not None and due <= conditions.today_of(ctx)
+
+
 conditions.register("not_approved_by_actor", _not_approved_by_actor, _not_approved_by_actor_sql)
 conditions.register("approval_policy_met", _approval_policy_met)
 conditions.register("measures_closed", _measures_closed)
@@ -103,6 +113,9 @@ conditions.register(
     "due_soon",
     _due_soon,
     lambda _user, model, today: model.deadline.between(today, today + timedelta(days=DUE_SOON_DAYS)),
+)
+conditions.register(
+    "follow_up_due", _follow_up_due, lambda _user, model, today: model.follow_up_due_on <= today
 )
 
 
@@ -140,6 +153,19 @@ class ItemHooks(WorkflowHooks):
     def on_step(self, step, ctx) -> None:
         if "record_approval" in step.transition.effects:
             ctx.pending.setdefault("approvals", set()).add(ctx.user.id)
+        if "schedule_follow_up_check" in step.transition.effects:
+            ctx.pending.setdefault("follow_up_scheduled", set()).add(step.transition.id)
+
+    def values(self, steps, comment, item) -> dict:
+        """回头看: completing schedules the follow-up check, entering it takes it off the calendar
+        (the last step that does either decides)."""
+        values = {}
+        for step in steps:
+            if "schedule_follow_up_check" in step.transition.effects:
+                values["follow_up_due_on"] = add_months(local_today(), item.inspection.follow_up_months)
+            if "begin_follow_up_check" in step.transition.effects:
+                values["follow_up_due_on"] = None
+        return values
 
     def write_step(self, step, actor, item) -> None:
         effects = step.transition.effects

@@ -29,6 +29,8 @@ ACCESS = {
     ("GET", "/worklists/due_soon"): EVERYONE,
     ("GET", "/feedback/"): {"office", "auditor"},
     ("GET", "/notifications"): EVERYONE,  # one's own notifications
+    ("GET", "/dashboard"): {"office", "leader", "auditor"},  # 督查督办驾驶舱: leaders see their scope
+    ("GET", "/dashboard.xlsx"): {"office", "leader", "auditor"},
 }
 # Pages of documents depend on local roles and states too; their tables are in
 # tests/core/test_permission_table.py and tests/inspections/test_access.py.

@@ -229,6 +229,8 @@ NOT_AUDITOR_READS = {
     "ledger.upload": 403,
     "public.item": 404,
     "public.evidence": 404,
+    # the sample item is under review; its 对账销号单 exists once it is completed
+    "supervision.closing_sheet": 404,
     "/public/inspections/<int:inspection_id>/items/<int:item_id>/feedback": 404,
 }
 

@@ -21,14 +21,25 @@ ALL_ENTRIES = {
     "审计日志",
     "流程说明",
     "延期申请",
+    "督办驾驶舱",
 }
 #: What each demo role sees in the main menu (declared here, independently of portal.shell.nav).
 MENUS = {
     "admin": {"首页", "巡察整改", "用户管理", "部门管理", "流程说明"},
-    "office": {"首页", "巡察整改", "已逾期", "延期申请", "意见建议", "部门管理", "流程说明"},
-    "leader": {"首页", "巡察整改", "待我审核", "我的整改事项", "已逾期", "延期申请", "审计日志", "流程说明"},
+    "office": {"首页", "巡察整改", "督办驾驶舱", "已逾期", "延期申请", "意见建议", "部门管理", "流程说明"},
+    "leader": {
+        "首页",
+        "巡察整改",
+        "督办驾驶舱",
+        "待我审核",
+        "我的整改事项",
+        "已逾期",
+        "延期申请",
+        "审计日志",
+        "流程说明",
+    },
     "staff": {"首页", "巡察整改", "我的整改事项", "已逾期", "流程说明"},
-    "auditor": {"首页", "巡察整改", "已逾期", "意见建议", "审计日志", "完整性核验", "流程说明"},
+    "auditor": {"首页", "巡察整改", "督办驾驶舱", "已逾期", "意见建议", "审计日志", "完整性核验", "流程说明"},
 }
 LABELS = "#nav-entries .nav-label"
 
@@ -79,6 +90,7 @@ def test_switch_to_english(page):
     assert set(page.locator(LABELS).all_inner_texts()) == {
         "Home",
         "Inspections",
+        "Dashboard",
         "Overdue",
         "Feedback",
         "Audit log",

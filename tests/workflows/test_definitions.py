@@ -108,10 +108,12 @@ def test_the_three_definitions():
         "return",
         "complete",
         "schedule_follow_up",
+        "follow_up_on_schedule",
         "confirm",
         "reopen",
     }
     assert RECTIFICATION.transition("complete").automatic
+    assert RECTIFICATION.transition("follow_up_on_schedule").automatic
     assert RECTIFICATION.transition("approve").stays
     assert RECTIFICATION.transition("return").comment_required
     assert RECTIFICATION.transition("submit").evidence_required
@@ -160,7 +162,7 @@ def test_automatic_transitions_follow_until_none_applies():
     steps = engine.fire(
         item,
         "approve",
-        Ctx("leader", "Reviewer", not_approved_by_actor=True, approval_policy_met=True),
+        Ctx("leader", "Reviewer", not_approved_by_actor=True, approval_policy_met=True, follow_up_due=False),
         on_step=seen.append,
     )
     assert [(s.transition.id, s.from_state, s.to_state) for s in steps] == [
@@ -168,6 +170,22 @@ def test_automatic_transitions_follow_until_none_applies():
         ("complete", "pending_review", "completed"),
     ]
     assert seen == steps and item.state == "completed"
+
+
+def test_settle_fires_only_the_automatic_transitions_whose_guards_pass_now():
+    engine = ENGINES["rectification"]
+    item = SimpleNamespace(state="completed")
+    assert engine.settle(item, Ctx(follow_up_due=False)) == [] and item.state == "completed"
+    steps = engine.settle(item, Ctx(follow_up_due=True))
+    assert [(s.transition.id, s.from_state, s.to_state) for s in steps] == [
+        ("follow_up_on_schedule", "completed", "follow_up")
+    ]
+    assert item.state == "follow_up"
+    assert engine.settle(item, Ctx()) == []  # nothing automatic leaves follow_up
+    with pytest.raises(TransitionNotAllowed):  # never fired by hand
+        engine.fire(
+            SimpleNamespace(state="completed"), "follow_up_on_schedule", Ctx("office", follow_up_due=True)
+        )
 
 
 def test_approval_without_policy_met_stays():

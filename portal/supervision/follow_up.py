@@ -1,0 +1,69 @@
+"""回头看 on schedule: the supervision pass moves completed items whose follow-up check is due.
+
+When an item is completed, its follow-up check is scheduled for its inspection's
+`follow_up_months` later (`items.follow_up_due_on`). Nobody fires the move by hand: the
+rectification workflow declares it as an automatic transition (`follow_up_on_schedule`)
+guarded by the condition `follow_up_due`, and the pass re-evaluates the automatic transitions of
+the items that condition selects in SQL (`portal.core.transitions.settle`). Each move is an
+ordinary step: the conditional update, one history entry, one audit event, the notification to
+the office and the responsible leader (portal.notifications.triggers).
+
+An item moved once is no longer completed, so a second pass finds nothing; of two passes at
+the same moment, the second one's update matches no row (Conflict) and it leaves that item to
+the first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from portal.audit.chain import Actor
+from portal.core import conditions
+from portal.core.errors import Conflict
+from portal.core.extensions import db
+from portal.core.filters import active_in
+from portal.core.transitions import settle
+from portal.inspections.models import RectificationItem
+from workflows import RECTIFICATION
+
+Item = RectificationItem
+#: the automatic transition the pass looks for, and the condition guarding it
+TRANSITION = RECTIFICATION.transition("follow_up_on_schedule")
+(CONDITION,) = TRANSITION.guard.conditions
+
+
+def due_follow_ups(today: date) -> list[int]:
+    """Ids of the items whose follow-up check is due on `today`, by id."""
+    return list(
+        db.session.scalars(
+            sa.select(Item.id)
+            .where(
+                Item.state.in_(TRANSITION.sources),
+                conditions.clause(CONDITION, None, Item, today),
+                active_in(Item, RECTIFICATION),
+            )
+            .order_by(Item.id)
+        )
+    )
+
+
+def move_due_follow_ups(actor: Actor, today: date) -> int:
+    """Move every item whose follow-up check is due into 回头看; flush, never commit.
+
+    Return how many items moved.
+    """
+    moved = 0
+    for item_id in due_follow_ups(today):
+        item = db.session.scalar(
+            sa.select(Item).where(Item.id == item_id).options(so.joinedload(Item.inspection))
+        )
+        try:
+            with db.session.begin_nested():
+                steps = settle(actor, item, today=today)
+        except Conflict:
+            continue  # another pass moved it meanwhile
+        moved += any(step.transition is TRANSITION for step in steps)
+    return moved
