@@ -77,11 +77,7 @@ def decide(request_id: int, transition_id: str):
     form = TransitionForm()
 
     def refused(exc):
-        if isinstance(exc, MissingRequirements):
-            for what, message in exc.missing.items():
-                (form.comment.errors if what == "comment" else form.form_errors).append(message)
-        else:
-            form.form_errors.append(exc.message)
+        form.show_refusal(exc)
         return render_item(
             item,
             extension_decision_form=form,

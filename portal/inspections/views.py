@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor
-from portal.core.errors import MissingRequirements
 from portal.core.extensions import db
 from portal.core.filters import visible as visible_clause
 from portal.core.handlers import keep_input
@@ -155,11 +154,7 @@ def inspection_transition(inspection_id: int, transition_id: str):
     form = TransitionForm()
 
     def refused(exc):
-        if isinstance(exc, MissingRequirements):
-            for what, message in exc.missing.items():
-                (form.comment.errors if what == "comment" else form.form_errors).append(message)
-        else:
-            form.form_errors.append(exc.message)
+        form.show_refusal(exc)
         return _render_inspection(obj, form, failed=transition_id, status=exc.status)
 
     keep_input(refused)

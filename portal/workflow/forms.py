@@ -10,6 +10,16 @@ class TransitionForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=4000)])
     version = HiddenField()
 
+    def show_refusal(self, exc) -> None:
+        """Put a refused step's messages on the form: a missing comment beside the comment,
+        the rest (missing evidence, a guard, a conflict) above it."""
+        missing = getattr(exc, "missing", None)
+        if missing:
+            for what, message in missing.items():
+                (self.comment.errors if what == "comment" else self.form_errors).append(message)
+        else:
+            self.form_errors.append(exc.message)
+
     def expected_version(self) -> int | None:
         try:
             return int(self.version.data)

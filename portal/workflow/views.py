@@ -10,7 +10,6 @@ from markupsafe import Markup
 
 from portal.audit.chain import Actor
 from portal.core import worklists
-from portal.core.errors import MissingRequirements
 from portal.core.extensions import db
 from portal.core.handlers import keep_input
 from portal.core.loading import load
@@ -45,11 +44,7 @@ def transition(item_id: int, transition_id: str):
 
     def refused(exc):
         """The item page again, with the comment typed and what is missing or wrong."""
-        if isinstance(exc, MissingRequirements):
-            for what, message in exc.missing.items():
-                (form.comment.errors if what == "comment" else form.form_errors).append(message)
-        else:
-            form.form_errors.append(exc.message)
+        form.show_refusal(exc)
         return render_item(item, form, failed=transition_id, status=exc.status)
 
     keep_input(refused)
