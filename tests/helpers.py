@@ -76,3 +76,26 @@ def count_writes(engine):
         yield writes
     finally:
         sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+#: The Redis database the tests may flush (CI gives each database's run its own).
+TEST_REDIS_URL = __import__("os").environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_or_skip(url: str = TEST_REDIS_URL):
+    """A client of the test Redis, flushed; skip without one, except where CI requires it
+    (RECTIFY_REQUIRE_REDIS=1 turns the missing service into a failure)."""
+    import os
+
+    import pytest
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("RECTIFY_REQUIRE_REDIS") == "1":
+            raise
+        pytest.skip(f"no Redis at {url} (CI sets RECTIFY_REQUIRE_REDIS=1: there it fails)")
+    client.flushdb()
+    return client

@@ -11,17 +11,17 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import redis
 from huey import RedisHuey, SqliteHuey
 
 from portal.audit.chain import checkpoint_problem, load_checkpoint_key
 from portal.core.config import ConfigError, _minutes_of_day_divisor
 from portal.core.queue import make_queue
 from portal.worker import every_minutes
+from tests.helpers import TEST_REDIS_URL, redis_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMER = Path(sys.executable).with_name("huey_consumer")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = TEST_REDIS_URL
 
 
 def test_sqlite_by_default_and_redis_when_configured(tmp_path):
@@ -40,16 +40,34 @@ def test_periods_divide_the_day(monkeypatch):
         _minutes_of_day_divisor("AUDIT_CHECKPOINT_EVERY_MINUTES", 60)
 
 
-def _redis_or_skip():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("RECTIFY_REQUIRE_REDIS") == "1":
-            raise
-        pytest.skip(f"no Redis at {REDIS_URL} (CI sets RECTIFY_REQUIRE_REDIS=1: there it fails)")
-    client.flushdb()
-    return client
+def _worker_env(app, **settings) -> dict:
+    """The environment of a worker process (and of the process that enqueues) for this test's
+    database; `settings` add to it."""
+    return {
+        **os.environ,
+        "RECTIFY_CONFIG": "testing",
+        "SECRET_KEY": "worker-test",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": "",
+        **settings,
+    }
+
+
+def _start_consumer(env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(CONSUMER), "portal.worker.huey", "--workers", "1", "--worker-type", "thread"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _enqueue(env, code: str) -> subprocess.CompletedProcess:
+    """Run `code` (which enqueues a task and prints its result) in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=150
+    )
 
 
 @pytest.mark.timeout(180)
@@ -57,39 +75,21 @@ def _redis_or_skip():
 def test_a_real_worker_signs_a_checkpoint(app, world, tmp_path, storage):
     """The web side enqueues, a separate consumer process runs the task against the same
     database, and the checkpoint it writes verifies with the key."""
-    env = {
-        **os.environ,
-        "RECTIFY_CONFIG": "testing",
-        "SECRET_KEY": "worker-test",
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
-        "AUDIT_CHECKPOINT_KEY_FILE": str(tmp_path / "checkpoint.key"),
-        "TASKS_DB": str(tmp_path / "tasks.sqlite3"),
-        "REDIS_URL": "",
-    }
-    if storage == "redis":
-        client = _redis_or_skip()
-        env["REDIS_URL"] = REDIS_URL
-    consumer = subprocess.Popen(
-        [str(CONSUMER), "portal.worker.huey", "--workers", "1", "--worker-type", "thread"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    env = _worker_env(
+        app,
+        AUDIT_CHECKPOINT_DIR=str(tmp_path / "checkpoints"),
+        AUDIT_CHECKPOINT_KEY_FILE=str(tmp_path / "checkpoint.key"),
+        TASKS_DB=str(tmp_path / "tasks.sqlite3"),
     )
+    if storage == "redis":
+        client = redis_or_skip(REDIS_URL)
+        env["REDIS_URL"] = REDIS_URL
+    consumer = _start_consumer(env)
     try:
-        enqueue = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from portal.worker import write_checkpoint; "
-                "print(write_checkpoint().get(blocking=True, timeout=90))",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=150,
+        enqueue = _enqueue(
+            env,
+            "from portal.worker import write_checkpoint; "
+            "print(write_checkpoint().get(blocking=True, timeout=90))",
         )
         assert enqueue.returncode == 0, enqueue.stderr
         path = Path(enqueue.stdout.strip().splitlines()[-1])
@@ -119,7 +119,7 @@ def test_a_scheduled_pass_on_a_redis_worker_sends_mail(app, world, tmp_path):
     from portal.core.extensions import db
     from tests.feedback.test_feedback_mail import Inbox, free_port
 
-    client = _redis_or_skip()
+    client = redis_or_skip(REDIS_URL)
     day = date(2026, 12, 1)
     world.new_item("single", "in_progress", deadline=day + timedelta(days=5))  # 预警
     with app.app_context():
@@ -131,37 +131,20 @@ def test_a_scheduled_pass_on_a_redis_worker_sends_mail(app, world, tmp_path):
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    env = {
-        **os.environ,
-        "RECTIFY_CONFIG": "testing",
-        "SECRET_KEY": "worker-test",
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": REDIS_URL,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "SMTP_FROM": "rectify@example.cn",
-    }
-    consumer = subprocess.Popen(
-        [str(CONSUMER), "portal.worker.huey", "--workers", "1", "--worker-type", "thread"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    env = _worker_env(
+        app,
+        REDIS_URL=REDIS_URL,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(smtp.port),
+        SMTP_FROM="rectify@example.cn",
     )
+    consumer = _start_consumer(env)
     try:
-        enqueue = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from portal.worker import supervision_pass; "
-                f"r = supervision_pass.schedule(args=('{day.isoformat()}',), delay=1); "
-                "print(r.get(blocking=True, timeout=90))",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=150,
+        enqueue = _enqueue(
+            env,
+            "from portal.worker import supervision_pass; "
+            f"r = supervision_pass.schedule(args=('{day.isoformat()}',), delay=1); "
+            "print(r.get(blocking=True, timeout=90))",
         )
         assert enqueue.returncode == 0, enqueue.stderr
         assert "'warn': 1" in enqueue.stdout

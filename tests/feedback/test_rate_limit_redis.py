@@ -1,27 +1,18 @@
 """With REDIS_URL set, rate limits live in Redis and so hold across worker processes."""
 
-import os
-
 import pytest
-import redis
 
 from portal import create_app
 from tests.conftest import base_config
 from tests.feedback.test_feedback import give
+from tests.helpers import TEST_REDIS_URL, redis_or_skip
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = TEST_REDIS_URL
 
 
 @pytest.fixture
 def redis_db():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("RECTIFY_REQUIRE_REDIS") == "1":
-            raise
-        pytest.skip(f"no Redis at {REDIS_URL} (CI sets RECTIFY_REQUIRE_REDIS=1: there it fails)")
-    client.flushdb()
+    client = redis_or_skip(REDIS_URL)
     yield client
     client.flushdb()
 
