@@ -9,9 +9,8 @@
 
 from __future__ import annotations
 
-from portal.accounts.models import active_users_with
 from portal.audit.chain import Actor
-from portal.notifications.operations import notify
+from portal.notifications.operations import HoldersOf, notify
 from portal.workflow.items import STEP_LISTENERS, required_approver_ids
 from workflows import RECTIFICATION, Step
 
@@ -28,7 +27,7 @@ def _recipients(kind: str, item) -> list:
     if kind == "review":
         return sorted(i for i in required_approver_ids(item) if i is not None)
     if kind == "follow_up_due":
-        return [*active_users_with("office"), item.responsible_leader_id]
+        return [HoldersOf("office"), item.responsible_leader_id]
     return [item.staff_id]
 
 

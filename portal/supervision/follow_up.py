@@ -55,15 +55,24 @@ def move_due_follow_ups(actor: Actor, today: date) -> int:
 
     Return how many items moved.
     """
-    moved = 0
-    for item_id in due_follow_ups(today):
-        item = db.session.scalar(
-            sa.select(Item).where(Item.id == item_id).options(so.joinedload(Item.inspection))
-        )
-        try:
-            with db.session.begin_nested():
-                steps = settle(actor, item, today=today)
-        except Conflict:
-            continue  # another pass moved it meanwhile
-        moved += any(step.transition is TRANSITION for step in steps)
+    moved, due = 0, due_follow_ups(today)
+    for start in range(0, len(due), 500):
+        chunk = db.session.scalars(
+            sa.select(Item)
+            .where(Item.id.in_(due[start : start + 500]))
+            .order_by(Item.id)
+            .options(so.joinedload(Item.inspection))
+        ).all()
+        for item in chunk:
+            moved += _move(actor, item, today)
     return moved
+
+
+def _move(actor: Actor, item: RectificationItem, today: date) -> bool:
+    """Settle one item; whether it moved into 回头看 (False when another pass moved it)."""
+    try:
+        with db.session.begin_nested():
+            steps = settle(actor, item, today=today)
+    except Conflict:
+        return False  # another pass moved it meanwhile
+    return any(step.transition is TRANSITION for step in steps)

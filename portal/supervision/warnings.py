@@ -17,12 +17,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal.accounts.models import active_users_with
 from portal.audit.chain import Actor, record_event, utcnow
 from portal.core.extensions import db
 from portal.core.filters import active_in
 from portal.inspections.models import Inspection, RectificationItem
-from portal.notifications.operations import notify
+from portal.notifications.operations import HoldersOf, batched, notify
 from portal.supervision.follow_up import move_due_follow_ups
 from portal.supervision.levels import BY_ID, level_expression
 from portal.supervision.models import WARNING_LEVELS, SupervisionWarning
@@ -76,7 +75,7 @@ def due_warnings(today: date) -> list[tuple[int, str, date]]:
     return [(item_id, lvl, deadline) for item_id, lvl, deadline in rows if lvl in WARNING_LEVELS]
 
 
-def recipients(item: RectificationItem, level: str, office: list) -> list:
+def recipients(item: RectificationItem, level: str) -> list:
     circle = CIRCLES[level]
     people = []
     if "staff" in circle:
@@ -86,16 +85,20 @@ def recipients(item: RectificationItem, level: str, office: list) -> list:
     if "secretary" in circle:
         people.append(item.inspection.party_secretary_id)
     if "office" in circle:
-        people += [u.id for u in office]
+        people.append(HoldersOf("office"))
     return [p for p in people if p is not None]
 
 
 def run_pass(actor: Actor, today: date, batch: int = 500) -> PassResult:
     """Issue the warnings due on `today` and move the items whose 回头看 is due; flush, never
-    commit (the caller commits)."""
+    commit (the caller commits). The notifications go out in one batch at the end."""
+    with batched():
+        return _run_pass(actor, today, batch)
+
+
+def _run_pass(actor: Actor, today: date, batch: int) -> PassResult:
     result = PassResult(today, follow_ups=move_due_follow_ups(actor, today))
     due = due_warnings(today)
-    office = active_users_with("office")
     now = utcnow()
     for start in range(0, len(due), batch):
         chunk = due[start : start + batch]
@@ -134,7 +137,7 @@ def run_pass(actor: Actor, today: date, batch: int = 500) -> PassResult:
                 inspection_id=item.inspection_id,
             )
             notify(
-                recipients(item, lvl, office),
+                recipients(item, lvl),
                 "warning",
                 item,
                 actor=actor,
