@@ -16,7 +16,7 @@ from portal.auditing.cli import audit_cli
 from portal.auditing.views import bp as auditing_bp
 from portal.core.config import PROJECT_ROOT, config_class
 from portal.core.database import configure_sqlite_engine, reset_write_intent, set_write_intent
-from portal.core.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from portal.core.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 from portal.core.handlers import register_error_pages
 from portal.core.i18n import select_locale
 from portal.core.titles import register_titles
@@ -99,6 +99,7 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(PROJECT_ROOT / "portal" / "translations"),
     )
     bootstrap.init_app(app)
+    cache.init_app(app)
     limiter.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]

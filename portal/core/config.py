@@ -56,6 +56,13 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def cache_settings(redis_url: str) -> dict:
+    """Flask-Caching's settings: Redis when `redis_url` is given, else a per-process cache."""
+    if redis_url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "rectify:"}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -127,6 +134,9 @@ class Config:
             "AUDIT_VERIFY_BUDGET_SECONDS": _int_env("AUDIT_VERIFY_BUDGET_SECONDS", 20),
             # The task queue (portal.core.queue): Redis when REDIS_URL is set, else this file.
             "REDIS_URL": os.environ.get("REDIS_URL", "").strip(),
+            # Costly figures (the dashboard's), keyed by the data's state (portal.core.cache):
+            # in each process by default, shared in Redis when REDIS_URL is set.
+            **cache_settings(os.environ.get("REDIS_URL", "").strip()),
             "TASKS_DB": os.environ.get("TASKS_DB", str(instance_path / "tasks.sqlite3")),
             # The hour (UTC) of the worker's daily supervision pass; 0 is 08:00 in Beijing.
             "SUPERVISION_HOUR_UTC": _int_env("SUPERVISION_HOUR_UTC", 0),

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,6 +26,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+#: see portal.core.cache
+cache = Cache()
 # The client address comes from request.remote_addr, which ProxyFix sets from X-Forwarded-For
 # only for the configured number of trusted proxies: a forged header cannot reset a limit.
 limiter = Limiter(key_func=get_remote_address)

@@ -7,7 +7,8 @@ secretary, a Reviewer or Reader grant …). The policy lets every leader read ev
 dashboard is what they answer for. The number of statements is fixed whatever the number of items: one
 grouped statement gives the counts by state, level, category and department (and the
 inspections for the filter); the lists, the completion series, the extensions and the public
-"not fixed" reports take one statement each.
+"not fixed" reports take one statement each. The figures are plain data (no database rows),
+computed once per state of the data and kept in the cache (portal.core.cache).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.accounts.models import Department
+from portal.audit.chain import chain_head
+from portal.core.cache import computed_once
 from portal.core.extensions import db
 from portal.core.filters import active_in, holds_any, visible
 from portal.core.models import WorkflowHistory
@@ -80,9 +83,54 @@ class Tally:
         return round(100 * self.completed / self.items) if self.items else 0
 
 
+@dataclass(frozen=True)
+class InspectionRef:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class DepartmentRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    id: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """What the dashboard shows of an item: plain data, so that the figures can be cached (and
+    shared through Redis) without holding database rows."""
+
+    id: int
+    number: str
+    title: str
+    deadline: date | None
+    inspection: InspectionRef
+    department: DepartmentRef | None
+    responsible_leader: PersonRef | None
+
+    @classmethod
+    def of(cls, item: RectificationItem) -> ItemRef:
+        department, leader = item.department, item.responsible_leader
+        return cls(
+            item.id,
+            item.number,
+            item.title,
+            item.deadline,
+            InspectionRef(item.inspection.id, item.inspection.title),
+            DepartmentRef(department.id, department.name) if department is not None else None,
+            PersonRef(leader.id, leader.display_name) if leader is not None else None,
+        )
+
+
 @dataclass
 class ListedItem:
-    item: RectificationItem
+    item: ItemRef
     level: Level
     #: days left before the deadline (negative: days overdue)
     days_left: int
@@ -96,7 +144,7 @@ class Month:
 
 @dataclass
 class NotFixed:
-    item: RectificationItem
+    item: ItemRef
     reports: int
     latest: datetime
 
@@ -104,9 +152,9 @@ class NotFixed:
 @dataclass
 class Dashboard:
     today: date
-    inspection: Inspection | None
+    inspection: InspectionRef | None
     #: the inspections the user may choose from (those with items in their scope)
-    inspections: list[Inspection]
+    inspections: list[InspectionRef]
     by_state: dict[str, int]
     by_level: dict[str, int]
     categories: list[Tally]
@@ -158,7 +206,20 @@ def dashboard(
     user, today: date, inspection_id: int | None = None, limit: int | None = LIST_LIMIT
 ) -> Dashboard:
     """The figures of the items `user` may see, of one inspection or of all of them; the lists
-    of overdue and at-risk items show `limit` rows each (None: all, as the workbook does)."""
+    of overdue and at-risk items show `limit` rows each (None: all, as the workbook does).
+
+    Computed once per state of the data (the audit chain's head: any committed write moves it,
+    a change of the user's roles or grants included), user, day and choice; see
+    portal.core.cache."""
+    seq, head = chain_head()
+    return computed_once(
+        ("dashboard", seq, head[:16], user.id, today.isoformat(), inspection_id, limit),
+        lambda: compute(user, today, inspection_id, limit),
+    )
+
+
+def compute(user, today: date, inspection_id: int | None, limit: int | None) -> Dashboard:
+    """The figures of `dashboard`, computed now."""
     in_scope = scope(user)
     if inspection_id is not None:
         in_scope = sa.and_(in_scope, Item.inspection_id == inspection_id)
@@ -205,11 +266,14 @@ def _groups(user, today: date) -> list[tuple]:
 def _inspections(ids) -> list[Inspection]:
     if not ids:
         return []
-    return db.session.scalars(
-        sa.select(Inspection)
-        .where(Inspection.id.in_(ids))
-        .order_by(Inspection.created_at.desc(), Inspection.id)
-    ).all()
+    return [
+        InspectionRef(*row)
+        for row in db.session.execute(
+            sa.select(Inspection.id, Inspection.title)
+            .where(Inspection.id.in_(ids))
+            .order_by(Inspection.created_at.desc(), Inspection.id)
+        )
+    ]
 
 
 def _tally(tallies: dict, key, label: str, state: str, level: str, n: int) -> None:
@@ -298,7 +362,10 @@ def _listed(in_scope, today: date, limit: int | None) -> tuple[list[ListedItem],
     )
 
     def listed(rows) -> list[ListedItem]:
-        return [ListedItem(items[i], LEVELS[lvl], (deadline - today).days) for i, deadline, lvl in rows]
+        return [
+            ListedItem(ItemRef.of(items[i]), LEVELS[lvl], (deadline - today).days)
+            for i, deadline, lvl in rows
+        ]
 
     return listed(overdue), listed(at_risk)
 
@@ -363,8 +430,12 @@ def _not_fixed(in_scope) -> list[NotFixed]:
     rows = db.session.execute(
         sa.select(Item, reports.c.n, reports.c.latest)
         .join(reports, reports.c.item_id == Item.id)
-        .options(so.joinedload(Item.inspection), so.joinedload(Item.department))
+        .options(
+            so.joinedload(Item.inspection),
+            so.joinedload(Item.department),
+            so.joinedload(Item.responsible_leader),
+        )
         .where(in_scope)
         .order_by(reports.c.n.desc(), reports.c.latest.desc(), Item.id)
     ).all()
-    return [NotFixed(item, int(n), latest) for item, n, latest in rows]
+    return [NotFixed(ItemRef.of(item), int(n), latest) for item, n, latest in rows]
