@@ -4,7 +4,9 @@ A request is filed by whoever may `request_extension` on the item (its staff, �
 the item's deadline, for a later date, one open request per item at a time. The responsible
 leader and then the office decide through `fire()`; the office's approval changes the item's
 deadline through `update_document`, so that the change is a new version with its audit event,
-in the same transaction as the step.
+in the same transaction as the step. Open measures that were due on the old deadline move with
+it (each a version of its own); a measure with an earlier date of its own (a milestone such as
+计划于4月发布) keeps it, and closed measures keep theirs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from portal.core.policy import can
 from portal.core.timeutil import today as local_today
 from portal.core.transitions import WorkflowHooks, register_hooks
 from portal.deadlines.models import ExtensionRequest
-from portal.inspections.models import RectificationItem
+from portal.inspections.models import MEASURE_OPEN, RectificationItem
 from portal.inspections.operations import update_document
 from portal.notifications.operations import notify
 from workflows.extension import OPEN
@@ -154,18 +156,19 @@ class ExtensionHooks(WorkflowHooks):
         return {}
 
     def write_step(self, step, actor, request) -> None:
-        if "extend_deadline" in step.transition.effects:
-            update_document(
-                actor,
-                request.item,
-                {"deadline": request.proposed_deadline},
-                note=_(
-                    "Deadline extended from %(old)s to %(new)s (extension request no. %(id)d approved)",
-                    old=request.old_deadline.isoformat(),
-                    new=request.proposed_deadline.isoformat(),
-                    id=request.id,
-                ),
-            )
+        if "extend_deadline" not in step.transition.effects:
+            return
+        note = _(
+            "Deadline extended from %(old)s to %(new)s (extension request no. %(id)d approved)",
+            old=request.old_deadline.isoformat(),
+            new=request.proposed_deadline.isoformat(),
+            id=request.id,
+        )
+        item = request.item
+        update_document(actor, item, {"deadline": request.proposed_deadline}, note=note)
+        for measure in list(item.measures):
+            if measure.status == MEASURE_OPEN and measure.deadline == request.old_deadline:
+                update_document(actor, measure, {"deadline": request.proposed_deadline}, note=note)
 
     def after_step(self, step, actor, request, entry) -> None:
         """The requester hears of each decision; the office, when the leader approves, that the

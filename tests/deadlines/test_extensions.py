@@ -129,6 +129,50 @@ def test_office_approval_changes_the_deadline_through_a_version_and_an_audit_eve
         assert request(request_id).extension_state == "approved"
 
 
+def test_open_measures_due_with_the_item_move_with_it_and_milestones_stay(world):
+    from portal.inspections.models import Measure
+    from portal.inspections.operations import add_measure, set_measure_status
+
+    item_id = new_item_with_deadline(world, days=30)
+    with world.app.app_context():
+        item, actor = world.item(item_id), Actor.system("test")
+        due = {
+            "with_the_item": add_measure(actor, item, label="一是", text="修订制度", deadline=in_days(30)),
+            "milestone": add_measure(actor, item, label="二是", text="印发通知", deadline=in_days(10)),
+            "no_date": add_measure(actor, item, label="三是", text="组织培训"),
+            "done": add_measure(actor, item, label="四是", text="清理台账", deadline=in_days(30)),
+        }
+        set_measure_status(actor, due["done"], "done")
+        db.session.commit()
+        ids = {name: m.id for name, m in due.items()}
+    decide(world, "leader_resp", file(world, item_id, days=75), "leader_approve")
+    decide(world, "office", request_id_of(world, item_id), "office_approve")
+    with world.app.app_context():
+        deadlines = {name: db.session.get(Measure, i).deadline for name, i in ids.items()}
+        latest = db.session.scalars(
+            sa.select(DocumentVersion)
+            .where(
+                DocumentVersion.object_type == "measure", DocumentVersion.object_id == ids["with_the_item"]
+            )
+            .order_by(DocumentVersion.number.desc())
+        ).first()
+    assert deadlines == {
+        "with_the_item": in_days(75),
+        "milestone": in_days(10),
+        "no_date": None,
+        "done": in_days(30),
+    }
+    # a version of its own, by the office
+    assert (latest.data["deadline"], latest.actor_id) == (in_days(75).isoformat(), world.users["office"])
+
+
+def request_id_of(world, item_id: int) -> int:
+    from portal.deadlines.models import ExtensionRequest
+
+    with world.app.app_context():
+        return db.session.scalar(sa.select(ExtensionRequest.id).where(ExtensionRequest.item_id == item_id))
+
+
 def test_a_failed_final_approval_leaves_the_deadline_alone(world):
     """The office moved the deadline past the proposed date meanwhile: approval is refused and
     nothing is written."""
