@@ -117,7 +117,7 @@ def _print_report(report: IntegrityReport, cp, checkpoint) -> None:
         click.echo(f"... and {report.problem_count - len(report.problems)} more problems", err=True)
     scope = "" if report.scope == "all" else f" ({report.scope})"
     click.echo(
-        f"states: {report.objects_replayed} items and feedback replayed; evidence: "
+        f"states: {report.objects_replayed} items, feedback and extension requests replayed; evidence: "
         f"{report.evidence_checked} files re-hashed; {report.seconds:.1f} s{scope}"
     )
     if report.problem_count or cp:

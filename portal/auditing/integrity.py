@@ -3,8 +3,8 @@
 The chain proves that nobody rewrote the events. These checks prove that the documents agree
 with the events:
 
-* **State replay.** Each item's rectification and publication states, and each feedback's
-  moderation state, are replayed from the creation event through every transition event
+* **State replay.** Each item's rectification and publication states, each feedback's
+  moderation state and each extension request's state, are replayed from the creation event through every transition event
   (checking each step against the workflow definition) and compared with the stored state. An
   UPDATE behind the application's back shows up as a disagreement naming the object and the
   seq of the last event that set the state.
@@ -40,6 +40,7 @@ from portal.audit.chain import (
 )
 from portal.audit.models import AuditEvent
 from portal.core.extensions import db
+from portal.deadlines.models import ExtensionRequest
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.feedback.models import Feedback
@@ -128,9 +129,17 @@ _CREATIONS = {
         {"rectification": "state", "publication": "publication_state", "lifecycle": None},
     ),
     "feedback.submit": ("feedback", {"moderation": None}),
+    "extension.request": ("extension", {"extension": "extension_state"}),
 }
-_STEP_PREFIXES = {"workflow.": "item", "moderation.": "feedback"}
-_INTERESTING = ("item.create", "feedback.submit", "workflow.", "moderation.", "evidence.add")
+#: step action prefix -> (object type, the workflow when the payload names none)
+_STEP_PREFIXES = {
+    "workflow.": ("item", None),
+    "moderation.": ("feedback", "moderation"),
+    "extension.": ("extension", "extension"),
+}
+_INTERESTING = (*_CREATIONS, *_STEP_PREFIXES, "evidence.add")
+#: the workflow of each object type whose replay counts the object once
+_COUNTED = ("rectification", "moderation", "extension")
 
 
 class Replay:
@@ -169,17 +178,11 @@ class Replay:
             if data.get("sha256") and isinstance(data.get("evidence_id"), int):
                 self.evidence[data["evidence_id"]] = (data["sha256"], seq)
         else:
-            prefix = "workflow." if action.startswith("workflow.") else "moderation."
-            if otype != _STEP_PREFIXES[prefix]:
+            prefix = next(p for p in _STEP_PREFIXES if action.startswith(p))
+            kind, default_workflow = _STEP_PREFIXES[prefix]
+            if otype != kind:
                 return
-            self._step(
-                seq,
-                action[len(prefix) :],
-                otype,
-                oid,
-                data,
-                data.get("workflow") or ("moderation" if prefix == "moderation." else None),
-            )
+            self._step(seq, action[len(prefix) :], otype, oid, data, data.get("workflow") or default_workflow)
 
     def _step(self, seq, transition_id, otype, oid, data, wf_id) -> None:
         where = f"{otype}:{oid}"
@@ -239,7 +242,9 @@ class Replay:
             )
         self.states[key] = (after, seq)
 
-    def compare_states(self, items: Iterable[tuple], feedback: Iterable[tuple]) -> None:
+    def compare_states(
+        self, items: Iterable[tuple], feedback: Iterable[tuple], extensions: Iterable[tuple] = ()
+    ) -> None:
         """Compare stored states with the replayed ones."""
         for item_id, state, publication_state, lifecycle_state in items:
             for wf_id, stored in (
@@ -250,9 +255,11 @@ class Replay:
                 self._compare("item", str(item_id), wf_id, stored)
         for feedback_id, moderation_state in feedback:
             self._compare("feedback", str(feedback_id), "moderation", moderation_state)
+        for request_id, extension_state in extensions:
+            self._compare("extension", str(request_id), "extension", extension_state)
 
     def _compare(self, otype: str, oid: str, wf_id: str, stored: str) -> None:
-        self.report.objects_replayed += wf_id in ("rectification", "moderation")  # once per object
+        self.report.objects_replayed += wf_id in _COUNTED  # once per object
         where = f"{otype}:{oid}"
         replayed = self.states.get((otype, oid, wf_id))
         if replayed is None:
@@ -362,6 +369,7 @@ def verify_everything(
                 )
             ),
             db.session.execute(sa.select(Feedback.id, Feedback.moderation_state)),
+            db.session.execute(sa.select(ExtensionRequest.id, ExtensionRequest.extension_state)),
         )
         evidence = db.session.scalars(
             sa.select(Evidence).where(Evidence.storage_key.is_not(None)).order_by(Evidence.id)
@@ -510,6 +518,11 @@ def verify_inspection(inspection_id: int, store: FileStore, budget: float | None
                 sa.select(Feedback.id, Feedback.moderation_state).where(
                     Feedback.inspection_id == inspection_id
                 )
+            ),
+            db.session.execute(
+                sa.select(ExtensionRequest.id, ExtensionRequest.extension_state)
+                .join(RectificationItem, RectificationItem.id == ExtensionRequest.item_id)
+                .where(RectificationItem.inspection_id == inspection_id)
             ),
         )
         replay.check_evidence(

@@ -47,6 +47,8 @@ OBJECT_TYPES = (
     "login",
     "audit",
     "notice_preview",
+    "notification",
+    "extension",
 )
 
 

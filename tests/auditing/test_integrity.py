@@ -8,11 +8,13 @@ import sqlalchemy as sa
 from portal.audit.models import AuditEvent
 from portal.auditing.integrity import verify_everything, verify_inspection
 from portal.core.extensions import db
+from portal.deadlines.models import ExtensionRequest
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.feedback.models import Feedback
 from portal.inspections.models import RectificationItem
 from tests.audit.tampering import edit_payload
+from tests.deadlines.helpers import new_request
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def test_intact_demo_verifies_with_states_and_evidence(demo, runner):
             sa.select(sa.func.count(Evidence.id)).where(Evidence.storage_key.is_not(None))
         )
     assert files > 0 and feedback > 0
-    assert f"states: {items + feedback} items and feedback replayed" in result.output
+    assert f"states: {items + feedback} items, feedback and extension requests replayed" in result.output
     assert f"evidence: {files} files re-hashed" in result.output
 
 
@@ -202,3 +204,34 @@ def test_unreadable_payload_is_a_problem_not_a_crash(demo):
     problems = {(p.kind, p.seq) for p in report.problems}
     assert ("chain", last_seq) in problems and ("state", last_seq) in problems
     assert any(p.kind == "state" and "cannot be read" in p.message for p in report.problems)
+
+
+@pytest.mark.parametrize("state", ["requested", "approved", "rejected", "withdrawn"])
+def test_extension_requests_are_replayed_in_every_state(app, world, state):
+    request_id = new_request(world, state)
+    with app.app_context():
+        inspection_id = db.session.get(ExtensionRequest, request_id).item.inspection_id
+        everything, one = verify_everything(_store(app)), verify_inspection(inspection_id, _store(app))
+    assert everything.ok and one.ok, (everything.problems, one.problems)
+    assert everything.objects_replayed == one.objects_replayed  # the items and the request
+
+
+def test_an_extension_approved_behind_the_applications_back(app, world):
+    request_id = new_request(world, "leader_approved")
+    with app.app_context():
+        request = db.session.get(ExtensionRequest, request_id)
+        inspection_id = request.item.inspection_id
+        db.session.execute(
+            sa.update(ExtensionRequest)
+            .where(ExtensionRequest.id == request_id)
+            .values(extension_state="approved")
+        )
+        db.session.commit()
+        reports = verify_everything(_store(app)), verify_inspection(inspection_id, _store(app))
+    for report in reports:
+        [problem] = report.problems
+        assert (problem.kind, problem.object) == ("state", f"extension:{request_id}")
+        assert (
+            "stored extension_state is 'approved' but the history implies 'leader_approved'"
+            in problem.message
+        )

@@ -85,6 +85,8 @@ def test_object_types_and_the_time_zone_have_names(app):
             "用户名",
             "审计日志",
             "通报预览",
+            "通知",
+            "延期申请",
         ]
         assert register.zone_label() == "北京时间 UTC+8"
     with app.test_request_context("/?lang=en"):
