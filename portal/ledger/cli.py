@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from portal.accounts.cli import cli_actor
 from portal.core.extensions import db
-from portal.inspections.models import Inspection, RectificationItem
-from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_rows, not_carried
+from portal.inspections.models import Inspection
+from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_items, ledger_rows, not_carried
 from portal.ledger.xlsx import read_ledger, write_ledger
 
 ledger_cli = AppGroup("ledger", help="Export and import the rectification ledger (整改台账).")
@@ -25,11 +24,7 @@ def export_command(inspection_id: int, out_file: str) -> None:
     inspection = db.session.get(Inspection, inspection_id)
     if inspection is None:
         raise click.ClickException(f"no inspection {inspection_id}")
-    items = db.session.scalars(
-        sa.select(RectificationItem)
-        .where(RectificationItem.inspection_id == inspection_id)
-        .order_by(RectificationItem.id)
-    ).all()
+    items = ledger_items(inspection)
     Path(out_file).write_bytes(write_ledger(inspection.title, ledger_rows(inspection, items)))
     click.echo(f"{len(items)} rows written to {out_file}")
 

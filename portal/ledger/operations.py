@@ -11,12 +11,14 @@ from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor, record_event
 from portal.core.errors import OperationError
 from portal.core.extensions import db
+from portal.core.filters import visible
 from portal.evidence.models import Evidence
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.inspections.operations import create_category, create_inspection, create_item
 from portal.inspections.queries import progress_expression
 from portal.ledger.xlsx import Ledger, LedgerError, LedgerRow
 from workflows import RECTIFICATION
+from workflows.lifecycle import LIFECYCLE
 
 CATEGORY_TEXT = re.compile(r"^([一二三四五六七八九十]+)、(.*)$")
 
@@ -25,6 +27,20 @@ class LedgerInvalid(OperationError):
     def __init__(self, errors: list[LedgerError]):
         super().__init__(_("The ledger has %(n)d problem(s); nothing was imported.", n=len(errors)))
         self.errors = errors
+
+
+def ledger_items(inspection: Inspection, user=None) -> list[RectificationItem]:
+    """The items of the inspection's ledger, in order: those `user` may see (every one, from the
+    command line), without the withdrawn ones (撤销: they leave every list and count, as they
+    leave the dashboard)."""
+    item = RectificationItem
+    held = [state.id for state in LIFECYCLE.states if state.suspends]
+    query = sa.select(item).where(
+        item.inspection_id == inspection.id, getattr(item, LIFECYCLE.state_attribute).not_in(held)
+    )
+    if user is not None:
+        query = query.where(visible(user, item))
+    return db.session.scalars(query.order_by(item.id)).all()
 
 
 def ledger_rows(inspection: Inspection, items: list[RectificationItem]) -> list[LedgerRow]:

@@ -13,9 +13,8 @@ from portal.core.loading import load
 from portal.core.security import INTERNAL, roles_required
 from portal.core.titles import state_title
 from portal.inspections.models import Inspection
-from portal.inspections.queries import visible_items
 from portal.ledger.forms import LedgerUploadForm
-from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_rows, not_carried
+from portal.ledger.operations import LedgerInvalid, import_ledger, ledger_items, ledger_rows, not_carried
 from portal.ledger.xlsx import read_ledger, write_ledger
 from workflows import RECTIFICATION
 
@@ -27,7 +26,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @roles_required(*INTERNAL)
 def export(inspection_id: int):
     inspection = load(Inspection, inspection_id)
-    rows = ledger_rows(inspection, visible_items(inspection, current_user))
+    rows = ledger_rows(inspection, ledger_items(inspection, current_user))
     return attachment(write_ledger(inspection.title, rows), XLSX, f"{inspection.title}-整改台账.xlsx")
 
 

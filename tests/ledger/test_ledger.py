@@ -184,3 +184,28 @@ def test_write_ledger_has_the_office_columns():
     body = write_ledger("台账", [])
     sheet = load_workbook(io.BytesIO(body)).active
     assert [c.value for c in sheet[2]] == list(COLUMNS)
+
+
+def test_a_withdrawn_item_leaves_the_ledger_as_it_leaves_the_dashboard(
+    app, runner, world, signed_in, tmp_path
+):
+    from portal.core.timeutil import today
+    from portal.supervision.dashboard import dashboard
+
+    assert runner.invoke(args=["notice", "import", str(NOTICE)]).exit_code == 0
+    with app.app_context():
+        source = db.session.scalar(sa.select(Inspection.id).where(Inspection.source_sha256.is_not(None)))
+        withdrawn = db.session.scalar(
+            sa.select(RectificationItem.id).where(RectificationItem.inspection_id == source).limit(1)
+        )
+    world.fire("office", withdrawn, "withdraw", comment="与第2项重复，撤销")
+    export = signed_in("office").get(f"/inspections/{source}/ledger.xlsx")
+    rows = read_ledger(io.BytesIO(export.data)).rows
+    out = tmp_path / "台账.xlsx"
+    result = runner.invoke(args=["ledger", "export", str(source), "--out", str(out)])
+    assert result.exit_code == 0 and "14 rows" in result.output
+    with app.app_context():
+        figures = dashboard(world.user("office"), today(), source)
+        title = db.session.get(RectificationItem, withdrawn).title
+    assert len(rows) == 14 == figures.total == len(read_ledger(io.BytesIO(out.read_bytes())).rows)
+    assert title not in {row.title for row in rows}
