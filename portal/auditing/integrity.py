@@ -4,10 +4,10 @@ The chain proves that nobody rewrote the events. These checks prove that the doc
 with the events:
 
 * **State replay.** Each item's rectification and publication states, each feedback's
-  moderation state and each extension request's state, are replayed from the creation event through every transition event
-  (checking each step against the workflow definition) and compared with the stored state. An
-  UPDATE behind the application's back shows up as a disagreement naming the object and the
-  seq of the last event that set the state.
+  moderation state and each extension request's state, are replayed from the creation event
+  through every transition event (checking each step against the workflow definition) and
+  compared with the stored state. An UPDATE behind the application's back shows up as a
+  disagreement naming the object and the seq of the last event that set the state.
 * **Evidence.** Every stored evidence file is re-hashed and compared with the SHA-256 recorded
   in its `evidence.add` event (and with the one on its row).
 
