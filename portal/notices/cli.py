@@ -1,4 +1,5 @@
-"""`flask notice parse FILE [--json]` and `flask notice import FILE`."""
+"""`flask notice parse FILE [--json]` and `flask notice import FILE`: FILE is .txt, .docx or .pdf
+(with a text layer), read by portal.notices.formats."""
 
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from portal.accounts.operations import find_user
 from portal.core.errors import OperationError
 from portal.core.extensions import db
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
+from portal.notices.formats import notice_text
 from portal.notices.operations import AlreadyImported, import_notice
 from portal.notices.parser import ParsedNotice, parse
-from portal.notices.text import NoticeInputError, decode
+from portal.notices.text import NoticeInputError
 
 notice_cli = AppGroup("notice", help="Parse and import rectification notices (整改情况通报).")
 
 
 def _read(path: str) -> tuple[str, ParsedNotice]:
     try:
-        text = decode(Path(path).read_bytes())
+        text = notice_text(Path(path).read_bytes(), path)
     except (OSError, NoticeInputError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from exc
     return text, parse(text)
@@ -45,7 +47,11 @@ def parse_command(file: str, as_json: bool) -> None:
             click.echo(
                 f"    {problem.number}. {problem.title}  [{labels}]"
                 f"{'  due ' + problem.deadline.isoformat() if problem.deadline else ''}"
+                f"{'  ' + problem.status if problem.status else ''}"
             )
+            for sub in problem.sub_problems:
+                sub_labels = "、".join(m.ordinal for m in sub.measures if m.label) or "-"
+                click.echo(f"      ({sub.number}) {sub.title}  [{sub_labels}]")
     for warning in parsed.warnings:
         click.echo(f"warning: {warning}", err=True)
 

@@ -23,6 +23,31 @@ WARNINGS = {
         "problems; the problems' own status lines give %(completed)d and %(partial)d."
     ),
     "internal_error": _l("The parser failed part-way; the result is incomplete (%(error)s)."),
+    "cut_heading": _l(
+        "The text ends with the heading “%(heading)s”: it looks cut off there, so it was left out."
+    ),
+    "uncertain_date": _l(
+        "“%(text)s”: the digits of a date ran together in the source; it was not read as a date."
+    ),
+    "aspect_count": _l("The text states %(stated)d aspects (方面), but %(found)d categories were found."),
+    "in_progress_count": _l(
+        "The text counts %(stated)d problems still being rectified; the problems' own status gives %(found)d."
+    ),
+}
+
+# Why an uploaded file gives no text (portal.notices.formats.NoticeFormatError and
+# portal.notices.text.NoticeInputError codes), for the upload form.
+INPUT_ERRORS = {
+    "empty": _l("The file is empty."),
+    "binary": _l("This is not a text file. Save the notice as plain text (.txt) and try again."),
+    "encoding": _l("The text is neither UTF-8 nor GB18030 encoded."),
+    "unsupported": _l(
+        "This file type cannot be read. Upload the notice as .txt, .docx or .pdf (with a text layer)."
+    ),
+    "no_text_layer": _l(
+        "This PDF has no text layer (it is a scan). Upload the notice as .docx or .txt, or a PDF with text."
+    ),
+    "unreadable": _l("The file could not be read: it is damaged or protected."),
 }
 
 
@@ -39,3 +64,10 @@ def warning_text(warning: str) -> str:
 
 def warning_texts(warnings: list[ParseWarning]) -> list[str]:
     return [warning_text(w) for w in warnings]
+
+
+def input_error_text(error: Exception) -> str:
+    """Why an upload gives no text, in the current locale (its English message when the code is
+    unknown)."""
+    message = INPUT_ERRORS.get(getattr(error, "code", None))
+    return str(message) if message is not None else str(error)

@@ -161,16 +161,25 @@ def test_chinese_numbered_problems_without_numbers():
 
 
 def test_sub_problems():
+    # Sub-problems (1)(2) stay under their problem (issue 17): one problem, whose measures are
+    # those of its sub-problems, each marked with the sub-problem it is written under.
     text = (
         HEADER + "\n二、整改情况\n1.关于“财务管理”问题\n(1)报销审核不严\n一是加强审核。\n"
         "(2)票据管理混乱\n一是建立台账。"
     )
     parsed = parse(text)
-    assert [(p.number, p.title) for p in parsed.problems] == [
-        ("1", "财务管理"),
-        ("1(1)", "报销审核不严"),
-        ("1(2)", "票据管理混乱"),
+    assert [(p.number, p.title) for p in parsed.problems] == [("1", "财务管理")]
+    (problem,) = parsed.problems
+    assert [(s.number, s.title) for s in problem.sub_problems] == [
+        ("1", "报销审核不严"),
+        ("2", "票据管理混乱"),
     ]
+    assert [(m.sub_problem, m.label, m.text) for m in problem.measures] == [
+        ("1", "一是", "加强审核。"),
+        ("2", "一是", "建立台账。"),
+    ]
+    assert "(2)票据管理混乱" in problem.text  # what the imported item's feedback text shows
+    assert parsed.warnings == []  # labels restart per sub-problem: no gap
 
 
 def test_measures_as_paragraphs_and_starting_with_dates():
