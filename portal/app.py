@@ -6,16 +6,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.accounts.cli import users_cli
 from portal.accounts.views import bp as accounts_bp
+from portal.accounts.views import enrolment_gate
 from portal.auditing.cli import audit_cli
 from portal.auditing.views import bp as auditing_bp
 from portal.core.config import PROJECT_ROOT, config_class
 from portal.core.database import configure_sqlite_engine, reset_write_intent, set_write_intent
+from portal.core.deploy import deploy_cli
 from portal.core.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 from portal.core.handlers import register_error_pages
 from portal.core.i18n import select_locale
@@ -58,6 +61,12 @@ BLUEPRINTS = (
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
+#: powerful browser features the portal never uses, refused for it and anything it embeds
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), xr-spatial-tracking=()"
+)
 
 
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
@@ -114,7 +123,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    for group in (users_cli, audit_cli, demo_cli, notice_cli, ledger_cli, supervise_cli):
+    for group in (users_cli, audit_cli, demo_cli, notice_cli, ledger_cli, supervise_cli, deploy_cli):
         app.cli.add_command(group)
     register_error_pages(app)
     register_titles(app)
@@ -126,6 +135,10 @@ def _register_request_hooks(app: Flask) -> None:
     def _declare_write_intent():
         # Reads begin DEFERRED transactions so that readers never wait for each other.
         g._write_intent_token = set_write_intent(request.method not in SAFE_METHODS)
+
+    # An account whose role requires two-step verification and that has none is held on its
+    # enrolment (after CSRF protection's own check, registered by init_app).
+    app.before_request(enrolment_gate)
 
     @app.teardown_request
     def _reset_write_intent(_exc):
@@ -143,4 +156,21 @@ def _register_request_hooks(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
         )
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
+            )
+        if request.endpoint not in STATIC_ENDPOINTS and _signed_in():
+            # what a signed-in page shows stays out of every cache (shared or the browser's)
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _signed_in() -> bool:
+    """A signed-in user, or one between the two steps of signing in."""
+    try:
+        return bool(current_user.is_authenticated) or "mfa_pending" in session
+    except Exception:  # a failed request's session: the error page stays uncached anyway
+        return True

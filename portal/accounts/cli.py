@@ -1,4 +1,4 @@
-"""`flask users create/list/set-roles/deactivate`."""
+"""`flask users create/list/set-roles/deactivate/reset-mfa`."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from portal.accounts.forms import MIN_PASSWORD_LENGTH
 from portal.accounts.models import ROLES, Department, User
 from portal.accounts.operations import (
     create_department,
     create_user,
     deactivate_user,
     find_user,
+    reset_mfa,
     set_roles,
 )
+from portal.accounts.passwords import password_problem
 from portal.audit.chain import Actor
 from portal.core.errors import OperationError
 from portal.core.extensions import db
@@ -67,8 +68,9 @@ def department_by_name(actor: Actor, name: str | None) -> Department | None:
 def create_command(login, display_name, email, department, roles, password):
     """Create an account."""
 
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(password, (login.strip().lower(), display_name))
+    if problem is not None:
+        raise click.ClickException(str(problem))
     actor = cli_actor()
 
     def action():
@@ -117,3 +119,13 @@ def deactivate_command(login):
     user = _get_user(login)
     _commit_or_fail(lambda: deactivate_user(cli_actor(), user))
     click.echo(f"{user.login} deactivated")
+
+
+@users_cli.command("reset-mfa")
+@click.argument("login")
+def reset_mfa_command(login):
+    """Remove LOGIN's authenticator and recovery codes and end its sessions (a lost phone);
+    where its role requires two-step verification it enrols again at its next sign-in."""
+    user = _get_user(login)
+    _commit_or_fail(lambda: reset_mfa(cli_actor(), user))
+    click.echo(f"{user.login}: two-step verification reset; sessions ended")

@@ -1,4 +1,4 @@
-"""Forms for signing in, passwords, users and departments."""
+"""Forms for signing in (both steps), passwords, two-step verification, users and departments."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from wtforms import (
     SubmitField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from portal.accounts.models import ROLES
+from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from portal.core.forms import choices
 from portal.core.titles import ROLE_LABELS
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = MIN_LENGTH
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -31,11 +32,31 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _password_strength(form, field) -> None:
-    value = field.data or ""
-    if len(value) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if value.isdigit() or value.isalpha():
-        raise ValidationError(_l("The password must mix letters with digits or symbols."))
+    """The policy of portal.accounts.passwords, with the account's login and name as known words:
+    the form's own fields where it has them, else what the view set as `form.user_inputs`."""
+    inputs = list(getattr(form, "user_inputs", ()))
+    for name in ("login", "display_name"):
+        if name in form._fields:
+            inputs.append(form[name].data)
+    problem = password_problem(field.data or "", inputs)
+    if problem is not None:
+        raise ValidationError(problem)
+
+
+def _new_password(label):
+    # InputRequired, not DataRequired: a password of spaces gets the policy's own message
+    return PasswordField(label, validators=[InputRequired(), _password_strength])
+
+
+class ReauthField(PasswordField):
+    """The admin's own password, asked again before a sensitive action (checked by the view)."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(
+            label or _l("Your own password (to confirm it is you)"),
+            validators=[Optional(), Length(max=MAX_LENGTH)],
+            **kwargs,
+        )
 
 
 class LoginForm(FlaskForm):
@@ -48,9 +69,14 @@ class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Sign out"))
 
 
+class SecondStepForm(FlaskForm):
+    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField(_l("Verify"))
+
+
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    password = PasswordField(_l("New password"), validators=[DataRequired(), _password_strength])
+    password = _new_password(_l("New password"))
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
@@ -59,12 +85,37 @@ class ChangePasswordForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), _password_strength])
+    password = _new_password(_l("New password"))
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
+    reauth_password = ReauthField()
     submit = SubmitField(_l("Set password"))
+
+
+class MfaStartForm(FlaskForm):
+    submit = SubmitField(_l("Set up two-step verification"))
+
+
+class MfaConfirmForm(FlaskForm):
+    code = StringField(_l("Code shown by the app"), validators=[DataRequired(), Length(max=12)])
+    submit = SubmitField(_l("Turn on two-step verification"))
+
+
+class RecoveryCodesForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
+class MfaDisableForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    submit = SubmitField(_l("Turn two-step verification off"))
+
+
+class MfaResetForm(FlaskForm):
+    reauth_password = ReauthField()
+    submit = SubmitField(_l("Reset two-step verification"))
 
 
 class _UserFields(FlaskForm):
@@ -83,11 +134,12 @@ class _UserFields(FlaskForm):
 
 class UserCreateForm(_UserFields):
     login = StringField(_l("Login name"), validators=[DataRequired(), Length(min=2, max=64)])
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), _password_strength])
+    password = _new_password(_l("Initial password"))
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
+    reauth_password = ReauthField(_l("Your own password (needed to give roles)"))
     submit = SubmitField(_l("Create account"))
 
     def validate_login(self, field) -> None:
@@ -98,6 +150,7 @@ class UserCreateForm(_UserFields):
 
 class UserEditForm(_UserFields):
     active = BooleanField(_l("Active"))
+    reauth_password = ReauthField(_l("Your own password (needed to change roles)"))
     submit = SubmitField(_l("Save"))
 
 

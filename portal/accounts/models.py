@@ -1,4 +1,4 @@
-"""Users, their global roles, departments and server-side login sessions."""
+"""Users, their global roles, departments, server-side login sessions and second factors."""
 
 from __future__ import annotations
 
@@ -124,8 +124,42 @@ class LoginSession(db.Model):
     end_reason: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     remote_addr: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     user_agent: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    #: when the user last typed their password again in this session (sensitive admin
+    #: actions need it within REAUTH_MINUTES); never at sign-in itself
+    reauth_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
 
     user: so.Mapped[User] = so.relationship()
+
+
+class TotpCredential(db.Model):
+    """A user's TOTP authenticator (RFC 6238): in effect once confirmed with a valid code.
+
+    A row without `confirmed_at` is an enrolment in progress; starting again replaces its
+    secret. `last_step` is the time step of the last code accepted, so that a code is good for
+    one sign-in only (no replay inside its window).
+    """
+
+    __tablename__ = "totp_credentials"
+
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    confirmed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+    last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """One one-time recovery code (恢复码), stored as a salted slow hash; shown once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    used_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
 
 
 def active_users_with(role: str) -> list[User]:

@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from workflows.roles import GLOBAL_ROLES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -56,6 +58,22 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+#: The global roles whose accounts must sign in with a second factor under production.
+MFA_ROLES_IN_PRODUCTION = ("admin", "office", "leader", "auditor")
+
+
+def _roles_env(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of global roles; "none" (or an empty value) for none."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return tuple(default)
+    roles = tuple(r.strip() for r in raw.split(",") if r.strip() and r.strip().lower() != "none")
+    unknown = [r for r in roles if r not in GLOBAL_ROLES]
+    if unknown:
+        raise ConfigError(f"{name}: unknown role(s) {', '.join(unknown)}; use {', '.join(GLOBAL_ROLES)}")
+    return roles
+
+
 def cache_settings(redis_url: str) -> dict:
     """Flask-Caching's settings: Redis when `redis_url` is given, else a per-process cache."""
     if redis_url:
@@ -86,8 +104,29 @@ class Config:
     # Werkzeug's scrypt at its default work factor (n=2**15, r=8, p=1); a method, not a secret.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105
 
+    # Sign-in throttling (portal/accounts/throttle.py). Failed attempts on one account from
+    # one address: the first LOGIN_MAX_FAILURES are free, then each further attempt waits
+    # LOGIN_DELAY_SECONDS, doubled per failure, at most LOGIN_DELAY_MAX_MINUTES. The whole
+    # account (every address) is delayed the same way only after LOGIN_ACCOUNT_MAX_FAILURES.
+    # Failures count inside LOGIN_FAILURE_WINDOW, since the account's last sign-in.
     LOGIN_MAX_FAILURES = 5
-    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_ACCOUNT_MAX_FAILURES = 20
+    LOGIN_DELAY_SECONDS = 30
+    LOGIN_DELAY_MAX_MINUTES = 15
+    LOGIN_FAILURE_WINDOW = timedelta(hours=1)
+    #: failed sign-ins allowed per client address, over all login names (Flask-Limiter syntax)
+    LOGIN_ADDRESS_LIMIT = "20 per 15 minutes"
+
+    # Two-step sign-in (portal/accounts/mfa.py): the roles that must enrol; none outside
+    # production, so that the demo and the tests sign in with a password alone.
+    MFA_REQUIRED_ROLES: tuple[str, ...] = ()
+    MFA_ISSUER = "Rectify"
+    #: how long the second step may take after the password step
+    MFA_PENDING_SECONDS = 300
+    #: how long a re-entered password covers the sensitive admin actions
+    REAUTH_MINUTES = 5
+    #: Strict-Transport-Security max-age; 0 sends no header (plain-http development)
+    HSTS_SECONDS = 0
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -113,8 +152,21 @@ class Config:
         settings = {
             "SQLALCHEMY_DATABASE_URI": database_url_from_env(instance_path),
             "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle),
+            # However busy, a login session ends this long after sign-in (checked on the server).
+            "ABSOLUTE_SESSION_LIFETIME": timedelta(hours=_int_env("SESSION_MAX_HOURS", 12)),
             "LOGIN_MAX_FAILURES": _int_env("LOGIN_MAX_FAILURES", cls.LOGIN_MAX_FAILURES),
-            "LOGIN_FAILURE_WINDOW": timedelta(minutes=_int_env("LOGIN_FAILURE_WINDOW_MINUTES", 15)),
+            "LOGIN_ACCOUNT_MAX_FAILURES": _int_env(
+                "LOGIN_ACCOUNT_MAX_FAILURES", cls.LOGIN_ACCOUNT_MAX_FAILURES
+            ),
+            "LOGIN_DELAY_SECONDS": _int_env("LOGIN_DELAY_SECONDS", cls.LOGIN_DELAY_SECONDS),
+            "LOGIN_DELAY_MAX_MINUTES": _int_env("LOGIN_DELAY_MAX_MINUTES", cls.LOGIN_DELAY_MAX_MINUTES),
+            "LOGIN_FAILURE_WINDOW": timedelta(minutes=_int_env("LOGIN_FAILURE_WINDOW_MINUTES", 60)),
+            "LOGIN_ADDRESS_LIMIT": os.environ.get("LOGIN_ADDRESS_LIMIT", "").strip()
+            or cls.LOGIN_ADDRESS_LIMIT,
+            "MFA_REQUIRED_ROLES": _roles_env("MFA_REQUIRED_ROLES", cls.MFA_REQUIRED_ROLES),
+            "REAUTH_MINUTES": _int_env("REAUTH_MINUTES", cls.REAUTH_MINUTES),
+            # gunicorn reads WEB_CONCURRENCY as its worker count; `flask deploy check` reads it too
+            "WEB_CONCURRENCY": _int_env("WEB_CONCURRENCY", 1),
             "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 25) * 1024 * 1024,
             "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "").strip() or "memory://",
             "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
@@ -182,6 +234,8 @@ class ProductionConfig(Config):
     DEMO_ALLOWED = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    MFA_REQUIRED_ROLES = MFA_ROLES_IN_PRODUCTION
+    HSTS_SECONDS = 365 * 24 * 3600
 
 
 CONFIGS = {c.NAME: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)}

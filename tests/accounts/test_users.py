@@ -120,6 +120,7 @@ def test_admin_creates_an_account_through_the_form(app, login_as):
             "roles": ["staff", "leader"],
             "password": "lisi-pass-2026",
             "confirm": "lisi-pass-2026",
+            "reauth_password": TEST_PASSWORD,  # giving roles asks for the admin's password again
         },
     )
     assert response.status_code == 302, response.text
@@ -175,7 +176,13 @@ def test_admin_edits_roles_and_deactivates(app, login_as, make_user):
     client = login_as("root", "admin")
     response = client.post_form(
         f"/admin/users/{staff_id}",
-        {"display_name": "李强", "email": "", "department_id": 0, "roles": ["staff", "leader"]},
+        {
+            "display_name": "李强",
+            "email": "",
+            "department_id": 0,
+            "roles": ["staff", "leader"],
+            "reauth_password": TEST_PASSWORD,
+        },
     )
     assert response.status_code == 302
     with app.app_context():
@@ -188,6 +195,8 @@ def test_admin_edits_roles_and_deactivates(app, login_as, make_user):
 
 
 def test_admin_cannot_lock_themselves_out(app, login_as):
+    """Not by dropping their own admin role (nobody changes their own roles), nor by
+    deactivating themselves."""
     client = login_as("root", "admin")
     with app.app_context():
         root_id = find_user("root").id
@@ -196,7 +205,12 @@ def test_admin_cannot_lock_themselves_out(app, login_as):
         {"display_name": "Root", "department_id": 0, "roles": ["staff"], "active": "y"},
     )
     assert response.status_code == 200
-    assert "必须至少保留一名启用状态的管理员" in response.text
+    assert "您不能修改自己的角色" in response.text
+    response = client.post_form(
+        f"/admin/users/{root_id}", {"display_name": "Root", "department_id": 0, "roles": ["admin"]}
+    )
+    assert response.status_code == 200
+    assert "不能停用自己的账号" in response.text
     with app.app_context():
         assert find_user("root").roles == {"admin"}
 
@@ -205,7 +219,8 @@ def test_admin_sets_a_password(app, login_as, make_user):
     staff_id = make_user("staff1", "staff")
     client = login_as("root", "admin")
     response = client.post_form(
-        f"/admin/users/{staff_id}/password", {"password": "brand-new-pass-1", "confirm": "brand-new-pass-1"}
+        f"/admin/users/{staff_id}/password",
+        {"password": "brand-new-pass-1", "confirm": "brand-new-pass-1", "reauth_password": TEST_PASSWORD},
     )
     assert response.status_code == 302
     other = app.test_client()

@@ -47,6 +47,9 @@ DOCUMENT_PAGES = (
 )
 
 PUBLIC = ("/", "/login", "/public/", "/public/feedback/lookup")
+# The second step of signing in (TOTP or a recovery code): only after the password step, so
+# anyone else is sent back to /login.
+SIGN_IN_STEPS = ("/login/verify",)
 # Public pages of published content; what they may show is tested in tests/public/.
 PUBLIC_CONTENT = ("/public/inspections/", "/public/items/", "/public/evidence/")
 
@@ -77,11 +80,18 @@ def test_public_pages_open_to_anonymous(client, path):
     assert client.get(path).status_code == 200
 
 
+@pytest.mark.parametrize("path", SIGN_IN_STEPS)
+def test_the_second_sign_in_step_needs_the_first(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
 def test_every_protected_page_is_in_the_table(app):
     """A new page must be declared here before it ships."""
     declared = (
         {path.split("{")[0] for _method, path in ACCESS}
         | set(PUBLIC)
+        | set(SIGN_IN_STEPS)
         | set(DOCUMENT_PAGES)
         | set(PUBLIC_CONTENT)
     )
@@ -95,6 +105,7 @@ POSTS = {
     "/admin/users/new": {"admin"},
     "/admin/users/{user_id}": {"admin"},
     "/admin/users/{user_id}/password": {"admin"},
+    "/admin/users/{user_id}/mfa-reset": {"admin"},
     "/admin/departments": {"admin", "office"},
 }
 

@@ -118,3 +118,25 @@ def test_passwords_use_scrypt_at_full_strength_outside_tests(tmp_path, monkeypat
         user = User()
         user.set_password("a-long-password-1")
     assert user.password_hash.startswith("scrypt:32768:8:1$")
+
+
+def test_sign_in_security_settings_default_per_configuration(tmp_path, monkeypatch):
+    """MFA is required for admin, office, leader and auditor in production; not elsewhere, so
+    that the demo and the suite sign in with a password alone (tests that need it set it)."""
+    monkeypatch.setenv("SECRET_KEY", "s3cret-for-production")
+    monkeypatch.delenv("MFA_REQUIRED_ROLES", raising=False)
+    production = create_app({"CONFIG": "production", "INSTANCE_PATH": str(tmp_path)})
+    assert set(production.config["MFA_REQUIRED_ROLES"]) == {"admin", "office", "leader", "auditor"}
+    assert production.config["HSTS_SECONDS"] == 365 * 24 * 3600
+    development = create_app({"CONFIG": "development", "INSTANCE_PATH": str(tmp_path)})
+    assert tuple(development.config["MFA_REQUIRED_ROLES"]) == ()
+    assert development.config["HSTS_SECONDS"] == 0
+    monkeypatch.setenv("MFA_REQUIRED_ROLES", "admin, auditor")
+    chosen = create_app({"CONFIG": "development", "INSTANCE_PATH": str(tmp_path)})
+    assert tuple(chosen.config["MFA_REQUIRED_ROLES"]) == ("admin", "auditor")
+
+
+def test_unknown_mfa_roles_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("MFA_REQUIRED_ROLES", "admin,king")
+    with pytest.raises(ConfigError, match="king"):
+        create_app({"CONFIG": "development", "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
