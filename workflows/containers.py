@@ -10,4 +10,5 @@ CONTAINER_PERMISSIONS = {
     "edit": roles("office"),
     "add_item": roles("office"),
     "share": roles("office", "Editor"),
+    "share_any": roles("office"),
 }

@@ -16,11 +16,17 @@ PUBLICATION = Workflow(
             "Private",
             {"view": VIEWERS, "publish": roles("Reviewer", "ResponsibleLeader")},
         ),
+        # Publishing exposes the public view (the public pages, public evidence, feedback) and
+        # nothing internal: the item page, its versions and its other evidence keep `view`.
         State(
             "published",
             "已公开",
             "Published",
-            {"view": VIEWERS | roles("Anonymous"), "publish": roles("Reviewer", "ResponsibleLeader")},
+            {
+                "view": VIEWERS,
+                "view_public": roles("Anonymous"),
+                "publish": roles("Reviewer", "ResponsibleLeader"),
+            },
         ),
     ),
     transitions=(

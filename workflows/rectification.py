@@ -8,8 +8,16 @@ FOLLOW_UP = roles("office", "Reviewer")
 # Who manages an item's Sharing tab: the office, its editors and its responsible leader
 # (each can grant only the roles they hold; see portal.sharing).
 SHARERS = roles("office", "Editor", "ResponsibleLeader")
+#: Who may remove anyone's grant and block inherited grants: the office only (the others may
+#: remove only the grants they made themselves).
+SHARING_MANAGERS = roles("office")
 #: Who may ask for a later deadline (延期申请) while the item is worked on: its staff (主办人).
 EXTENSION_REQUESTERS = roles("Editor")
+#: Who assigns an item: its category, people, department, deadline and the amount to recover
+#: (the fields `RectificationItem.__field_permissions__` puts under "assign").
+ASSIGNERS = roles("office")
+#: Who reports progress and money recovered while the item is worked on ("report" fields).
+REPORTERS = roles("office", "Editor")
 #: States in which an item is still open (not yet completed).
 OPEN = ("assigned", "in_progress", "pending_review")
 #: States in which an item is completed (every measure closed, approvals given).
@@ -19,7 +27,17 @@ SUBMITTED = ("pending_review", *CLOSED)
 
 
 def _state(
-    id, zh, en, *, edit, work=frozenset(), review=frozenset(), follow_up=frozenset(), extend=frozenset()
+    id,
+    zh,
+    en,
+    *,
+    edit,
+    work=frozenset(),
+    review=frozenset(),
+    follow_up=frozenset(),
+    extend=frozenset(),
+    report=None,
+    share=SHARERS,
 ):
     return State(
         id,
@@ -28,13 +46,21 @@ def _state(
         {
             "view": VIEWERS,
             "edit": edit,
+            "assign": ASSIGNERS,
+            "report": edit if report is None else report,
             "work": work,
             "review": review,
             "follow_up": follow_up,
-            "share": SHARERS,
+            "share": share,
+            "share_any": SHARING_MANAGERS,
             "request_extension": extend,
         },
     )
+
+
+#: Once submitted, sharing stays with the office and the responsible leader: the staff can no
+#: longer change who reviews or reads what they submitted.
+SUBMITTED_SHARERS = roles("office", "ResponsibleLeader")
 
 
 RECTIFICATION = Workflow(
@@ -51,6 +77,7 @@ RECTIFICATION = Workflow(
             edit=roles("office", "Editor"),
             work=WORKERS,
             extend=EXTENSION_REQUESTERS,
+            report=REPORTERS,
         ),
         _state(
             "in_progress",
@@ -59,10 +86,32 @@ RECTIFICATION = Workflow(
             edit=roles("office", "Editor"),
             work=WORKERS,
             extend=EXTENSION_REQUESTERS,
+            report=REPORTERS,
         ),
-        _state("pending_review", "待审核", "Pending review", edit=roles("office"), review=roles("Reviewer")),
-        _state("completed", "已完成", "Completed", edit=roles("office"), follow_up=FOLLOW_UP),
-        _state("follow_up", "回头看", "Follow-up check", edit=roles("office"), follow_up=FOLLOW_UP),
+        _state(
+            "pending_review",
+            "待审核",
+            "Pending review",
+            edit=roles("office"),
+            review=roles("Reviewer"),
+            share=SUBMITTED_SHARERS,
+        ),
+        _state(
+            "completed",
+            "已完成",
+            "Completed",
+            edit=roles("office"),
+            follow_up=FOLLOW_UP,
+            share=SUBMITTED_SHARERS,
+        ),
+        _state(
+            "follow_up",
+            "回头看",
+            "Follow-up check",
+            edit=roles("office"),
+            follow_up=FOLLOW_UP,
+            share=SUBMITTED_SHARERS,
+        ),
     ),
     transitions=(
         Transition("start", "开始整改", "Start", ("assigned",), "in_progress", Guard(permissions=("work",))),
@@ -83,7 +132,12 @@ RECTIFICATION = Workflow(
             "Approve",
             ("pending_review",),
             None,
-            Guard(permissions=("review",), roles=("leader",), conditions=("not_approved_by_actor",)),
+            # nobody approves an item they carry out as its responsible staff (separation of duties)
+            Guard(
+                permissions=("review",),
+                roles=("leader",),
+                conditions=("not_approved_by_actor", "not_responsible_staff"),
+            ),
             effects=("record_approval",),
         ),
         Transition(
@@ -154,7 +208,11 @@ RECTIFICATION = Workflow(
             "待我审核",
             "Awaiting my review",
             ("pending_review",),
-            Guard(permissions=("review",), roles=("leader",), conditions=("not_approved_by_actor",)),
+            Guard(
+                permissions=("review",),
+                roles=("leader",),
+                conditions=("not_approved_by_actor", "not_responsible_staff"),
+            ),
         ),
         Worklist(
             "my_items", "我的整改事项", "My items", ("assigned", "in_progress"), Guard(permissions=("work",))

@@ -14,6 +14,9 @@ A model class declares, as class attributes:
   is judged as its item).
 - `__suspended_via__`: many-to-one relationships whose suspending state (a withdrawn
   inspection, say) suspends this object too (see `State.suspends`).
+- `__field_permissions__`: field -> the permission that changes it, for fields that need more
+  than "edit" (Plone's write permission per schema field): who assigns people and deadlines,
+  say. The workflow's state maps say who holds each permission in each state.
 
 The Python policy (portal.core.policy) and the SQL filters (portal.core.filters) both read these
 declarations and the workflow definitions; neither knows a content type by name.
@@ -116,3 +119,8 @@ def permission_target_class(cls: type) -> tuple[type, str | None]:
         return cls, None
     key, target = via(cls, name)
     return target, key
+
+
+def field_permission(cls: type, field: str) -> str:
+    """The permission that changes `field` of a `cls` document ("edit" unless declared)."""
+    return getattr(cls, "__field_permissions__", {}).get(field, "edit")

@@ -5,6 +5,11 @@ Operations raise the exceptions of portal.core.errors; this module maps them to 
 transaction back first. A view that handles a posted form calls `keep_input` with a function
 that renders the form again with the user's input and the refusal's message, so nothing typed
 is lost; without one, the error page shows the message.
+
+The database's own refusals are refusals too (`database_refusal`): a value it cannot store
+(PostgreSQL's NUL, a number or text too large, a CHECK constraint) is a 400, a lost race it
+detects (a unique key taken meanwhile, a deadlock, a serialization failure, SQLite's busy
+lock) is a 409. Forms and operations check first; this is the net under them.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from collections.abc import Callable
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal.core.errors import OperationError
+from portal.core.errors import Conflict, Invalid, OperationError
 from portal.core.extensions import db
 
 MESSAGES = {
@@ -41,6 +47,32 @@ MESSAGES = {
         _l("Something went wrong on our side. The error has been logged; please try again later."),
     ),
 }
+
+
+#: What a value the database refuses to store is, to the user.
+NOT_STORABLE = _l(
+    "Something you entered cannot be stored: a text or a number that is too long or too large, "
+    "or an invisible control character. Check what you entered and try again."
+)
+#: SQLSTATEs of a lost race (PostgreSQL): serialization failure, deadlock.
+_RACE_STATES = ("40001", "40P01")
+
+
+def database_refusal(exc: sa_exc.DBAPIError) -> OperationError | None:
+    """The refusal a database error stands for (400 or 409), or None for a fault of ours."""
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    text = str(exc.orig)
+    if isinstance(exc, sa_exc.DataError):
+        return Invalid(str(NOT_STORABLE))
+    if isinstance(exc, sa_exc.IntegrityError):
+        if state == "23514" or "CHECK constraint failed" in text:
+            return Invalid(str(NOT_STORABLE))
+        if state == "23505" or "UNIQUE constraint failed" in text:
+            return Conflict(str(MESSAGES[409][1]))
+        return None
+    if isinstance(exc, sa_exc.OperationalError) and (state in _RACE_STATES or "database is locked" in text):
+        return Conflict(str(MESSAGES[409][1]))
+    return None
 
 
 def render_error(code: int, detail: str | None = None):
@@ -68,6 +100,15 @@ def register_error_pages(app: Flask) -> None:
         if render is not None and request.method == "POST" and exc.status in (400, 409):
             return render(exc)
         return render_error(exc.status, exc.message or None)
+
+    @app.errorhandler(sa_exc.DBAPIError)
+    def database_error(exc: sa_exc.DBAPIError):
+        db.session.rollback()
+        refusal = database_refusal(exc)
+        if refusal is None:
+            return unhandled(exc)
+        app.logger.warning("the database refused a request: %s", exc.orig)
+        return refused(refusal)
 
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):

@@ -17,6 +17,21 @@ from workflows.roles import LOCAL_ROLES
 
 #: What local roles can be granted on (the models' `__sharing_type__`).
 OBJECT_TYPES = ("inspection", "category", "item")
+#: A transition's comment (the transition form's limit).
+COMMENT_MAX_LENGTH = 4000
+
+
+def max_lengths(**limits: int) -> tuple[sa.CheckConstraint, ...]:
+    """CHECK (length(column) <= limit) for each column, named ck_<table>_<column>_length.
+
+    The database's own guard on free text: SQLite ignores the n of VARCHAR(n), a CHECK holds on
+    SQLite and PostgreSQL alike (both count characters). Forms and imports check first, with a
+    message; a write that slips past them is refused here rather than stored.
+    """
+    return tuple(
+        sa.CheckConstraint(sa.func.length(sa.column(column)) <= limit, name=f"{column}_length")
+        for column, limit in limits.items()
+    )
 
 
 class LocalRole(db.Model):
@@ -51,7 +66,10 @@ class WorkflowHistory(db.Model):
     """One successful transition (Plone's review history entry)."""
 
     __tablename__ = "workflow_history"
-    __table_args__ = (sa.Index("ix_workflow_history_object", "object_type", "object_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_workflow_history_object", "object_type", "object_id", "id"),
+        *max_lengths(comment=COMMENT_MAX_LENGTH),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     object_type: so.Mapped[str] = so.mapped_column(sa.String(20))

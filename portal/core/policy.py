@@ -21,6 +21,7 @@ from portal.core import conditions
 from portal.core.content import (
     can_block,
     derived_roles_of,
+    field_permission,
     fixed_permissions,
     hops,
     permission_target,
@@ -196,4 +197,19 @@ def allowed_transitions(user, obj) -> list[Transition]:
         for wf in workflows_of(type(obj))
         if workflow_active(obj, wf)
         for t in ENGINES[wf.id].available(obj, ctx)
+    ]
+
+
+def refused_fields(user, obj, values: dict) -> list[str]:
+    """The fields in `values` that would change and whose permission (`__field_permissions__`)
+    `user` lacks on `obj` ([] for system actors, who have no user)."""
+    if user is None:
+        return []
+    cls = type(obj)
+    return [
+        name
+        for name, value in values.items()
+        if field_permission(cls, name) != "edit"
+        and getattr(obj, name) != value
+        and not can(user, field_permission(cls, name), obj)
     ]

@@ -43,6 +43,10 @@ PERMISSION_LABELS = {
     "review": _l("Review and approve"),
     "follow_up": _l("Run the follow-up check"),
     "share": _l("Manage its sharing"),
+    "share_any": _l("Remove anyone's grants and block inherited ones"),
+    "assign": _l("Assign its people, department, deadline and amount"),
+    "report": _l("Report its progress and the money recovered"),
+    "view_public": _l("See it on the public pages"),
     "publish": _l("Publish it to the public pages"),
     "moderate": _l("Moderate public feedback"),
     "add_item": _l("Add rectification items"),
@@ -55,6 +59,7 @@ PERMISSION_LABELS = {
 #: Named conditions of guards and worklists (portal.core.conditions).
 CONDITION_LABELS = {
     "not_approved_by_actor": _l("the user has not approved it yet"),
+    "not_responsible_staff": _l("the user is not its responsible staff (责任人)"),
     "approval_policy_met": _l("every approval the approval policy asks for has been given"),
     "overdue": _l("its deadline has passed"),
     "due_soon": _l("its deadline is within 7 days"),

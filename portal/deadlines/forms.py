@@ -1,25 +1,30 @@
 """The 延期申请 form: the proposed date, the reason and the progress so far."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
+
+from portal.core.forms import PortalForm, max_length
+from portal.deadlines.models import PROGRESS_NOTE_MAX_LENGTH, REASON_MAX_LENGTH
 
 
-class ExtensionRequestForm(FlaskForm):
+class ExtensionRequestForm(PortalForm):
     proposed_deadline = DateField(
         _l("Proposed new deadline"),
         validators=[InputRequired(message=_l("Enter the proposed new deadline."))],
     )
     reason = TextAreaField(
         _l("Reason for the extension"),
-        validators=[InputRequired(message=_l("Give the reason for the extension.")), Length(max=2000)],
+        validators=[
+            InputRequired(message=_l("Give the reason for the extension.")),
+            max_length(REASON_MAX_LENGTH),
+        ],
     )
     progress_note = TextAreaField(
         _l("Progress so far (目前进展)"),
         validators=[
             InputRequired(message=_l("Say what has been done so far (目前进展).")),
-            Length(max=4000),
+            max_length(PROGRESS_NOTE_MAX_LENGTH),
         ],
     )
     version = HiddenField()

@@ -9,8 +9,13 @@ import sqlalchemy.orm as so
 
 from portal.core.content import DerivedRole
 from portal.core.extensions import db
+from portal.core.models import max_lengths
 from workflows import EXTENSION
 from workflows.extension import OPEN
+
+#: Length limits of a request's texts (the form's, the database's).
+REASON_MAX_LENGTH = 2000
+PROGRESS_NOTE_MAX_LENGTH = 4000
 
 
 class ExtensionRequest(db.Model):
@@ -35,6 +40,7 @@ class ExtensionRequest(db.Model):
             sa.column("extension_state").in_([s.id for s in EXTENSION.states]), name="known_extension_state"
         ),
         sa.Index("ix_extension_requests_state", "extension_state", "id"),
+        *max_lengths(reason=REASON_MAX_LENGTH, progress_note=PROGRESS_NOTE_MAX_LENGTH),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

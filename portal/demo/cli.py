@@ -129,15 +129,11 @@ def _load_demo_inspection(actor: Actor, text: str) -> None:
     long_term_item = next(
         (i for i, s in zip(items, DEMO_STATES, strict=True) if s == "completed" and len(i.measures) > 1), None
     )
+    as_office = Actor.of(find_user("office"))
     for item, state in zip(items, DEMO_STATES, strict=True):
-        update_document(
-            as_staff,
-            item,
-            {
-                "department_id": staff.department_id,
-                "completion_summary": "已按整改方案完成相关制度建设并落实到位。",
-            },
-        )
+        # the office assigns the department (only it may); the staff writes the summary
+        update_document(as_office, item, {"department_id": staff.department_id})
+        update_document(as_staff, item, {"completion_summary": "已按整改方案完成相关制度建设并落实到位。"})
         if state == "assigned":
             continue
         add_evidence_file(

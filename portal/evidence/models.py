@@ -8,6 +8,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from portal.core.extensions import db
+from portal.core.models import max_lengths
+
+#: A note's length limit; a file's name is shortened to FILENAME_MAX_LENGTH, its extension kept.
+NOTE_MAX_LENGTH = 4000
+FILENAME_MAX_LENGTH = 200
 
 
 class Evidence(db.Model):
@@ -18,6 +23,7 @@ class Evidence(db.Model):
     """
 
     __tablename__ = "evidence"
+    __table_args__ = max_lengths(note=NOTE_MAX_LENGTH, filename=FILENAME_MAX_LENGTH)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"), index=True)

@@ -7,21 +7,36 @@ from typing import BinaryIO
 from flask_babel import gettext as _
 
 from portal.audit.chain import Actor, record_event, utcnow
-from portal.core.errors import OperationError
+from portal.core.errors import Invalid, OperationError
 from portal.core.extensions import db
+from portal.core.forms import CONTROL_MESSAGE, blank, control_characters, length_message
 from portal.evidence.filetypes import CONTENT_TYPES, content_matches, extension
-from portal.evidence.models import Evidence
+from portal.evidence.models import FILENAME_MAX_LENGTH, NOTE_MAX_LENGTH, Evidence
 from portal.evidence.storage import FileStore
+
+#: The longest extension kept when a long file name is shortened (.docx, .jpeg …).
+EXTENSION_MAX_LENGTH = 10
 
 #: Once an item is submitted its evidence is part of what was reviewed and cannot be withdrawn.
 SUBMITTED_STATES = ("pending_review", "completed", "follow_up")
 
 
+def _checked_note(note: str | None) -> str:
+    """The note as stored (trimmed); Invalid if it cannot be."""
+    note = (note or "").strip()
+    if control_characters(note):
+        raise Invalid(str(CONTROL_MESSAGE))
+    if len(note) > NOTE_MAX_LENGTH:
+        raise Invalid(length_message(NOTE_MAX_LENGTH, len(note)))
+    return note
+
+
 def add_evidence_note(actor: Actor, item, note: str, public: bool = False) -> Evidence:
-    """Attach a note or link as evidence."""
-    evidence = Evidence(
-        item_id=item.id, note=note.strip(), added_by_id=actor.id, added_at=utcnow(), public=public
-    )
+    """Attach a note or link as evidence; a note of nothing but white space is none."""
+    if blank(note):
+        raise Invalid(_("Choose a file or write a note."))
+    note = _checked_note(note)
+    evidence = Evidence(item_id=item.id, note=note, added_by_id=actor.id, added_at=utcnow(), public=public)
     db.session.add(evidence)
     db.session.flush()
     record_event(
@@ -36,10 +51,16 @@ def add_evidence_note(actor: Actor, item, note: str, public: bool = False) -> Ev
 
 
 def safe_filename(name: str) -> str:
-    """Keep the user's name (Chinese included) but never a path or control characters."""
+    """Keep the user's name (Chinese included) but never a path or control characters; a name
+    longer than FILENAME_MAX_LENGTH is shortened before its extension, which stays."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
-    return name[:200]
+    if len(name) <= FILENAME_MAX_LENGTH:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext) > EXTENSION_MAX_LENGTH:
+        return name[:FILENAME_MAX_LENGTH]
+    return stem[: FILENAME_MAX_LENGTH - len(ext) - 1].rstrip() + "." + ext
 
 
 def add_evidence_file(
@@ -53,6 +74,7 @@ def add_evidence_file(
     public: bool = False,
 ) -> Evidence:
     """Check and store an uploaded file; record its SHA-256 and original name."""
+    note = _checked_note(note)
     name = safe_filename(filename)
     ext = extension(name)
     if not name or ext not in allowed:
@@ -68,7 +90,7 @@ def add_evidence_file(
     key, sha256, size = store.store(stream)
     evidence = Evidence(
         item_id=item.id,
-        note=note.strip(),
+        note=note,
         filename=name,
         storage_key=key,
         sha256=sha256,

@@ -39,7 +39,7 @@ def add(item_id: int):
     upload = form.file.data
 
     def add_it():
-        if upload and upload.filename:
+        if form.has_file():
             add_evidence_file(
                 actor,
                 item,

@@ -5,11 +5,18 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from portal.core.forms import choices
+from portal.core.forms import PortalForm, choices, max_length
+from portal.feedback.models import (
+    EMAIL_MAX_LENGTH,
+    FIX_COMMENT_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    REPLY_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 
 KIND_LABELS = {
     "suggestion": _l("Suggestion (意见建议)"),
@@ -19,20 +26,27 @@ KIND_LABELS = {
 PHONE = re.compile(r"^[0-9+\-() ]{7,20}$")
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(PortalForm):
     kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS.items()))
     text = TextAreaField(
         _l("Your feedback"),
         validators=[
             DataRequired(message=_l("Please write your feedback.")),
-            Length(min=5, max=2000, message=_l("Between 5 and 2,000 characters, please.")),
+            Length(min=5, message=_l("Between 5 and 2,000 characters, please.")),
+            max_length(TEXT_MAX_LENGTH),
         ],
     )
-    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=60)])
-    phone = StringField(_l("Phone (optional, never published)"), validators=[Optional()])
+    name = StringField(_l("Name (optional)"), validators=[Optional(), max_length(NAME_MAX_LENGTH)])
+    phone = StringField(
+        _l("Phone (optional, never published)"), validators=[Optional(), max_length(PHONE_MAX_LENGTH)]
+    )
     email = StringField(
         _l("Email (optional, never published)"),
-        validators=[Optional(), Email(message=_l("Please enter a valid email address.")), Length(max=254)],
+        validators=[
+            Optional(),
+            Email(message=_l("Please enter a valid email address.")),
+            max_length(EMAIL_MAX_LENGTH),
+        ],
     )
     # Left empty by people; bots fill it in. Hidden from view by CSS, not by type=hidden.
     website = StringField(_l("Leave this empty"))
@@ -42,36 +56,35 @@ class FeedbackForm(FlaskForm):
             raise ValidationError(_l("Please enter a valid phone number."))
 
 
-class LookupForm(FlaskForm):
+class LookupForm(PortalForm):
     code = StringField(
         _l("Tracking code (查询码)"),
-        validators=[DataRequired(message=_l("Please enter your tracking code.")), Length(max=30)],
+        validators=[DataRequired(message=_l("Please enter your tracking code.")), max_length(30)],
     )
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(PortalForm):
     ids = SelectMultipleField(coerce=int, validate_choice=False)
     action = SelectField(
         choices=choices([("publish", "publish"), ("reject", "reject"), ("mark_spam", "mark_spam")])
     )
-    comment = TextAreaField(validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(validators=[Optional(), max_length(2000)])
 
 
-class ReplyForm(FlaskForm):
-    reply = TextAreaField(_l("Reply"), validators=[DataRequired(), Length(max=4000)])
+class ReplyForm(PortalForm):
+    reply = TextAreaField(_l("Reply"), validators=[DataRequired(), max_length(REPLY_MAX_LENGTH)])
 
 
-class EditTextForm(FlaskForm):
-    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=2000)])
+class EditTextForm(PortalForm):
+    text = TextAreaField(_l("Text"), validators=[DataRequired(), max_length(TEXT_MAX_LENGTH)])
 
 
 FIX_LABELS = {"fixed": _l("Yes, it is fixed"), "not_fixed": _l("No, it is not fixed"), "partly": _l("Partly")}
 
 
-class FixCheckForm(FlaskForm):
+class FixCheckForm(PortalForm):
     answer = SelectField(_l("Is it really fixed?"), choices=choices(FIX_LABELS.items()))
     comment = TextAreaField(
-        _l("Comment (optional)"),
-        validators=[Optional(), Length(max=500, message=_l("At most 500 characters, please."))],
+        _l("Comment (optional)"), validators=[Optional(), max_length(FIX_COMMENT_MAX_LENGTH)]
     )
     website = StringField(_l("Leave this empty"))

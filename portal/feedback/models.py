@@ -8,9 +8,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from portal.core.extensions import db
+from portal.core.models import max_lengths
 from workflows import MODERATION
 
 KINDS = ("suggestion", "clue", "not_rectified")  # 意见建议 / 问题线索 / 整改不到位反映
+#: Length limits (the forms', the database's).
+TEXT_MAX_LENGTH = 2000
+NAME_MAX_LENGTH = 60
+PHONE_MAX_LENGTH = 30
+EMAIL_MAX_LENGTH = 254
+REPLY_MAX_LENGTH = 4000
+FIX_COMMENT_MAX_LENGTH = 500
 
 
 class Feedback(db.Model):
@@ -22,6 +30,14 @@ class Feedback(db.Model):
     __table_args__ = (
         sa.CheckConstraint(sa.column("kind").in_(KINDS), name="known_kind"),
         sa.Index("ix_feedback_state", "moderation_state", "id"),
+        *max_lengths(
+            text=TEXT_MAX_LENGTH,
+            original_text=TEXT_MAX_LENGTH,
+            name=NAME_MAX_LENGTH,
+            phone=PHONE_MAX_LENGTH,
+            email=EMAIL_MAX_LENGTH,
+            reply=REPLY_MAX_LENGTH,
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -62,6 +78,7 @@ class FixCheck(db.Model):
     __table_args__ = (
         sa.CheckConstraint(sa.column("answer").in_(FIX_ANSWERS), name="known_answer"),
         sa.Index("ix_fix_checks_item", "item_id", "answer", "created_at"),
+        *max_lengths(comment=FIX_COMMENT_MAX_LENGTH),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

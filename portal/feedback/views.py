@@ -10,9 +10,9 @@ from flask_login import current_user
 from portal.audit.chain import Actor
 from portal.core.errors import OperationError
 from portal.core.extensions import db, limiter
-from portal.core.loading import load
-from portal.core.pages import attempt
-from portal.core.policy import ANONYMOUS
+from portal.core.handlers import render_error
+from portal.core.loading import load_public
+from portal.core.pages import attempt, flash_errors
 from portal.core.security import roles_required
 from portal.core.titles import action_title
 from portal.core.transitions import fire
@@ -51,10 +51,10 @@ def _lookup_limit() -> str:
 
 def _target(inspection_id: int, item_id: int | None):
     """What the public may give feedback on: what it may see (a published item's inspection)."""
-    inspection = load(Inspection, inspection_id, user=ANONYMOUS)
+    inspection = load_public(Inspection, inspection_id)
     item = None
     if item_id is not None:
-        item = load(RectificationItem, item_id, user=ANONYMOUS)
+        item = load_public(RectificationItem, item_id)
         if item.inspection_id != inspection.id:
             abort(404)
     return inspection, item
@@ -174,7 +174,10 @@ def reply(feedback_id: int):
     row = _one(feedback_id)
     form = ReplyForm()
     if not form.validate_on_submit():
-        flash(_("Write a reply first."), "warning")
+        if form.reply.data and form.reply.data.strip():  # written, but it cannot be kept: say why
+            flash_errors(form)
+        else:
+            flash(_("Write a reply first."), "warning")
     else:
         try:
             attempt(
@@ -192,7 +195,9 @@ def reply(feedback_id: int):
 def edit(feedback_id: int):
     row = _one(feedback_id)
     form = EditTextForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
         attempt(
             lambda: edit_text(Actor.of(current_user), row, form.text.data),
             _(
@@ -206,12 +211,14 @@ def edit(feedback_id: int):
 @bp.route("/public/items/<int:item_id>/fixed", methods=["POST"])
 @limiter.limit(_feedback_limit)
 def fix_check(item_id: int):
-    item = load(RectificationItem, item_id, user=ANONYMOUS)
+    item = load_public(RectificationItem, item_id)
     if not fix_check_open(item):
         abort(404)
     form = FixCheckForm()
-    if not form.validate_on_submit() or form.website.data:
+    if form.website.data:  # the honeypot: a person never fills it in
         abort(400)
+    if not form.validate_on_submit():  # say what is wrong (the browser's back keeps the answer)
+        return render_error(400, " ".join(str(e) for errors in form.errors.values() for e in errors))
     answer_fix_check(item, form.answer.data, form.comment.data or "")
     db.session.commit()
     flash(_("Thank you. Your answer helps the office decide on a follow-up check (回头看)."), "success")

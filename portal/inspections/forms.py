@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -19,16 +15,26 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
-    Length,
     NumberRange,
     Optional,
     StopValidation,
     ValidationError,
 )
 
-from portal.core.forms import choices
+from portal.core.forms import MoneyField, PortalForm, choices, max_length
 from portal.core.titles import person_labels
-from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
+from portal.inspections.models import (
+    APPROVAL_DUAL,
+    APPROVAL_SINGLE,
+    EMAIL_MAX_LENGTH,
+    LABEL_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    UNIT_MAX_LENGTH,
+)
+from portal.versions.models import NOTE_MAX_LENGTH
 
 APPROVAL_CHOICES = choices(
     [
@@ -44,9 +50,9 @@ def _person_choices(users):
     return choices([(0, _l("(none)"))] + list(labels.items()))
 
 
-class _Versioned(FlaskForm):
+class _Versioned(PortalForm):
     version = HiddenField()
-    change_note = StringField(_l("Change note"), validators=[Optional(), Length(max=500)])
+    change_note = StringField(_l("Change note"), validators=[Optional(), max_length(NOTE_MAX_LENGTH)])
 
     def expected_version(self) -> int | None:
         try:
@@ -71,19 +77,27 @@ class _WholeNumber:
 
 
 class InspectionForm(_Versioned):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    inspected_unit = StringField(_l("Inspected unit"), validators=[Optional(), Length(max=200)])
-    inspection_team = StringField(_l("Inspection team"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), max_length(TITLE_MAX_LENGTH)])
+    inspected_unit = StringField(_l("Inspected unit"), validators=[Optional(), max_length(UNIT_MAX_LENGTH)])
+    inspection_team = StringField(_l("Inspection team"), validators=[Optional(), max_length(UNIT_MAX_LENGTH)])
     start_date = DateField(_l("Inspection start"), validators=[Optional()])
     end_date = DateField(_l("Inspection end"), validators=[Optional()])
     feedback_date = DateField(_l("Feedback date"), validators=[Optional()])
     approval_policy = SelectField(_l("Approval policy"), choices=APPROVAL_CHOICES)
     party_secretary_id = SelectField(_l("Party secretary (党组书记)"), coerce=int)
-    contact_phone = StringField(_l("Public contact phone"), validators=[Optional(), Length(max=60)])
-    contact_address = StringField(_l("Public contact address"), validators=[Optional(), Length(max=200)])
+    contact_phone = StringField(
+        _l("Public contact phone"), validators=[Optional(), max_length(PHONE_MAX_LENGTH)]
+    )
+    contact_address = StringField(
+        _l("Public contact address"), validators=[Optional(), max_length(UNIT_MAX_LENGTH)]
+    )
     contact_email = StringField(
         _l("Public contact email"),
-        validators=[Optional(), Email(message=_l("Please enter a valid email address.")), Length(max=254)],
+        validators=[
+            Optional(),
+            Email(message=_l("Please enter a valid email address.")),
+            max_length(EMAIL_MAX_LENGTH),
+        ],
     )
     # Deadline levels (三色) and the 回头看 interval; see portal.supervision.levels.
     remind_days = IntegerField(
@@ -129,32 +143,31 @@ class InspectionForm(_Versioned):
 
 
 class CategoryForm(_Versioned):
-    label = StringField(_l("Label as written (e.g. 一)"), validators=[Optional(), Length(max=20)])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    label = StringField(
+        _l("Label as written (e.g. 一)"), validators=[Optional(), max_length(LABEL_MAX_LENGTH)]
+    )
+    title = StringField(_l("Title"), validators=[DataRequired(), max_length(TITLE_MAX_LENGTH)])
     position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(0, 999)])
 
 
 class ItemForm(_Versioned):
     category_id = SelectField(_l("Category"), coerce=int)
-    number = StringField(_l("Number as written"), validators=[Optional(), Length(max=20)])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    feedback_text = TextAreaField(_l("Feedback text (反馈问题)"), validators=[Optional()])
+    number = StringField(_l("Number as written"), validators=[Optional(), max_length(LABEL_MAX_LENGTH)])
+    title = StringField(_l("Title"), validators=[DataRequired(), max_length(TITLE_MAX_LENGTH)])
+    feedback_text = TextAreaField(
+        _l("Feedback text (反馈问题)"), validators=[Optional(), max_length(TEXT_MAX_LENGTH)]
+    )
     responsible_leader_id = SelectField(_l("Responsible leader (责任领导)"), coerce=int)
     department_id = SelectField(_l("Responsible department (责任部门)"), coerce=int)
     staff_id = SelectField(_l("Responsible staff (责任人)"), coerce=int)
     deadline = DateField(_l("Deadline (整改时限)"), validators=[Optional()])
-    completion_summary = TextAreaField(_l("Completion summary (整改成效)"), validators=[Optional()])
-    money_to_recover = DecimalField(
-        _l("Money to recover (yuan)"),
-        places=2,
-        validators=[Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))],
+    completion_summary = TextAreaField(
+        _l("Completion summary (整改成效)"), validators=[Optional(), max_length(TEXT_MAX_LENGTH)]
     )
-    money_recovered = DecimalField(
-        _l("Money recovered (yuan)"),
-        places=2,
-        validators=[Optional(), NumberRange(min=Decimal(0), message=_l("Amounts cannot be negative."))],
-    )
-    public_summary = TextAreaField(_l("Public summary"), validators=[Optional()])
+    # 0 ≤ amount < 10^12 yuan with at most two decimals (portal.core.forms.money_problem)
+    money_to_recover = MoneyField(_l("Money to recover (yuan)"), places=2, validators=[Optional()])
+    money_recovered = MoneyField(_l("Money recovered (yuan)"), places=2, validators=[Optional()])
+    public_summary = TextAreaField(_l("Public summary"), validators=[Optional(), max_length(TEXT_MAX_LENGTH)])
     progress_override = IntegerField(
         _l("Progress % (empty: from the measures)"), validators=[Optional(), NumberRange(0, 100)]
     )
@@ -168,14 +181,16 @@ class ItemForm(_Versioned):
         self.staff_id.choices = _person_choices(staff)
 
 
-class MeasureForm(FlaskForm):
-    label = StringField(_l("Label as written (e.g. 一是)"), validators=[Optional(), Length(max=20)])
-    text = TextAreaField(_l("Measure"), validators=[DataRequired()])
+class MeasureForm(PortalForm):
+    label = StringField(
+        _l("Label as written (e.g. 一是)"), validators=[Optional(), max_length(LABEL_MAX_LENGTH)]
+    )
+    text = TextAreaField(_l("Measure"), validators=[DataRequired(), max_length(TEXT_MAX_LENGTH)])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
-    change_note = StringField(_l("Change note"), validators=[Optional(), Length(max=500)])
+    change_note = StringField(_l("Change note"), validators=[Optional(), max_length(NOTE_MAX_LENGTH)])
 
 
-class MeasureDoneForm(FlaskForm):
+class MeasureDoneForm(PortalForm):
     done = BooleanField()
     version = HiddenField()
 
@@ -190,11 +205,11 @@ MEASURE_STATUS_TITLES = {
 MEASURE_STATUS_CHOICES = choices(MEASURE_STATUS_TITLES.items())
 
 
-class MeasureStatusForm(FlaskForm):
+class MeasureStatusForm(PortalForm):
     """Set a measure's status; long-term and not applicable need the reason."""
 
     status = SelectField(_l("Status"), choices=MEASURE_STATUS_CHOICES)
-    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[Optional(), max_length(REASON_MAX_LENGTH)])
 
     def validate_reason(self, field) -> None:
         if self.status.data in ("long_term", "not_applicable") and not (field.data or "").strip():

@@ -15,12 +15,33 @@ import sqlalchemy.orm as so
 
 from portal.core.content import DerivedRole
 from portal.core.extensions import db
+from portal.core.models import max_lengths
 from workflows import LIFECYCLE, PUBLICATION, RECTIFICATION
 from workflows.containers import CONTAINER_PERMISSIONS
 
 APPROVAL_SINGLE = "single"  # the responsible leader approves
 APPROVAL_DUAL = "dual"  # 双审制: the responsible leader and the party secretary approve
 APPROVAL_POLICIES = (APPROVAL_SINGLE, APPROVAL_DUAL)
+
+#: Length limits of the documents' text, in characters: the forms and the imports say so, the
+#: database refuses more (see portal.core.models.max_lengths).
+TITLE_MAX_LENGTH = 300
+LABEL_MAX_LENGTH = 20  # a label or number as written (一, 一是, 3)
+UNIT_MAX_LENGTH = 200  # the inspected unit, the team, the contact address
+PHONE_MAX_LENGTH = 60
+EMAIL_MAX_LENGTH = 254
+TEXT_MAX_LENGTH = 10_000  # an item's feedback text, completion and public summary; a measure
+REASON_MAX_LENGTH = 500  # why a measure is long-term or not applicable
+#: An imported notice's text (the import page refuses a longer one).
+SOURCE_TEXT_MAX_LENGTH = 100_000
+
+
+def _money_range(column: str) -> sa.CheckConstraint:
+    """Amounts are yuan with fen, 0 ≤ amount < 10^12: NUMERIC(14, 2) on PostgreSQL; SQLite keeps
+    any number in the column, so the range is checked (portal.core.forms.money_problem)."""
+    amount = sa.column(column)
+    return sa.CheckConstraint(sa.and_(amount >= 0, amount < 10**12), name=f"{column}_range")
+
 
 #: The inspection's party secretary (党组书记) reviews every item under 双审制.
 PARTY_SECRETARY = (("Reviewer", "PartySecretary"), "party_secretary_id")
@@ -45,6 +66,15 @@ class Inspection(db.Model):
                 sa.column("follow_up_months") >= 1,
             ),
             name="deadline_thresholds",
+        ),
+        *max_lengths(
+            title=TITLE_MAX_LENGTH,
+            inspected_unit=UNIT_MAX_LENGTH,
+            inspection_team=UNIT_MAX_LENGTH,
+            contact_phone=PHONE_MAX_LENGTH,
+            contact_address=UNIT_MAX_LENGTH,
+            contact_email=EMAIL_MAX_LENGTH,
+            source_text=SOURCE_TEXT_MAX_LENGTH,
         ),
     )
 
@@ -97,6 +127,7 @@ class Category(db.Model):
     __suspended_via__ = ("inspection",)
     __permissions__ = CONTAINER_PERMISSIONS
     __derived_roles__ = (DerivedRole(*PARTY_SECRETARY, via="inspection", when=_DUAL),)
+    __table_args__ = max_lengths(label=LABEL_MAX_LENGTH, title=TITLE_MAX_LENGTH)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     inspection_id: so.Mapped[int] = so.mapped_column(
@@ -118,6 +149,18 @@ class RectificationItem(db.Model):
     __acquisition__ = ("category", "inspection")
     __workflows__ = (RECTIFICATION, PUBLICATION, LIFECYCLE)
     __suspended_via__ = ("inspection",)
+    #: Only who may "assign" (the office) decides who works on an item, by when and on what
+    #: amount; progress and the money recovered are "reported" (workflows.rectification).
+    __field_permissions__ = {
+        "category_id": "assign",
+        "responsible_leader_id": "assign",
+        "department_id": "assign",
+        "staff_id": "assign",
+        "deadline": "assign",
+        "money_to_recover": "assign",
+        "progress_override": "report",
+        "money_recovered": "report",
+    }
     __derived_roles__ = (
         DerivedRole(("Editor",), "staff_id"),  # the responsible staff (主办人)
         DerivedRole(("Reviewer", "ResponsibleLeader"), "responsible_leader_id"),  # 分管领导
@@ -129,6 +172,15 @@ class RectificationItem(db.Model):
         sa.Index("ix_items_state_deadline", "state", "deadline"),
         sa.Index("ix_items_staff_state", "staff_id", "state"),
         sa.Index("ix_items_leader_state", "responsible_leader_id", "state"),
+        *max_lengths(
+            number=LABEL_MAX_LENGTH,
+            title=TITLE_MAX_LENGTH,
+            feedback_text=TEXT_MAX_LENGTH,
+            completion_summary=TEXT_MAX_LENGTH,
+            public_summary=TEXT_MAX_LENGTH,
+        ),
+        _money_range("money_to_recover"),
+        _money_range("money_recovered"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -206,6 +258,7 @@ class Measure(db.Model):
             sa.or_(sa.column("status").not_in(MEASURE_REASONED), sa.column("status_reason") != ""),
             name="measure_status_reason",
         ),
+        *max_lengths(label=LABEL_MAX_LENGTH, text=TEXT_MAX_LENGTH, status_reason=REASON_MAX_LENGTH),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

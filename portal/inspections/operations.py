@@ -16,6 +16,7 @@ from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
 from portal.core.concurrency import claim_version
 from portal.core.errors import Invalid
 from portal.core.extensions import db
+from portal.core.forms import money
 from portal.inspections.models import (
     APPROVAL_DUAL,
     APPROVAL_SINGLE,
@@ -45,9 +46,26 @@ def _created(
         f"{kind}.create",
         kind,
         obj.id,
-        {**snapshot(obj), **(extra or {})},
+        {
+            **snapshot(obj),
+            **(extra or {}),
+            **({"position": obj.position} if isinstance(obj, Measure) else {}),
+        },
         inspection_id=inspection_id or inspection_id_of(obj),
     )
+
+
+#: The amounts of an item: yuan with fen, 0 ≤ amount < 10^12 (portal.core.forms.money_problem).
+MONEY_FIELDS = ("money_to_recover", "money_recovered")
+
+
+def _amount(value) -> Decimal | None:
+    """An amount as stored (two decimals), so that the audit log records what the database keeps;
+    Invalid for Infinity, NaN, 1e400, a negative amount or more than two decimals."""
+    try:
+        return money(value)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def create_inspection(
@@ -166,6 +184,7 @@ def create_item(
 ) -> RectificationItem:
     """Create an item in the workflows' initial states (assigned, private), with its measures
     (label as written, text, deadline)."""
+    money_to_recover = _amount(money_to_recover)
     item = RectificationItem(
         inspection=inspection,
         category=category,
@@ -204,7 +223,7 @@ def create_item(
             "measure.create",
             "measure",
             measure.id,
-            {**snapshot(measure), "item_id": item.id},
+            {**snapshot(measure), "item_id": item.id, "position": measure.position},
             inspection_id=item.inspection_id,
         )
     return item
@@ -218,6 +237,8 @@ def update_document(
     For items, `expected_version` is the version the user's form was built from.
     """
     item = obj if isinstance(obj, RectificationItem) else getattr(obj, "item", None)
+    if isinstance(obj, RectificationItem):
+        values = {k: _amount(v) if k in MONEY_FIELDS else v for k, v in values.items()}
     if item is not None:
         claim_version(item, item.version if expected_version is None else expected_version)
     changed = apply_changes(actor, obj, values, note)

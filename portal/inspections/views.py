@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor
+from portal.core.content import field_permission
 from portal.core.extensions import db
 from portal.core.filters import visible as visible_clause
 from portal.core.handlers import keep_input
@@ -252,25 +253,49 @@ def _item_form(inspection: Inspection, obj=None) -> ItemForm:
         for name in ("category_id", "responsible_leader_id", "department_id", "staff_id"):
             getattr(form, name).data = getattr(obj, name) or 0
         form.version.data = obj.version
+    if obj is not None:
+        form.fixed = []
+        for name in list(form._fields):
+            permission = field_permission(RectificationItem, name)
+            if permission != "edit" and not can(current_user, permission, obj):
+                form.fixed.append((form[name].label.text, _fixed_value(obj, name)))
+                del form[name]  # what the user may not change is shown, not offered
     return form
 
 
+def _fixed_value(item: RectificationItem, name: str) -> str:
+    """How the edit form shows a field the user may not change."""
+    value = {
+        "category_id": item.category and f"{item.category.label} {item.category.title}".strip(),
+        "responsible_leader_id": item.responsible_leader and item.responsible_leader.display_name,
+        "department_id": item.department and item.department.name,
+        "staff_id": item.staff and item.staff.display_name,
+        "deadline": item.deadline and item.deadline.isoformat(),
+    }.get(name, getattr(item, name))
+    return "—" if value is None or value == "" else str(value)
+
+
+#: How each item form field becomes the value saved (empty choices and text normalised).
+_ITEM_VALUES = {
+    "category_id": lambda f: f.data or None,
+    "number": _text,
+    "title": _text,
+    "feedback_text": lambda f: f.data or "",
+    "responsible_leader_id": lambda f: f.data or None,
+    "department_id": lambda f: f.data or None,
+    "staff_id": lambda f: f.data or None,
+    "deadline": lambda f: f.data,
+    "completion_summary": lambda f: f.data or "",
+    "money_to_recover": lambda f: f.data,
+    "money_recovered": lambda f: f.data,
+    "public_summary": lambda f: f.data or "",
+    "progress_override": lambda f: f.data,
+}
+
+
 def _item_values(form: ItemForm) -> dict:
-    return {
-        "category_id": form.category_id.data or None,
-        "number": _text(form.number),
-        "title": _text(form.title),
-        "feedback_text": form.feedback_text.data or "",
-        "responsible_leader_id": form.responsible_leader_id.data or None,
-        "department_id": form.department_id.data or None,
-        "staff_id": form.staff_id.data or None,
-        "deadline": form.deadline.data,
-        "completion_summary": form.completion_summary.data or "",
-        "money_to_recover": form.money_to_recover.data,
-        "money_recovered": form.money_recovered.data,
-        "public_summary": form.public_summary.data or "",
-        "progress_override": form.progress_override.data,
-    }
+    """The values of the fields the form offers (those the user may change)."""
+    return {name: value(form[name]) for name, value in _ITEM_VALUES.items() if name in form}
 
 
 @bp.route("/inspections/<int:inspection_id>/items/new", methods=["GET", "POST"])

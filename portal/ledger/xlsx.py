@@ -1,21 +1,37 @@
 """Reading and writing the ledger workbook, with the columns offices use.
 
 Reading never trusts a cell: every row is checked and every problem reported by row and
-column, so that an import either saves everything or nothing.
+column, so that an import either saves everything or nothing. Nor does it trust the file: a
+workbook with a document type declaration (DTD, the door to entity expansion and external
+entities) or one that unpacks to more than MAX_UNPACKED_BYTES is refused before openpyxl parses
+it (which itself parses through defusedxml), and any error of the parser is a refusal, not a 500.
+
+Writing never makes a formula of text: every text cell is a string cell, and text that a
+spreadsheet would take for a formula when the cell is edited (= + - @) carries the quote
+prefix (OWASP's CSV injection; `text_cells`, which the dashboard's workbook uses too).
+
+Problems are worded through gettext: English on the command line, the user's language on the
+import page.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
 from zipfile import BadZipFile
 
+from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.exceptions import InvalidFileException
+
+from portal.core.forms import control_characters
+from portal.inspections.models import LABEL_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 
 COLUMNS = (
     "序号",
@@ -33,6 +49,23 @@ COLUMNS = (
 )
 WIDTHS = (6, 28, 36, 60, 12, 14, 12, 12, 10, 10, 40, 10)
 MEASURE_LINE = re.compile(r"^([一二三四五六七八九十]+是)\s*(.*)$")
+#: The most a workbook may unpack to (the sum of its parts' sizes), in bytes.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+#: The longest text each column's cells may hold (what the imported documents can store).
+CELL_LIMITS = {
+    "序号": LABEL_MAX_LENGTH,
+    "问题类别": TITLE_MAX_LENGTH,
+    "问题": TITLE_MAX_LENGTH,
+    "整改成效": TEXT_MAX_LENGTH,
+}
+#: Markup that starts a document type declaration or declares an entity, as UTF-8 or UTF-16.
+_DTD_MARKS = tuple(
+    mark.encode(encoding)
+    for mark in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+#: Text a spreadsheet takes for a formula (or a command) when the cell is edited.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -97,9 +130,22 @@ def write_ledger(title: str, rows: list[LedgerRow]) -> bytes:
         for cell in line:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         line[7].number_format = "yyyy-mm-dd"
+    text_cells(sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def text_cells(sheet) -> None:
+    """Make every text cell of `sheet` a string cell: openpyxl writes text that starts with "="
+    as a live formula (=HYPERLINK(…), =cmd|' /C calc'!A0). Text starting like a formula also gets
+    the quote prefix, so that it stays text when someone edits the cell."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if cell.value.startswith(_FORMULA_START):
+                    cell.quotePrefix = True
 
 
 def _text(value) -> str:
@@ -108,6 +154,12 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def _shown(value) -> str:
+    """A cell's text as an error message quotes it (a long one shortened)."""
+    text = _text(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _date(value) -> date | None:
@@ -134,15 +186,82 @@ def _measures(text: str) -> list[tuple[str, str]]:
     return measures
 
 
+#: What the parsers raise on a file that is no workbook (lxml's errors are SyntaxErrors).
+_UNREADABLE = (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError)
+
+
+def _dtd_refused(exc: BaseException) -> bool:
+    """Did defusedxml refuse a DTD or an entity somewhere in the chain of `exc`?"""
+    while exc is not None:
+        if type(exc).__module__.startswith("defusedxml"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _file_refusal(stream: BinaryIO) -> str | None:
+    """Why the file is not read at all (too large unpacked, a DTD in any part), before openpyxl
+    parses it; None when it may be read (openpyxl says what else is wrong with it)."""
+    try:
+        archive = zipfile.ZipFile(stream)
+        parts = archive.infolist()
+        if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+            return _(
+                "the workbook unpacks to more than %(mb)d MB; save it again without what is not "
+                "part of the ledger",
+                mb=MAX_UNPACKED_BYTES // (1024 * 1024),
+            )
+        for part in parts:
+            if part.filename.lower().endswith((".xml", ".rels", ".vml")) and _has_dtd(archive, part):
+                return dtd_message()
+    except (BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
+        return None
+    finally:
+        stream.seek(0)
+    return None
+
+
+def _has_dtd(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
+    tail = b""
+    with archive.open(part) as member:
+        while chunk := member.read(1024 * 1024):
+            if any(mark in tail + chunk for mark in _DTD_MARKS):
+                return True
+            tail = chunk[-32:]
+    return False
+
+
+def dtd_message() -> str:
+    return _(
+        "the workbook contains a document type declaration (DTD), which is refused for safety; "
+        "save it again from Excel or WPS as .xlsx and try again"
+    )
+
+
 def read_ledger(stream: BinaryIO) -> Ledger:
     """Read a ledger workbook; problems go to `errors` by row and column."""
     ledger = Ledger()
+    refusal = _file_refusal(stream)
+    if refusal:
+        ledger.errors.append(LedgerError(0, "", refusal))
+        return ledger
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        ledger.errors.append(LedgerError(0, "", f"not an .xlsx workbook ({exc.__class__.__name__})"))
-        return ledger
-    sheet = workbook.worksheets[0]
+        try:
+            _read_rows(workbook.worksheets[0], ledger)
+        finally:
+            workbook.close()
+    except _UNREADABLE as exc:  # the parts are parsed as the rows are read, too
+        message = (
+            dtd_message()
+            if _dtd_refused(exc)
+            else _("not an .xlsx workbook (%(reason)s)", reason=exc.__class__.__name__)
+        )
+        return Ledger(errors=[LedgerError(0, "", message)])
+    return ledger
+
+
+def _read_rows(sheet, ledger: Ledger) -> None:
     header_row, header = None, None
     for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = [_text(v) for v in values]
@@ -151,17 +270,41 @@ def read_ledger(stream: BinaryIO) -> Ledger:
                 header_row, header = index, cells
             elif any(cells) and not ledger.title:
                 ledger.title = next(c for c in cells if c)
+                problem = _text_problem(ledger.title, TITLE_MAX_LENGTH)
+                if problem:
+                    ledger.errors.append(LedgerError(index, "", problem))
             continue
         if not any(cells):
             continue
         ledger.rows.append(_row(dict(zip(header, values, strict=False)), index, ledger))
     if header_row is None:
-        ledger.errors.append(LedgerError(0, "", "no header row with the columns 问题 and 整改措施"))
+        ledger.errors.append(LedgerError(0, "", _("no header row with the columns 问题 and 整改措施")))
     else:
         missing = [c for c in ("问题", "整改措施") if c not in header]
-        ledger.errors += [LedgerError(header_row, c, "column missing") for c in missing]
-    workbook.close()
-    return ledger
+        ledger.errors += [LedgerError(header_row, c, _("column missing")) for c in missing]
+
+
+def _text_problem(text: str, limit: int) -> str | None:
+    """What keeps a cell's text from being stored, if anything."""
+    if control_characters(text):
+        return _("contains control characters, which cannot be stored; remove them")
+    if len(text) > limit:
+        return _(
+            "at most %(max)s characters (this cell has %(length)s)", max=f"{limit:,}", length=f"{len(text):,}"
+        )
+    return None
+
+
+def _progress(raw) -> int:
+    """A percentage cell as a whole number; ValueError when it is none (inf, nan, text)."""
+    try:
+        # A cell formatted as a percentage holds 0.67; a text cell holds "67%".
+        number = raw * 100 if isinstance(raw, float) and raw <= 1 else float(_text(raw).rstrip("%"))
+        if not math.isfinite(number):
+            raise ValueError(raw)
+        return round(number)
+    except (OverflowError, TypeError) as exc:
+        raise ValueError(raw) from exc
 
 
 def _row(values: dict, index: int, ledger: Ledger) -> LedgerRow:
@@ -170,39 +313,43 @@ def _row(values: dict, index: int, ledger: Ledger) -> LedgerRow:
 
     title = _text(values.get("问题"))
     if not title:
-        error("问题", "empty")
+        error("问题", _("empty"))
+    for column in COLUMNS:
+        problem = _text_problem(_text(values.get(column)), CELL_LIMITS.get(column, TEXT_MAX_LENGTH))
+        if problem:
+            error(column, problem)
+    measures = _measures(_text(values.get("整改措施")))
+    for label, text in measures:
+        problem = _text_problem(text, TEXT_MAX_LENGTH) or _text_problem(label, LABEL_MAX_LENGTH)
+        if problem and not any(e.row == index and e.column == "整改措施" for e in ledger.errors):
+            error("整改措施", problem)
     try:
         deadline = _date(values.get("整改时限"))
     except ValueError:
         deadline = None
-        error("整改时限", f"not a date: {_text(values.get('整改时限'))}")
+        error("整改时限", _("not a date: %(value)s", value=_shown(values.get("整改时限"))))
     raw_progress = values.get("整改进展")
     progress = None
     if _text(raw_progress):
         try:
-            # A cell formatted as a percentage holds 0.67; a text cell holds "67%".
-            progress = (
-                round(raw_progress * 100)
-                if isinstance(raw_progress, float) and raw_progress <= 1
-                else round(float(_text(raw_progress).rstrip("%")))
-            )
+            progress = _progress(raw_progress)
         except ValueError:
-            error("整改进展", f"not a percentage: {_text(raw_progress)}")
+            error("整改进展", _("not a percentage: %(value)s", value=_shown(raw_progress)))
         else:
             if not 0 <= progress <= 100:
-                error("整改进展", f"outside 0–100: {progress}")
+                error("整改进展", _("outside 0–100: %(value)s", value=progress))
     evidence_text = _text(values.get("佐证材料数"))
     evidence_count = None
     if evidence_text:
-        if evidence_text.isdigit():
+        if evidence_text.isdecimal() and len(evidence_text) <= 6:  # not isdigit: "²" is a digit
             evidence_count = int(evidence_text)
         else:
-            error("佐证材料数", f"not a whole number: {evidence_text}")
+            error("佐证材料数", _("not a whole number: %(value)s", value=_shown(evidence_text)))
     return LedgerRow(
         number=_text(values.get("序号")),
         category=_text(values.get("问题类别")),
         title=title,
-        measures=_measures(_text(values.get("整改措施"))),
+        measures=measures,
         leader=_text(values.get("责任领导")),
         department=_text(values.get("责任部门")),
         staff=_text(values.get("责任人")),

@@ -3,43 +3,71 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
-from portal.core.forms import choices
+from portal.core.forms import PortalForm, PortalSubForm, choices, max_length
 from portal.inspections.forms import APPROVAL_CHOICES
+from portal.inspections.models import LABEL_MAX_LENGTH, SOURCE_TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
+
+#: The longest notice imported, in characters (the text of a real one is a few ten thousand):
+#: what the parser reads stays bounded however large a file is uploaded.
+NOTICE_MAX_CHARS = SOURCE_TEXT_MAX_LENGTH
+#: An uploaded file is read no further than this; a longer one is refused before it is decoded.
+NOTICE_MAX_BYTES = 20 * 1024 * 1024
 
 
-class UploadForm(FlaskForm):
+def notice_too_long(length: int) -> str:
+    """Why a notice of `length` characters is not read."""
+    return str(
+        _l(
+            "The notice is too long (%(length)s characters): at most %(max)s characters can be "
+            "imported. Remove what is not part of the notice and try again."
+        )
+        % {"length": f"{length:,}", "max": f"{NOTICE_MAX_CHARS:,}"}
+    )
+
+
+class UploadForm(PortalForm):
     file = FileField(_l("Notice file (.txt, UTF-8 or GB18030)"))
+    # Checked in validate(): after Optional() a check would not run for a post without the field
+    # (an empty box goes on to be read, and is refused as empty).
     text = TextAreaField(_l("…or paste the text of the notice"), validators=[Optional()])
 
-    def validate_text(self, field) -> None:
-        if not (field.data or "").strip() and not (self.file.data and self.file.data.filename):
-            raise ValidationError(_l("Choose a file or paste the text."))
+    def has_file(self) -> bool:
+        return bool(self.file.data and (self.file.data.filename or "").strip())
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        text = self.text.data or ""
+        if not self.has_file() and self.text.data is None:  # no text box in the post at all
+            self.text.errors = [*self.text.errors, str(_l("Choose a file or paste the text."))]
+            return False
+        if not self.has_file() and len(text) > NOTICE_MAX_CHARS and not self.text.errors:
+            self.text.errors = [*self.text.errors, notice_too_long(len(text))]
+            return False
+        return valid
 
 
-class MeasureRow(Form):
-    label = StringField(validators=[Optional(), Length(max=20)])
+class MeasureRow(PortalSubForm):
+    label = StringField(validators=[Optional(), max_length(LABEL_MAX_LENGTH)])
 
 
-class ProblemRow(Form):
+class ProblemRow(PortalSubForm):
     keep = BooleanField(default=True)
-    number = StringField(validators=[Optional(), Length(max=20)])
+    number = StringField(validators=[Optional(), max_length(LABEL_MAX_LENGTH)])
     # No Optional() here: it would stop the chain before validate_title sees an empty title.
-    title = StringField(validators=[Length(max=300)])
+    title = StringField(validators=[max_length(TITLE_MAX_LENGTH)])
     deadline = DateField(validators=[Optional()])
     leader_id = SelectField(coerce=int, validate_choice=False)
     staff_id = SelectField(coerce=int, validate_choice=False)
@@ -50,13 +78,13 @@ class ProblemRow(Form):
             raise ValidationError(_l("A problem that is kept needs a title."))
 
 
-class CategoryRow(Form):
-    label = StringField(validators=[Optional(), Length(max=20)])
-    title = StringField(validators=[Optional(), Length(max=300)])
+class CategoryRow(PortalSubForm):
+    label = StringField(validators=[Optional(), max_length(LABEL_MAX_LENGTH)])
+    title = StringField(validators=[Optional(), max_length(TITLE_MAX_LENGTH)])
     problems = FieldList(FormField(ProblemRow))
 
 
-class PreviewForm(FlaskForm):
+class PreviewForm(PortalForm):
     """The office's corrections of the parsed tree; the text itself stays on the server
     (portal.notices.previews), the form carries only the preview's token."""
 

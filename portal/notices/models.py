@@ -8,6 +8,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from portal.core.extensions import db
+from portal.core.models import max_lengths
+from portal.inspections.models import SOURCE_TEXT_MAX_LENGTH
 
 
 class NoticePreview(db.Model):
@@ -21,6 +23,7 @@ class NoticePreview(db.Model):
     """
 
     __tablename__ = "notice_previews"
+    __table_args__ = max_lengths(source_text=SOURCE_TEXT_MAX_LENGTH, filename=255)
 
     token_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)

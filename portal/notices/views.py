@@ -10,13 +10,22 @@ from portal.accounts.models import User, active_users_with
 from portal.audit.chain import Actor
 from portal.core.downloads import attachment
 from portal.core.extensions import db
+from portal.core.forms import CONTROL_MESSAGE, blank, control_characters, length_message, money_problem
 from portal.core.handlers import keep_input
 from portal.core.loading import load
 from portal.core.security import INTERNAL, roles_required
-from portal.inspections.models import Inspection
+from portal.inspections.models import (
+    EMAIL_MAX_LENGTH,
+    LABEL_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    UNIT_MAX_LENGTH,
+    Inspection,
+)
 from portal.inspections.queries import visible_items
 from portal.notices.export import build_notice, render_docx, render_text, template_helpers
-from portal.notices.forms import PreviewForm, UploadForm
+from portal.notices.forms import NOTICE_MAX_BYTES, NOTICE_MAX_CHARS, PreviewForm, UploadForm, notice_too_long
 from portal.notices.messages import warning_texts
 from portal.notices.operations import AlreadyImported, find_imported
 from portal.notices.parser import ParsedNotice, parse
@@ -100,17 +109,34 @@ def upload():
     carried = _carried_corrections()
     if form.validate_on_submit():
         upload_file = form.file.data
-        filename = upload_file.filename if upload_file and upload_file.filename else None
-        raw = upload_file.read() if filename else form.text.data.encode("utf-8")
+        # the name as the browser sent it, without control characters (NUL is no text on PostgreSQL)
+        filename = "".join(c for c in upload_file.filename if c.isprintable()) if form.has_file() else None
+        raw = upload_file.read(NOTICE_MAX_BYTES + 1) if form.has_file() else form.text.data.encode("utf-8")
         try:
             text = decode(raw)
         except NoticeInputError as exc:
             form.form_errors.append(_input_error(exc))
         else:
-            return _preview_upload(text, filename, carried)
+            problem = _too_much(text, raw)
+            if problem:
+                form.form_errors.append(problem)
+            else:
+                return _preview_upload(text, filename, carried)
     if carried is not None:  # keep the corrections through a failed re-upload
         return _render_preview(carried, lost=_("Upload the notice again."), upload_form=form, status=400)
     return render_template("notices/upload.html", form=form)
+
+
+def _too_much(text: str, raw: bytes) -> str | None:
+    """Why the text of a notice is not read: nothing but white space, too long for the parser, or
+    with control characters the database cannot store (the text box refuses the last two too)."""
+    if blank(text):
+        return _("The file is empty.")
+    if len(raw) > NOTICE_MAX_BYTES or len(text) > NOTICE_MAX_CHARS:
+        return notice_too_long(max(len(text), NOTICE_MAX_CHARS + 1))
+    if control_characters(text):
+        return str(CONTROL_MESSAGE)
+    return None
 
 
 def _preview_upload(text: str, filename: str | None, carried: PreviewForm | None):
@@ -146,6 +172,34 @@ def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> None:
         category.problems = kept
 
 
+def import_problems(parsed: ParsedNotice) -> list[str]:
+    """What of the parsed notice the documents cannot hold (a text beyond its limit, an amount
+    out of range), each said with where it is; the preview's own fields are checked by the form."""
+    found = []
+
+    def check(where: str, text: str, limit: int) -> None:
+        if len(text or "") > limit:
+            found.append(_("%(where)s: %(problem)s", where=where, problem=length_message(limit, len(text))))
+
+    check(_("Title"), parsed.title, TITLE_MAX_LENGTH)
+    check(_("Inspected unit"), parsed.inspected_unit, UNIT_MAX_LENGTH)
+    check(_("Inspection team"), parsed.inspection_team, UNIT_MAX_LENGTH)
+    check(_("Public contact phone"), parsed.contact_phone, PHONE_MAX_LENGTH)
+    check(_("Public contact address"), parsed.contact_address, UNIT_MAX_LENGTH)
+    check(_("Public contact email"), parsed.contact_email, EMAIL_MAX_LENGTH)
+    for category in parsed.categories:
+        for problem in category.problems:
+            where = f"{problem.number} {problem.title[:30]}".strip()
+            check(where, problem.text, TEXT_MAX_LENGTH)
+            for measure in problem.measures:
+                check(f"{where} {measure.label}".strip(), measure.text, TEXT_MAX_LENGTH)
+                check(f"{where} {measure.label[:20]}".strip(), measure.label, LABEL_MAX_LENGTH)
+            amount = money_problem(problem.money_to_recover)
+            if amount:
+                found.append(_("%(where)s: %(problem)s", where=where, problem=amount))
+    return found
+
+
 def _unavailable(form: PreviewForm, exc: PreviewUnavailable):
     """A confirmation whose preview cannot be used: never an error page, never lost input."""
     if exc.reason == "used" and exc.inspection is not None:
@@ -167,6 +221,10 @@ def confirm():
     if not form.validate_on_submit():
         return _render_preview(form, parsed, status=400)
     apply_corrections(parsed, form)
+    problems = import_problems(parsed)
+    if problems:  # said before anything is written, where it is
+        form.form_errors.extend(problems)
+        return _render_preview(form, parsed, status=400)
 
     def refused(exc):
         """The preview again, with the office's corrections and why the import was refused

@@ -1,25 +1,25 @@
 """Forms of notifications: reading them, the e-mail preference, a chase note (催办)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from portal.core.forms import PortalForm
 from portal.notifications.models import CHASE_MAX_LENGTH
 
 
-class MarkReadForm(FlaskForm):
+class MarkReadForm(PortalForm):
     """Marking one or every notification read: a POST with its CSRF token, nothing else."""
 
     submit = SubmitField(_l("Mark read"))
 
 
-class EmailPreferenceForm(FlaskForm):
+class EmailPreferenceForm(PortalForm):
     email_notifications = BooleanField(_l("Also send my notifications by e-mail"))
     submit = SubmitField(_l("Save"))
 
 
-class ChaseForm(FlaskForm):
+class ChaseForm(PortalForm):
     text = TextAreaField(
         _l("Chase note"),
         validators=[

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from portal.core.extensions import db
+from portal.core.models import max_lengths
 
 #: The longest chase note, in characters (the form says so too).
 CHASE_MAX_LENGTH = 500
@@ -48,7 +49,10 @@ class ItemChase(db.Model):
     """催办: a chase note the office or a leader sends on an item; shown in its timeline."""
 
     __tablename__ = "item_chases"
-    __table_args__ = (sa.CheckConstraint("text <> ''", name="text_given"),)
+    __table_args__ = (
+        sa.CheckConstraint("text <> ''", name="text_given"),
+        *max_lengths(text=CHASE_MAX_LENGTH),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id", ondelete="CASCADE"), index=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.core.extensions import db
-from portal.core.filters import active_in, visible
+from portal.core.filters import active_in, permitted
 from portal.core.models import WorkflowHistory
 from portal.core.policy import ANONYMOUS
 from portal.deadlines.history import approved_extension_counts
@@ -35,7 +35,7 @@ UNDER_WAY = ("in_progress", "pending_review")
 
 def published():
     """SQL: items the public may see (the policy's answer for the anonymous visitor)."""
-    return visible(ANONYMOUS, Item)
+    return permitted(ANONYMOUS, Item, "view_public")
 
 
 def counted():

@@ -1,9 +1,12 @@
 """Sharing (Plone's Sharing tab): local role grants and blocking their inheritance.
 
 Rules: the office may grant any local role; anyone else who may manage sharing grants only the
-local roles they hold on the object themselves; and nobody may remove (by revoking a grant or by
-blocking inheritance) their own last way to manage the object. Every change is audited with the
-object's grants before and after.
+local roles they hold on the object themselves, and removes only the grants they made
+themselves; only who holds `share_any` (the office) removes other people's grants or blocks the
+grants inherited from above; and nobody may remove (by revoking a grant or by blocking
+inheritance) their own last way to manage the object. Who may share in which state is the
+workflow's map (an item's staff no longer does once it is submitted). Every change is audited
+with the object's grants before and after.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
-from portal.core.errors import OperationError
+from portal.core.errors import NotAllowed, OperationError
 from portal.core.extensions import db
 from portal.core.models import LocalRole
 from portal.core.policy import can, roles_on
@@ -109,8 +112,28 @@ def _keeps_management(actor: Actor, obj) -> bool:
     return can(actor.user, "share", obj)
 
 
+def may_revoke(user, obj, grant: LocalRole) -> bool:
+    """May `user` remove `grant` (made on `obj`)? Their own grants where they share; anyone's
+    with `share_any`."""
+    if user is None:
+        return True
+    if can(user, "share_any", obj):
+        return True
+    return can(user, "share", obj) and grant.granted_by_id == user.id
+
+
+def may_block(user, obj) -> bool:
+    """May `user` block (or restore) the grants `obj` inherits?"""
+    return user is None or can(user, "share_any", obj)
+
+
 def revoke(actor: Actor, obj, grant: LocalRole) -> None:
-    """Remove a grant made on `obj`; refused when it is `actor`'s last way to manage it."""
+    """Remove a grant made on `obj`; refused when it is someone else's grant and `actor` lacks
+    `share_any`, or when it is `actor`'s last way to manage it."""
+    if not may_revoke(actor.user, obj, grant):
+        raise NotAllowed(
+            _("You can remove only the grants you made yourself; the office removes the others.")
+        )
     before = _describe(grants_on(obj))
     db.session.delete(grant)
     if not _keeps_management(actor, obj):
@@ -132,7 +155,9 @@ def revoke(actor: Actor, obj, grant: LocalRole) -> None:
 
 
 def set_inheritance_blocked(actor: Actor, obj, blocked: bool) -> None:
-    """Block or restore the grants inherited from above."""
+    """Block or restore the grants inherited from above (the office only)."""
+    if not may_block(actor.user, obj):
+        raise NotAllowed(_("Only the office can block or restore the roles granted above."))
     before = obj.local_roles_blocked
     if before == blocked:
         return

@@ -1,4 +1,6 @@
-"""The dashboard as a workbook (督查督办驾驶舱.xlsx): the same figures as the page, one sheet each."""
+"""The dashboard as a workbook (督查督办驾驶舱.xlsx): the same figures as the page, one sheet each.
+
+Titles and names are text, never formulas (portal.ledger.xlsx.text_cells)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from portal.ledger.xlsx import text_cells
 from portal.supervision.dashboard import Dashboard
 from portal.supervision.levels import LEVELS
 from workflows import EXTENSION, RECTIFICATION
@@ -131,6 +134,8 @@ def write_dashboard(d: Dashboard) -> bytes:
         ),
         (6, 40, 30, 16, 10, 18),
     )
+    for sheet in workbook.worksheets:
+        text_cells(sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

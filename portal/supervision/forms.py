@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectField
+from wtforms import SelectField
 from wtforms.validators import ValidationError
 
+from portal.core.forms import PortalSubForm
 
-class DashboardFilterForm(Form):
+
+class DashboardFilterForm(PortalSubForm):
     inspection = SelectField(_l("Inspection"), validate_choice=False)
 
     def setup_choices(self, inspections) -> None:

@@ -3,7 +3,8 @@ dates, amounts, choices and yes/no formatted.
 
 Stored snapshots keep ids and ISO strings (`department_id: 3`, `deadline: "2026-06-30"`); these
 functions turn two of them into rows a person reads (责任部门：财务科 → 办公室). Free text is
-compared character by character; every other value is replaced whole.
+compared character by character, in bounded time (a text too long or too slow to compare is
+summarised as "changed, N → M characters"); every other value is replaced whole.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import Department, User
 from portal.core.extensions import db
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, Category
-from portal.versions.operations import MODELS, char_runs
+from portal.versions.operations import MODELS, text_diff
 
 #: Field labels, as the edit forms name the fields.
 FIELD_LABELS = {
@@ -93,6 +94,8 @@ class ShownField:
     after: str
     #: (tag, text) runs: "equal", "delete" (only in before), "insert" (only in after)
     runs: list[tuple[str, str]]
+    #: the texts were too long to compare: `runs` is one ("equal", "changed, N → M characters")
+    summarized: bool = False
 
     @property
     def changed(self) -> bool:
@@ -180,11 +183,13 @@ def shown_diff(kind: str, before: dict[str, Any], after: dict[str, Any]) -> list
     for field in dict.fromkeys([*before, *after]):
         a = shown_value(kind, field, before.get(field), names)
         b = shown_value(kind, field, after.get(field), names)
+        summarized = False
         if _free_text(kind, field) or a == b:
-            runs = char_runs(a, b)
+            compared = text_diff(a, b)
+            runs, summarized = compared.runs, compared.summarized
         else:  # a name, a date, an amount: replaced whole, never spliced
             runs = [*([("delete", a)] if a else []), *([("insert", b)] if b else [])]
-        rows.append(ShownField(field, field_label(kind, field), a, b, runs))
+        rows.append(ShownField(field, field_label(kind, field), a, b, runs, summarized))
     return rows
 
 

@@ -8,6 +8,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from portal.core.extensions import db
+from portal.core.models import max_lengths
+
+#: A change note's length limit (the forms', the database's).
+NOTE_MAX_LENGTH = 500
 
 
 class DocumentVersion(db.Model):
@@ -16,6 +20,7 @@ class DocumentVersion(db.Model):
     __tablename__ = "document_versions"
     __table_args__ = (
         sa.UniqueConstraint("object_type", "object_id", "number", name="uq_document_versions_number"),
+        *max_lengths(note=NOTE_MAX_LENGTH),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -23,7 +28,7 @@ class DocumentVersion(db.Model):
     object_id: so.Mapped[int]
     number: so.Mapped[int]
     data: so.Mapped[dict] = so.mapped_column(sa.JSON)
-    note: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
+    note: so.Mapped[str] = so.mapped_column(sa.String(NOTE_MAX_LENGTH), default="", server_default="")
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
     reverted_from: so.Mapped[int | None] = so.mapped_column()

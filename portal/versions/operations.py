@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import difflib
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from diff_match_patch import diff_match_patch
+from flask_babel import gettext as _
 
 from portal.audit.chain import Actor, inspection_id_of, record_event, utcnow
 from portal.core.concurrency import claim_version
-from portal.core.errors import NotFound
+from portal.core.errors import NotAllowed, NotFound
 from portal.core.extensions import db
+from portal.core.policy import refused_fields
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.notifications.operations import notify_assigned
 from portal.versions.models import DocumentVersion
@@ -148,6 +151,12 @@ def apply_changes(
     unknown = set(values) - set(fields)
     if unknown:
         raise ValueError(f"not versioned fields: {sorted(unknown)}")
+    refused = refused_fields(actor.user, obj, values)
+    if refused:
+        from portal.versions.display import field_label  # (display reads this module)
+
+        labels = "、".join(field_label(TYPE_NAMES[type(obj)], name) for name in refused)
+        raise NotAllowed(_("Only the inspection office may change: %(fields)s.", fields=labels))
     before = snapshot(obj)
     for name, value in values.items():
         setattr(obj, name, value)
@@ -211,19 +220,55 @@ class FieldDiff:
         return self.before != self.after
 
 
-def char_runs(before: str, after: str) -> list[tuple[str, str]]:
-    """Character-level differences (Chinese has no word boundaries to diff on)."""
-    runs: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            runs.append(("equal", before[i1:i2]))
-        else:
-            if i2 > i1:
-                runs.append(("delete", before[i1:i2]))
-            if j2 > j1:
-                runs.append(("insert", after[j1:j2]))
-    return runs
+#: Texts longer than this together are not compared character by character.
+DIFF_MAX_CHARS = 40_000
+#: How long one comparison may take (diff-match-patch's Diff_Timeout), in seconds.
+DIFF_TIMEOUT = 0.2
+#: The semantic clean-up runs on at most this many runs (it is not bounded by the timeout).
+DIFF_CLEANUP_MAX_RUNS = 2_000
+_TAGS = {0: "equal", -1: "delete", 1: "insert"}
+
+
+@dataclass(frozen=True)
+class TextDiff:
+    #: (tag, text) runs: "equal", "delete" (only in before), "insert" (only in after); when
+    #: `summarized`, the one run ("equal", "changed, N → M characters")
+    runs: list[tuple[str, str]]
+    #: the texts were too long, or too slow to compare: the runs only say how long they are
+    summarized: bool = False
+
+
+def summary(before: str, after: str) -> str:
+    return _("changed, %(before)s → %(after)s characters", before=f"{len(before):,}", after=f"{len(after):,}")
+
+
+def text_diff(
+    before: str, after: str, timeout: float = DIFF_TIMEOUT, max_chars: int = DIFF_MAX_CHARS
+) -> TextDiff:
+    """Character-level differences (Chinese has no word boundaries to diff on), in bounded time.
+
+    diff-match-patch (Myers' algorithm with a deadline) compares; texts longer than `max_chars`
+    together, or a comparison that reaches its `timeout`, fall back to a summary.
+    """
+    if before == after:
+        return TextDiff([("equal", before)] if before else [])
+    if len(before) + len(after) > max_chars:
+        return TextDiff([("equal", summary(before, after))], summarized=True)
+    matcher = diff_match_patch()
+    matcher.Diff_Timeout = timeout
+    started = time.monotonic()
+    diffs = matcher.diff_main(before, after)
+    if timeout and time.monotonic() - started >= timeout:  # the deadline cut the comparison short
+        return TextDiff([("equal", summary(before, after))], summarized=True)
+    if len(diffs) <= DIFF_CLEANUP_MAX_RUNS:
+        matcher.diff_cleanupSemantic(diffs)
+    return TextDiff([(_TAGS[op], text) for op, text in diffs if text])
+
+
+def char_runs(before: str, after: str, timeout: float = DIFF_TIMEOUT) -> list[tuple[str, str]]:
+    """The runs of `text_diff`: for texts too long or too slow to compare, the one run
+    ("equal", "changed, N → M characters"). A page of many diffs may pass a smaller `timeout`."""
+    return text_diff(before, after, timeout).runs
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[FieldDiff]:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from portal.audit.chain import Actor
 from portal.core.extensions import db
 from portal.core.loading import load
+from portal.core.pages import flash_errors
 from portal.core.policy import can
 from portal.core.security import INTERNAL, roles_required
 from portal.inspections.models import Measure, RectificationItem
@@ -75,8 +76,9 @@ def _can_edit(obj) -> bool:
 def revert(kind: str, object_id: int, number: int):
     obj = _object(kind, object_id, "edit")
     form = RevertForm()
-    if not form.validate_on_submit():
-        abort(400)
+    if not form.validate_on_submit():  # a change note that cannot be kept: say why, revert nothing
+        flash_errors(form)
+        return redirect(url_for("versions.history", kind=kind, object_id=object_id))
     changes = revert_to(
         Actor.of(current_user), obj, number, form.change_note.data or _("Reverted to version %(n)d", n=number)
     )

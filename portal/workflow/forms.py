@@ -1,13 +1,15 @@
 """The transition form: a comment and the version the user saw."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
+
+from portal.core.forms import PortalForm, max_length
+from portal.core.models import COMMENT_MAX_LENGTH
 
 
-class TransitionForm(FlaskForm):
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=4000)])
+class TransitionForm(PortalForm):
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), max_length(COMMENT_MAX_LENGTH)])
     version = HiddenField()
 
     def show_refusal(self, exc) -> None:

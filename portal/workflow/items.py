@@ -73,6 +73,15 @@ def _not_approved_by_actor_sql(user, model, _today):
     )
 
 
+def _not_responsible_staff(ctx) -> bool:
+    """Separation of duties: who carries out an item (its 责任人) does not approve it."""
+    return ctx.obj.staff_id is None or ctx.obj.staff_id != ctx.user.id
+
+
+def _not_responsible_staff_sql(user, model, _today):
+    return sa.or_(model.staff_id.is_(None), model.staff_id != user.id)
+
+
 def _approval_policy_met(ctx) -> bool:
     item = ctx.obj
     if dual_review_problem(item.inspection, [item.responsible_leader_id]):
@@ -106,6 +115,7 @@ def _follow_up_due(ctx) -> bool:
 
 
 conditions.register("not_approved_by_actor", _not_approved_by_actor, _not_approved_by_actor_sql)
+conditions.register("not_responsible_staff", _not_responsible_staff, _not_responsible_staff_sql)
 conditions.register("approval_policy_met", _approval_policy_met)
 conditions.register("measures_closed", _measures_closed)
 conditions.register("overdue", _overdue, lambda _user, model, today: model.deadline < today)

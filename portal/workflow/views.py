@@ -131,8 +131,15 @@ def state_names(wf, state_ids) -> str:
     return listed(title_of(wf.state(s)) for s in state_ids)
 
 
-def _conditions(guard) -> str:
-    return listed((condition_label(c) for c in guard.conditions), clauses=True)
+def _conditions(guard, joined: bool = False) -> str:
+    """The guard's conditions as clauses (甲；乙), or `joined` inside a sentence (甲、且乙)."""
+    labels = [condition_label(c) for c in guard.conditions]
+    if not joined:
+        return listed(labels, clauses=True)
+    text = str(labels[0]) if labels else ""
+    for label in labels[1:]:
+        text = _("%(first)s and %(then)s", first=text, then=label)
+    return text
 
 
 def who_may(wf, t) -> list[tuple[str, str]]:
@@ -173,6 +180,6 @@ def worklist_text(wf, w) -> str:
             "%(title)s: documents in %(states)s when %(conditions)s.",
             title=title,
             states=states,
-            conditions=_conditions(w.guard),
+            conditions=_conditions(w.guard, joined=True),
         )
     return _("%(title)s: documents in %(states)s.", title=title, states=states)

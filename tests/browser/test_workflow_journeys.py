@@ -81,14 +81,14 @@ def test_leader_reads_the_workflow_page_in_chinese(page):
     approve = page.locator("#workflow-rectification tr[data-transition=approve]")
     expect(approve).to_contain_text("在该状态下有“审核”权限的人：审核者。")
     expect(approve).to_contain_text("且须具有身份：党组领导。")
-    expect(approve).to_contain_text("前提：本人尚未审核同意。")
+    expect(approve).to_contain_text("前提：本人尚未审核同意；本人不是该事项的责任人。")
     expect(page.locator("#workflow-rectification tr[data-transition=submit]")).to_contain_text(
         "已填写整改成效"
     )
     expect(page.locator("#workflow-rectification thead").first).to_contain_text("开展回头看")
     expect(page.locator("#workflow-rectification tbody").first).to_contain_text("本事项的责任领导")
     expect(page.locator("#workflow-rectification [data-worklist=awaiting_review]")).to_have_text(
-        "待我审核：列出处于待审核状态、且本人尚未审核同意的条目。"
+        "待我审核：列出处于待审核状态、且本人尚未审核同意、且本人不是该事项的责任人的条目。"
     )
     diagram = page.locator("#workflow-rectification svg")
     expect(diagram).to_be_visible()

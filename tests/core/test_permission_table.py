@@ -1,6 +1,8 @@
 """One declared table: state × persona × transition → allowed, compared exactly with the engine
 (the policy's list of transitions) and with the HTTP endpoint (302 when allowed, else 403)."""
 
+from decimal import Decimal
+
 import pytest
 
 from portal.core.policy import allowed_transitions
@@ -72,11 +74,11 @@ def test_http_matches_table(app, world, signed_in, policy, wf, state):
             item_id = world.new_item(policy, state) if allowed else shared
             response = client.post_form(f"/items/{item_id}/transitions/{transition}", {"comment": "同意。"})
             # Refused: 403 to those who can see the item, 404 to those it is not shared with.
-            # (A published item is public: everyone sees it.)
+            # (Publishing exposes the public pages only: the item stays unseen internally.)
             if state == "withdrawn":
                 refused = 403 if persona in SEE_WITHDRAWN else 404
             else:
-                refused = 403 if persona in CAN_SEE or state == "published" else 404
+                refused = 403 if persona in CAN_SEE else 404
             assert response.status_code == (302 if allowed else refused), (persona, transition)
     with app.app_context():
         item = world.item(shared)
@@ -341,7 +343,7 @@ def test_who_may_file_an_extension_matches_table(app, world, signed_in, wf, stat
         elif state == "withdrawn":
             refused = 403 if persona in SEE_WITHDRAWN else 404
         else:
-            refused = 403 if persona in CAN_SEE or state == "published" else 404
+            refused = 403 if persona in CAN_SEE else 404
         assert response.status_code == (302 if allowed else refused), persona
     with app.app_context():
         from portal.deadlines.models import ExtensionRequest
@@ -355,3 +357,349 @@ def db_rows(model, item_id):
     from portal.core.extensions import db
 
     return db.session.scalars(sa.select(model).where(model.item_id == item_id)).all()
+
+
+# --- fields: who may change what, per state (issue 16: field-level permissions) ----------------
+
+#: Fields by the permission that changes them (RectificationItem.__field_permissions__).
+FIELD_GROUPS = {
+    "assign": (
+        "category_id",
+        "responsible_leader_id",
+        "department_id",
+        "staff_id",
+        "deadline",
+        "money_to_recover",
+    ),
+    "report": ("progress_override", "money_recovered"),
+    "edit": ("title", "completion_summary"),
+}
+#: Who edits an item's content while it is worked on: the office and its staff (by field or grant).
+CONTENT_EDITORS = {"office", "staff_resp", "dept_editor"}
+
+
+def field_table() -> dict[tuple[str, str], set[str]]:
+    """(state, field group) -> personas who may change those fields. Only the office assigns,
+    in every state; once submitted, only the office changes anything."""
+    table = {}
+    for state in (s.id for s in RECTIFICATION.states):
+        worked_on = state in ("assigned", "in_progress")
+        table[(state, "assign")] = {"office"}
+        table[(state, "report")] = CONTENT_EDITORS if worked_on else {"office"}
+        table[(state, "edit")] = CONTENT_EDITORS if worked_on else {"office"}
+    table[("withdrawn", "assign")] = table[("withdrawn", "report")] = table[("withdrawn", "edit")] = set()
+    return table
+
+
+def _changed_value(world, field: str):
+    """A value of `field` that differs from the world's new item, as stored and as posted."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from portal.accounts.models import Department
+    from portal.core.extensions import db
+
+    with world.app.app_context():
+        finance = db.session.scalar(sa.select(Department.id).where(Department.name == "财务科"))
+    values = {
+        "category_id": (None, "0"),
+        "responsible_leader_id": (world.users["leader_other"], str(world.users["leader_other"])),
+        "department_id": (finance, str(finance)),
+        "staff_id": (world.users["staff_other"], str(world.users["staff_other"])),
+        "deadline": (date(2031, 6, 30), "2031-06-30"),
+        "money_to_recover": (Decimal("123.45"), "123.45"),
+        "progress_override": (40, "40"),
+        "money_recovered": (Decimal("10.00"), "10.00"),
+        "title": ("规范科创中心产业用房管理", "规范科创中心产业用房管理"),
+        "completion_summary": ("已完成制度修订并印发。", "已完成制度修订并印发。"),
+    }
+    return values[field]
+
+
+def _edit_form(item) -> dict:
+    """The item's edit form as its page would post it unchanged."""
+    return {
+        "category_id": str(item.category_id or 0),
+        "number": item.number or "",
+        "title": item.title,
+        "feedback_text": item.feedback_text or "",
+        "responsible_leader_id": str(item.responsible_leader_id or 0),
+        "department_id": str(item.department_id or 0),
+        "staff_id": str(item.staff_id or 0),
+        "deadline": item.deadline.isoformat() if item.deadline else "",
+        "completion_summary": item.completion_summary or "",
+        "money_to_recover": "" if item.money_to_recover is None else str(item.money_to_recover),
+        "money_recovered": "" if item.money_recovered is None else str(item.money_recovered),
+        "public_summary": item.public_summary or "",
+        "progress_override": "" if item.progress_override is None else str(item.progress_override),
+        "change_note": "",
+        "version": str(item.version),
+    }
+
+
+FIELD_STATES = [s.id for s in RECTIFICATION.states] + ["withdrawn"]
+
+
+@pytest.mark.parametrize("state", FIELD_STATES)
+def test_fields_policy_matches_table(app, world, state):
+    from portal.core.content import field_permission
+    from portal.core.policy import can
+    from portal.inspections.models import RectificationItem
+
+    item_id = world.new_item(APPROVAL_SINGLE, state)
+    with app.app_context():
+        item = world.item(item_id)
+        for group, fields in FIELD_GROUPS.items():
+            assert {field_permission(RectificationItem, f) for f in fields} == {group}
+            for persona in PERSONAS:
+                assert can(world.user(persona), group, item) == (persona in field_table()[(state, group)]), (
+                    persona,
+                    group,
+                )
+
+
+@pytest.mark.parametrize("state", ["in_progress", "completed"])
+def test_fields_http_matches_table(app, world, signed_in, state):
+    """Posting the edit form with one field changed: saved where the table allows it; where the
+    persona edits the item but not that field, the form does not offer the field and the post
+    leaves it as it was; where the persona may not edit at all, 403 or 404."""
+    for group, fields in FIELD_GROUPS.items():
+        for field in fields:
+            stored, posted = _changed_value(world, field)
+            for persona in PERSONAS:
+                item_id = world.new_item(APPROVAL_SINGLE, state)
+                with app.app_context():
+                    form = {**_edit_form(world.item(item_id)), field: posted}
+                response = signed_in(persona).post_form(f"/items/{item_id}/edit", form)
+                may_edit = persona in field_table()[(state, "edit")]
+                with app.app_context():
+                    now = getattr(world.item(item_id), field)
+                if not may_edit:
+                    assert response.status_code == (403 if persona in CAN_SEE else 404), (persona, field)
+                    assert now != stored
+                else:
+                    assert response.status_code == 302, (persona, field, response.text[:300])
+                    allowed = persona in field_table()[(state, group)]
+                    assert (now == stored) == allowed, (persona, field, now)
+
+
+def test_a_field_refused_by_the_operation_says_why(app, world):
+    """The operation refuses too (a crafted call, a revert): nothing changes."""
+    from portal.audit.chain import Actor
+    from portal.core.errors import NotAllowed
+    from portal.core.extensions import db
+    from portal.inspections.operations import update_document
+
+    item_id = world.new_item(APPROVAL_SINGLE, "in_progress")
+    with app.app_context():
+        item = world.item(item_id)
+        staff = Actor.of(world.user("staff_resp"))
+        with pytest.raises(NotAllowed, match="只有巡察办|inspection office"):
+            update_document(staff, item, {"responsible_leader_id": world.users["leader_other"]})
+        db.session.rollback()
+        update_document(staff, world.item(item_id), {"money_recovered": Decimal("5.00")})  # reported: fine
+        db.session.commit()
+        assert world.item(item_id).responsible_leader_id == world.users["leader_resp"]
+
+
+def test_the_reviewed_attack_no_longer_completes_an_item(app, world, signed_in):
+    """The review's attack: the staff re-points the item at another leader, sets 100% and a
+    large amount, and submits; that leader cannot approve it, and the real leader still can."""
+    item_id = world.new_item(APPROVAL_SINGLE, "in_progress")
+    staff = signed_in("staff_resp")
+    with app.app_context():
+        form = _edit_form(world.item(item_id))
+    form |= {
+        "responsible_leader_id": str(world.users["leader_other"]),
+        "progress_override": "100",
+        "money_recovered": "999999",
+    }
+    staff.post_form(f"/items/{item_id}/edit", form)
+    assert staff.post_form(f"/items/{item_id}/transitions/submit", {"comment": ""}).status_code == 302
+    with app.app_context():
+        assert world.item(item_id).responsible_leader_id == world.users["leader_resp"]
+    other = signed_in("leader_other").post_form(f"/items/{item_id}/transitions/approve", {"comment": "同意"})
+    assert other.status_code == 403
+    assert (
+        signed_in("leader_resp")
+        .post_form(f"/items/{item_id}/transitions/approve", {"comment": "同意"})
+        .status_code
+        == 302
+    )
+
+
+def test_the_edit_form_shows_what_the_office_sets_and_does_not_offer_it(app, world, signed_in):
+    item_id = world.new_item(APPROVAL_SINGLE, "in_progress")
+    page = signed_in("staff_resp").get(f"/items/{item_id}/edit")
+    assert page.status_code == 200 and 'id="fixed-fields"' in page.text
+    for field in FIELD_GROUPS["assign"]:
+        assert f'name="{field}"' not in page.text, field
+    for field in FIELD_GROUPS["report"] + FIELD_GROUPS["edit"]:
+        assert f'name="{field}"' in page.text, field
+    fixed = page.text.split('id="fixed-fields"')[1].split("</dl>")[0]
+    with app.app_context():
+        leader = world.user("leader_resp").display_name
+    assert "由巡察整改办指定" in fixed and leader in fixed
+    office = signed_in("office").get(f"/items/{item_id}/edit")
+    assert 'id="fixed-fields"' not in office.text and 'name="responsible_leader_id"' in office.text
+
+
+# --- separation of duties: nobody approves what they carry out as its staff ---------------------
+
+
+def test_a_leader_who_is_the_items_staff_may_not_approve_it(app, world, signed_in):
+    from portal.audit.chain import Actor
+    from portal.core.extensions import db
+    from portal.inspections.operations import update_document
+
+    item_id = world.new_item(APPROVAL_SINGLE, "in_progress")
+    with app.app_context():  # leader_reviewer (Reviewer through the category) is also its staff
+        update_document(
+            Actor.system("test"), world.item(item_id), {"staff_id": world.users["leader_reviewer"]}
+        )
+        db.session.commit()
+    world.fire("leader_reviewer", item_id, "submit")
+    with app.app_context():
+        item = world.item(item_id)
+        assert "approve" not in {t.id for t in allowed_transitions(world.user("leader_reviewer"), item)}
+        assert "approve" in {t.id for t in allowed_transitions(world.user("leader_resp"), item)}
+    response = signed_in("leader_reviewer").post_form(
+        f"/items/{item_id}/transitions/approve", {"comment": "同意"}
+    )
+    assert response.status_code == 403
+    # nor is it in their worklist of items awaiting their review
+    home = signed_in("leader_reviewer").get("/")
+    assert (
+        f'href="/items/{item_id}"'
+        not in home.text.split('data-worklist="awaiting_review"')[-1].split("</section>")[0]
+    )
+
+
+# --- sharing: who may grant, revoke whose grants, and block inheritance ------------------------
+
+SHARING_STATES = ("in_progress", "completed")
+
+
+def sharing_table() -> dict[tuple[str, str], set[str]]:
+    """(item state, action) -> personas allowed. Sharing is for the office, the item's staff
+    (while it is worked on) and its responsible leader; they remove only the grants they made;
+    only the office removes other people's grants or blocks inheritance."""
+    sharers = {
+        "in_progress": {"office", "staff_resp", "dept_editor", "leader_resp"},
+        "completed": {"office", "leader_resp"},
+    }
+    return {
+        (state, action): who
+        for state in SHARING_STATES
+        for action, who in (
+            ("grant", sharers[state]),
+            ("revoke_own", sharers[state]),
+            ("revoke_others", {"office"}),
+            ("block", {"office"}),
+        )
+    }
+
+
+def _grant_as(app, world, persona: str, item_id: int):
+    """A Reader grant on the item made by `persona`, to a department nobody in the table is in
+    (so that it changes no persona's view of the item)."""
+    import sqlalchemy as sa
+
+    from portal.accounts.models import Department
+    from portal.accounts.operations import create_department
+    from portal.audit.chain import Actor
+    from portal.core.extensions import db
+    from portal.sharing.operations import grant_local_role
+
+    with app.app_context():
+        outside = db.session.scalar(sa.select(Department).where(Department.name == "档案室"))
+        outside = outside or create_department(Actor.system("test"), "档案室")
+        grant = grant_local_role(
+            Actor.of(world.user(persona)), world.item(item_id), "Reader", department=outside
+        )
+        db.session.commit()
+        return grant.id
+
+
+@pytest.mark.parametrize("state", SHARING_STATES)
+def test_sharing_http_matches_table(app, world, signed_in, state):
+    from portal.core.extensions import db
+    from portal.core.models import LocalRole
+    from portal.sharing.operations import grantable_roles
+
+    table = sharing_table()
+    for persona in PERSONAS:
+        client = signed_in(persona)
+        sees = persona in CAN_SEE
+        refused = 403 if sees else 404
+        # grant: a role the persona holds on the item (the office: any)
+        item_id = world.new_item(APPROVAL_SINGLE, state)
+        with app.app_context():
+            roles = grantable_roles(world.user(persona), world.item(item_id))
+        allowed = persona in table[(state, "grant")]
+        assert bool(roles) == allowed, (persona, roles)
+        response = client.post_form(
+            f"/sharing/item/{item_id}",
+            {"principal": f"u:{world.users['staff_other']}", "role": roles[0] if roles else "Reader"},
+        )
+        assert response.status_code == (302 if allowed else refused), (persona, "grant")
+        # revoke a grant the persona made, then one the office made, then block inheritance
+        for action, maker in (("revoke_own", persona), ("revoke_others", "office")):
+            item_id = world.new_item(APPROVAL_SINGLE, state)
+            grant_id = _grant_as(
+                app, world, maker if action == "revoke_others" or persona != "office" else "office", item_id
+            )
+            if action == "revoke_others" and persona == "office":
+                grant_id = _grant_as(app, world, "leader_resp", item_id)  # the office removes anyone's
+            allowed = persona in table[(state, action)]
+            response = client.post_form(f"/sharing/grants/{grant_id}/revoke")
+            assert response.status_code == (302 if allowed else refused), (persona, action)
+            with app.app_context():
+                assert (db.session.get(LocalRole, grant_id) is None) == allowed, (persona, action)
+        item_id = world.new_item(APPROVAL_SINGLE, state)
+        allowed = persona in table[(state, "block")]
+        response = client.post_form(f"/sharing/item/{item_id}/inheritance", {"blocked": "y"})
+        assert response.status_code == (302 if allowed else refused), (persona, "block")
+        with app.app_context():
+            assert world.item(item_id).local_roles_blocked == allowed, (persona, "block")
+
+
+# --- a published item: the public sees the public page only -----------------------------------
+
+
+def test_publishing_exposes_the_public_pages_only(app, world, signed_in, client):
+    """Everyone (and every account) reads a published item's public page and its public
+    evidence; its internal page, versions and non-public evidence stay with those who see the
+    item (before, any signed-in account read them once the item was published)."""
+    import io
+
+    from portal.audit.chain import Actor
+    from portal.core.extensions import db
+    from portal.evidence.operations import add_evidence_file
+    from portal.evidence.storage import FileStore
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    item_id = world.new_item(APPROVAL_SINGLE, "published")
+    with app.app_context():
+        store, actor = FileStore(app.config["EVIDENCE_DIR"]), Actor.system("test")
+        private = add_evidence_file(
+            actor, world.item(item_id), store, io.BytesIO(pdf), "内部.pdf", ("pdf",)
+        ).id
+        public = add_evidence_file(
+            actor, world.item(item_id), store, io.BytesIO(pdf), "公开.pdf", ("pdf",), public=True
+        ).id
+        db.session.commit()
+    internal = [f"/items/{item_id}", f"/versions/item/{item_id}", f"/evidence/{private}/download"]
+    for persona in PERSONAS:
+        session = signed_in(persona)
+        for path in internal:
+            status = session.get(path).status_code
+            assert status == (200 if persona in CAN_SEE else 404), (persona, path, status)
+        assert session.get(f"/public/items/{item_id}").status_code == 200, persona
+        assert session.get(f"/public/evidence/{public}").status_code == 200, persona
+        assert session.get(f"/public/evidence/{private}").status_code == 404, persona
+    assert client.get(f"/public/items/{item_id}").status_code == 200
+    assert client.get(f"/public/evidence/{public}").status_code == 200
+    for path in internal:
+        assert client.get(path).status_code in (302, 404), path  # the public is sent to sign in

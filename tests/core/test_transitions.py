@@ -55,7 +55,7 @@ def test_a_transition_sends_exactly_one_update_to_the_item(world, persona, trans
 
 
 def test_a_guard_condition_is_evaluated_once_per_step(world, monkeypatch):
-    """Dual approval: the approve guard asks `not_approved_by_actor` once, the automatic
+    """Dual approval: the approve guard asks each of its conditions once, the automatic
     `complete` asks `approval_policy_met` once, and once completed the automatic
     `follow_up_on_schedule` asks `follow_up_due` once (not yet: it was just scheduled)."""
     item_id = world.new_item(APPROVAL_DUAL, "pending_review")
@@ -63,10 +63,10 @@ def test_a_guard_condition_is_evaluated_once_per_step(world, monkeypatch):
     original = conditions.evaluate
     monkeypatch.setattr(conditions, "evaluate", lambda name, ctx: asked.append(name) or original(name, ctx))
     assert world.fire("leader_resp", item_id, "approve") == ["approve"]
-    assert asked == ["not_approved_by_actor", "approval_policy_met"]
+    assert asked == ["not_approved_by_actor", "not_responsible_staff", "approval_policy_met"]
     asked.clear()
     assert world.fire("secretary", item_id, "approve") == ["approve", "complete"]
-    assert asked == ["not_approved_by_actor", "approval_policy_met", "follow_up_due"]
+    assert asked == ["not_approved_by_actor", "not_responsible_staff", "approval_policy_met", "follow_up_due"]
 
 
 def test_moderation_goes_through_the_same_pipeline(world):

@@ -168,7 +168,8 @@ def test_a_published_item_joins_no_worklist_of_a_user_without_a_role_on_it(app, 
     item_id = world.new_item(APPROVAL_SINGLE, "published", deadline=TODAY - timedelta(days=3))
     with app.app_context():
         stranger, item = world.user("staff_other"), world.item(item_id)
-        assert can(stranger, "view", item)  # published: anyone may read it
+        assert can(stranger, "view_public", item)  # published: anyone reads its public page
+        assert not can(stranger, "view", item)  # but not the internal one
         for name in worklists.declared():
             assert not worklists.contains(name, stranger, item, TODAY), name
             assert item_id not in {i.id for i in worklists.page(name, stranger, TODAY).items}, name

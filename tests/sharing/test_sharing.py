@@ -70,29 +70,34 @@ def test_only_roles_one_holds_can_be_granted(app, world, signed_in):
 def test_nobody_removes_their_own_last_path(app, world, signed_in):
     item_id = world.new_item()
     office = signed_in("office")
-    # staff_other gets Editor on the item itself: their only way to manage its sharing.
+    # staff_other gets Editor on the item from the office: not theirs to remove.
     grant(office, "item", item_id, "staff_other", "Editor", world)
-    with app.app_context():
-        own = db.session.scalar(
-            sa.select(LocalRole.id).where(
-                LocalRole.object_type == "item", LocalRole.user_id == world.users["staff_other"]
-            )
-        )
-    helper = signed_in("staff_other")
-    helper.post_form(f"/sharing/grants/{own}/revoke")
-    assert "不能移除您自己管理此处共享的最后途径" in helper.get(f"/sharing/item/{item_id}").text
-    with app.app_context():
-        assert db.session.get(LocalRole, own) is not None
-    # dept_editor manages the item only through the department grant on the inspection.
+    # dept_editor (Editor through the department's grant on the inspection) grants itself
+    # Editor on the item; once the office blocks inheritance, that is its only way to manage it.
     editor = signed_in("dept_editor")
-    editor.post_form(f"/sharing/item/{item_id}/inheritance", {"blocked": "y"})
+    assert grant(editor, "item", item_id, "dept_editor", "Editor", world).status_code == 302
+    assert editor.post_form(f"/sharing/item/{item_id}/inheritance", {"blocked": "y"}).status_code == 403
+    assert office.post_form(f"/sharing/item/{item_id}/inheritance", {"blocked": "y"}).status_code == 302
     with app.app_context():
-        assert not db.session.get(RectificationItem, item_id).local_roles_blocked
+        grants = dict(
+            db.session.execute(
+                sa.select(LocalRole.user_id, LocalRole.id).where(
+                    LocalRole.object_type == "item", LocalRole.object_id == item_id
+                )
+            ).all()
+        )
+    others, own = grants[world.users["staff_other"]], grants[world.users["dept_editor"]]
+    assert signed_in("staff_other").post_form(f"/sharing/grants/{others}/revoke").status_code == 403
+    editor.post_form(f"/sharing/grants/{own}/revoke")
+    assert "不能移除您自己管理此处共享的最后途径" in editor.get(f"/sharing/item/{item_id}").text
+    with app.app_context():
+        assert db.session.get(LocalRole, own) is not None and db.session.get(LocalRole, others) is not None
     # The office can do both: its way to manage is its global role.
     assert office.post_form(f"/sharing/grants/{own}/revoke").status_code == 302
+    assert office.post_form(f"/sharing/grants/{others}/revoke").status_code == 302
     with app.app_context():
         assert db.session.get(LocalRole, own) is None
-        assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "sharing.revoke")) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "sharing.revoke")) == 2
 
 
 def test_sharing_routes_per_persona(app, world, signed_in):

@@ -253,12 +253,19 @@ def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
 
     governing = RectificationItem.__workflows__
     names = {c for wf in governing for t in wf.transitions for c in t.guard.conditions}
-    assert names == {"not_approved_by_actor", "approval_policy_met", "measures_closed", "follow_up_due"}
+    assert names == {
+        "not_approved_by_actor",
+        "not_responsible_staff",
+        "approval_policy_met",
+        "measures_closed",
+        "follow_up_due",
+    }
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
     with app.app_context():
         ctx = PolicyContext(world.user("leader_resp"), world.item(item_id))
         assert {name: ctx.condition(name) for name in names} == {
             "not_approved_by_actor": True,
+            "not_responsible_staff": True,  # leader_resp is not its staff
             "approval_policy_met": False,
             "measures_closed": True,  # it has no measures
             "follow_up_due": False,  # not completed: nothing scheduled

@@ -145,5 +145,5 @@ def test_the_approve_row_says_who_may_approve_and_when(world, signed_in):
     text = " ".join(_main_text(f"<main>{row}</main>").split())
     assert "在该状态下有“审核”权限的人：审核者。" in text
     assert "且须具有身份：党组领导。" in text
-    assert "前提：本人尚未审核同意。" in text
+    assert "前提：本人尚未审核同意；本人不是该事项的责任人。" in text
     assert "记录本人的审核同意" in text

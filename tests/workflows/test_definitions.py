@@ -149,10 +149,17 @@ def test_guard_is_permission_and_role_and_conditions():
     engine = ENGINES["rectification"]
     item = SimpleNamespace(state="pending_review")
     approve = RECTIFICATION.transition("approve")
-    assert engine.allows(approve, item, Ctx("leader", "Reviewer", not_approved_by_actor=True))
-    assert not engine.allows(approve, item, Ctx("leader", not_approved_by_actor=True))
-    assert not engine.allows(approve, item, Ctx("Reviewer", not_approved_by_actor=True))
-    assert not engine.allows(approve, item, Ctx("leader", "Reviewer", not_approved_by_actor=False))
+    ok = {"not_approved_by_actor": True, "not_responsible_staff": True}
+    assert engine.allows(approve, item, Ctx("leader", "Reviewer", **ok))
+    assert not engine.allows(approve, item, Ctx("leader", **ok))
+    assert not engine.allows(approve, item, Ctx("Reviewer", **ok))
+    assert not engine.allows(
+        approve, item, Ctx("leader", "Reviewer", **ok | {"not_approved_by_actor": False})
+    )
+    # separation of duties: not the item's own staff
+    assert not engine.allows(
+        approve, item, Ctx("leader", "Reviewer", **ok | {"not_responsible_staff": False})
+    )
 
 
 def test_automatic_transitions_follow_until_none_applies():
@@ -162,7 +169,14 @@ def test_automatic_transitions_follow_until_none_applies():
     steps = engine.fire(
         item,
         "approve",
-        Ctx("leader", "Reviewer", not_approved_by_actor=True, approval_policy_met=True, follow_up_due=False),
+        Ctx(
+            "leader",
+            "Reviewer",
+            not_approved_by_actor=True,
+            not_responsible_staff=True,
+            approval_policy_met=True,
+            follow_up_due=False,
+        ),
         on_step=seen.append,
     )
     assert [(s.transition.id, s.from_state, s.to_state) for s in steps] == [
@@ -191,7 +205,15 @@ def test_settle_fires_only_the_automatic_transitions_whose_guards_pass_now():
 def test_approval_without_policy_met_stays():
     item = SimpleNamespace(state="pending_review")
     steps = ENGINES["rectification"].fire(
-        item, "approve", Ctx("leader", "Reviewer", not_approved_by_actor=True, approval_policy_met=False)
+        item,
+        "approve",
+        Ctx(
+            "leader",
+            "Reviewer",
+            not_approved_by_actor=True,
+            not_responsible_staff=True,
+            approval_policy_met=False,
+        ),
     )
     assert [s.transition.id for s in steps] == ["approve"] and item.state == "pending_review"
 
