@@ -374,9 +374,9 @@ def _signature(key: bytes, seq: int, head_hash: str, created_at: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def make_checkpoint(key: bytes) -> dict[str, Any]:
-    """Return a signed record of the current chain head."""
-    seq, head_hash = chain_head()
+def make_checkpoint(key: bytes, head: tuple[int, str] | None = None) -> dict[str, Any]:
+    """Return a signed record of the chain head (`head`, one just verified, or the current one)."""
+    seq, head_hash = head or chain_head()
     created_at = format_time(utcnow())
     return {
         "seq": seq,
@@ -401,10 +401,14 @@ def check_checkpoint_signature(checkpoint: Mapping[str, Any], key: bytes) -> str
 
 
 def write_checkpoint(
-    directory: str | os.PathLike, key: bytes, out: str | os.PathLike | None = None
+    directory: str | os.PathLike,
+    key: bytes,
+    out: str | os.PathLike | None = None,
+    head: tuple[int, str] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Write a signed checkpoint to `out`, or to `directory` named by its seq and time."""
-    checkpoint = make_checkpoint(key)
+    """Write a signed checkpoint (of `head`, else the current head) to `out`, or to
+    `directory` named by its seq and time."""
+    checkpoint = make_checkpoint(key, head)
     if out is None:
         stamp = checkpoint["created_at"].replace(":", "").replace("-", "").replace(".", "")
         out = Path(directory) / f"checkpoint-{checkpoint['seq']:012d}-{stamp}.json"

@@ -16,7 +16,13 @@ from portal.audit.chain import (
     load_checkpoint_key,
     verify_chain,
 )
-from portal.auditing.checkpoints import BrokenChain, signed_checkpoint
+from portal.auditing.checkpoints import (
+    BrokenChain,
+    checkpoint_verified_head,
+    key_location_warning,
+    no_checkpoint_warning,
+    signed_checkpoint,
+)
 from portal.auditing.integrity import IntegrityReport, verify_everything, verify_inspection
 from portal.core.database import read_only
 from portal.evidence.storage import FileStore
@@ -55,12 +61,15 @@ def _read_checkpoint(checkpoint_file: str | None) -> tuple[str | None, dict | No
 )
 @click.option("--chain-only", is_flag=True, help="Only the chain (no state replay, no evidence re-hashing).")
 def verify_command(checkpoint_file: str | None, inspection_id: int | None, chain_only: bool) -> None:
-    """Check the chain, replay every item's states and re-hash every evidence file.
+    """Check the chain, replay every item's states, reconcile the stored rows with the history
+    and re-hash every evidence file; then sign the head checked (a checkpoint).
 
     Exits 1 naming the first bad seq of the chain and every object that disagrees with its
-    history.
+    history. A run that checked the whole chain and found it intact writes a signed checkpoint
+    of that head to AUDIT_CHECKPOINT_DIR.
     """
     source, checkpoint, key = _read_checkpoint(checkpoint_file)
+    _warn_about_checkpoints(checkpoint)
 
     def progress(message) -> None:
         click.echo(
@@ -72,17 +81,42 @@ def verify_command(checkpoint_file: str | None, inspection_id: int | None, chain
             result = verify_chain(checkpoint, key, progress=progress)
             if not result.ok:
                 _fail_chain(result.bad_seq, result.problem, result.checked)
-            click.echo(_ok_line(result.checked, result.head_seq, result.head_hash, checkpoint))
-            return
-        store = FileStore(current_app.config["EVIDENCE_DIR"])
-        if inspection_id is None:
-            report = verify_everything(store, progress=progress)
         else:
-            report = verify_inspection(inspection_id, store)
-        cp = checkpoint_problem(checkpoint, key, report.head_seq) if checkpoint else None
+            store = FileStore(current_app.config["EVIDENCE_DIR"])
+            if inspection_id is None:
+                report = verify_everything(store, progress=progress)
+            else:
+                report = verify_inspection(inspection_id, store)
+            cp = checkpoint_problem(checkpoint, key, report.head_seq) if checkpoint else None
+    if chain_only:
+        _sign(result.head_seq, result.head_hash)
+        click.echo(_ok_line(result.checked, result.head_seq, result.head_hash, checkpoint))
+        return
     if source:
         click.echo(f"checkpoint: {source}", err=True)
+    if report.scope == "all" and report.chain_intact and cp is None:
+        _sign(report.head_seq, report.head_hash)
     _print_report(report, cp, checkpoint)
+
+
+def _warn_about_checkpoints(checkpoint) -> None:
+    """Say loudly what the checkpoints cannot catch here (on the error stream, as problems)."""
+    key_warning = key_location_warning()
+    if key_warning:
+        click.echo(f"WARNING: {key_warning}", err=True)
+    if checkpoint is None:
+        click.echo(f"WARNING: {no_checkpoint_warning()}", err=True)
+
+
+def _sign(head_seq: int, head_hash: str) -> None:
+    """Write a checkpoint of the head just verified (never of a broken chain)."""
+    try:
+        written = checkpoint_verified_head(head_seq, head_hash)
+    except OSError as exc:
+        click.echo(f"WARNING: no checkpoint written: {exc}", err=True)
+        return
+    if written is not None:
+        click.echo(f"checkpoint written to {written[0]}: seq {head_seq}", err=True)
 
 
 def _ok_line(checked: int, head_seq: int, head_hash: str, checkpoint) -> str:
@@ -117,7 +151,8 @@ def _print_report(report: IntegrityReport, cp, checkpoint) -> None:
         click.echo(f"... and {report.problem_count - len(report.problems)} more problems", err=True)
     scope = "" if report.scope == "all" else f" ({report.scope})"
     click.echo(
-        f"states: {report.objects_replayed} items, feedback and extension requests replayed; evidence: "
+        f"states: {report.objects_replayed} items, feedback and extension requests replayed; "
+        f"rows: {report.rows_reconciled} reconciled with the history; evidence: "
         f"{report.evidence_checked} files re-hashed; {report.seconds:.1f} s{scope}"
     )
     if report.problem_count or cp:

@@ -1,19 +1,26 @@
-"""Integrity verification beyond the chain (完整性核验): state replay and evidence re-hashing.
+"""Integrity verification beyond the chain (完整性核验): state replay, reconciliation of the
+stored rows, evidence re-hashing.
 
 The chain proves that nobody rewrote the events. These checks prove that the documents agree
 with the events:
 
-* **State replay.** Each item's rectification and publication states, each feedback's
-  moderation state and each extension request's state, are replayed from the creation event
-  through every transition event (checking each step against the workflow definition) and
-  compared with the stored state. An UPDATE behind the application's back shows up as a
-  disagreement naming the object and the seq of the last event that set the state.
+* **State replay.** Each inspection's and item's workflow states, each feedback's moderation
+  state and each extension request's state are replayed from the creation event through every
+  transition event (checking each step against the workflow definition) and compared with the
+  stored state. An UPDATE behind the application's back shows up as a disagreement naming the
+  object and the seq of the last event that set the state.
+* **Reconciliation (对账).** Every payload is folded into the rows it implies (documents and
+  their versions, approvals, workflow history, grants, users and roles, feedback …; see
+  `portal.auditing.expected`), which are compared with the stored rows
+  (`portal.auditing.reconcile`): an edited value, a row inserted without its event and a row
+  deleted are each reported with the object and a seq.
 * **Evidence.** Every stored evidence file is re-hashed and compared with the SHA-256 recorded
   in its `evidence.add` event (and with the one on its row).
 
-`verify_everything` walks the chain once, doing the replay in the same pass; `verify_inspection`
-checks the events of one inspection (each one's hash and both its links) and its documents.
-Both stop when their time budget runs out and say so, rather than running unbounded.
+`verify_everything` walks the chain once, doing the replay in the same pass (its memory grows
+with the number of rows, not of events); `verify_inspection` checks the events of one
+inspection (each one's hash and both its links) and its documents. Both stop when their time
+budget runs out and say so, rather than running unbounded.
 """
 
 from __future__ import annotations
@@ -39,12 +46,15 @@ from portal.audit.chain import (
     verify_rows,
 )
 from portal.audit.models import AuditEvent
+from portal.auditing.expected import ACTIONS as ROW_ACTIONS
+from portal.auditing.expected import ExpectedRows
+from portal.auditing.reconcile import Reconciler, Scope
 from portal.core.extensions import db
 from portal.deadlines.models import ExtensionRequest
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.feedback.models import Feedback
-from portal.inspections.models import RectificationItem
+from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from workflows import WORKFLOWS
 
 MAX_LISTED_PROBLEMS = 50
@@ -53,7 +63,7 @@ _CHECK_CLOCK_EVERY = 5000
 
 @dataclass
 class Problem:
-    kind: str  # chain, checkpoint, state, evidence
+    kind: str  # chain, checkpoint, state, row, evidence
     object: str | None  # "item:5", "feedback:2", "evidence:7"
     seq: int | None
     message: str
@@ -72,15 +82,31 @@ class IntegrityReport:
     complete: bool = True
     seconds: float = 0.0
     checkpoint_seq: int | None = None
+    rows_reconciled: int = 0
+    #: every kind of problem found, listed or not
+    problem_kinds: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.complete and self.problem_count == 0
 
-    def add(self, kind: str, obj: str | None, seq: int | None, message: str) -> None:
+    @property
+    def chain_intact(self) -> bool:
+        """Whether the chain (and the checkpoint it was checked against) showed no problem:
+        then its head may be signed, whatever the documents' problems."""
+        return self.complete and not {"chain", "checkpoint"} & set(self.problem_kinds)
+
+    @property
+    def full(self) -> bool:
+        """Whether further problems are only counted (their messages need not be worded)."""
+        return len(self.problems) >= MAX_LISTED_PROBLEMS
+
+    def add(self, kind: str, obj: str | None, seq: int | None, message: str | None) -> None:
         self.problem_count += 1
-        if len(self.problems) < MAX_LISTED_PROBLEMS:
-            self.problems.append(Problem(kind, obj, seq, message))
+        if kind not in self.problem_kinds:
+            self.problem_kinds.append(kind)
+        if not self.full:
+            self.problems.append(Problem(kind, obj, seq, message or ""))
 
     def summary(self) -> dict[str, Any]:
         """What the `audit.verify` event records."""
@@ -124,6 +150,7 @@ class _Clock:
 
 #: event action -> (object type, workflow ids it creates with their payload keys)
 _CREATIONS = {
+    "inspection.create": ("inspection", {"lifecycle": None}),
     "item.create": (
         "item",
         {"rectification": "state", "publication": "publication_state", "lifecycle": None},
@@ -131,13 +158,15 @@ _CREATIONS = {
     "feedback.submit": ("feedback", {"moderation": None}),
     "extension.request": ("extension", {"extension": "extension_state"}),
 }
-#: step action prefix -> (object type, the workflow when the payload names none)
+#: step action prefix -> (object types, the workflow when the payload names none)
 _STEP_PREFIXES = {
-    "workflow.": ("item", None),
-    "moderation.": ("feedback", "moderation"),
-    "extension.": ("extension", "extension"),
+    "workflow.": (("item", "inspection"), None),
+    "moderation.": (("feedback",), "moderation"),
+    "extension.": (("extension",), "extension"),
 }
-_INTERESTING = (*_CREATIONS, *_STEP_PREFIXES, "evidence.add")
+_STEPS = tuple(_STEP_PREFIXES)
+#: the actions whose payload the replay reads (beyond the steps)
+_INTERESTING = frozenset({*_CREATIONS, "evidence.add", *ROW_ACTIONS})
 #: the workflow of each object type whose replay counts the object once
 _COUNTED = ("rectification", "moderation", "extension")
 
@@ -147,13 +176,18 @@ class Replay:
 
     def __init__(self, report: IntegrityReport):
         self.report = report
+        #: the rows the history implies (compared by `reconcile`)
+        self.rows = ExpectedRows()
+        self._uncreated: set[str] = set()
         #: (object type, object id, workflow id) -> (state, seq that set it)
         self.states: dict[tuple[str, str, str], tuple[str, int]] = {}
         #: evidence id -> (sha256, seq)
         self.evidence: dict[int, tuple[str, int]] = {}
 
-    def feed(self, seq: int, action: str, otype: str, oid: str, payload: str) -> None:
-        if not action.startswith(_INTERESTING):
+    def feed(
+        self, seq: int, action: str, otype: str, oid: str, payload: str, actor_id: int | None = None
+    ) -> None:
+        if action not in _INTERESTING and not action.startswith(_STEPS):
             return
         try:
             data = json.loads(payload)
@@ -167,6 +201,7 @@ class Replay:
                 _("seq %(seq)d: the payload of %(action)s cannot be read", seq=seq, action=action),
             )
             return
+        self.rows.feed(seq, actor_id, action, otype, oid, data)
         if action in _CREATIONS:
             kind, workflows = _CREATIONS[action]
             if otype != kind:
@@ -177,14 +212,15 @@ class Replay:
         elif action == "evidence.add":
             if data.get("sha256") and isinstance(data.get("evidence_id"), int):
                 self.evidence[data["evidence_id"]] = (data["sha256"], seq)
-        else:
+        elif action.startswith(_STEPS):
             prefix = next(p for p in _STEP_PREFIXES if action.startswith(p))
-            kind, default_workflow = _STEP_PREFIXES[prefix]
-            if otype != kind:
+            kinds, default_workflow = _STEP_PREFIXES[prefix]
+            if otype not in kinds:
                 return
-            self._step(seq, action[len(prefix) :], otype, oid, data, data.get("workflow") or default_workflow)
+            wf_id = data.get("workflow") or default_workflow
+            self._step(seq, action[len(prefix) :], otype, oid, data, wf_id, actor_id)
 
-    def _step(self, seq, transition_id, otype, oid, data, wf_id) -> None:
+    def _step(self, seq, transition_id, otype, oid, data, wf_id, actor_id=None) -> None:
         where = f"{otype}:{oid}"
         workflow = WORKFLOWS.get(wf_id)
         if workflow is None or not workflow.has_transition(transition_id):
@@ -241,11 +277,18 @@ class Replay:
                 ),
             )
         self.states[key] = (after, seq)
+        self.rows.step(seq, actor_id, otype, oid, transition, data)
 
     def compare_states(
-        self, items: Iterable[tuple], feedback: Iterable[tuple], extensions: Iterable[tuple] = ()
+        self,
+        items: Iterable[tuple],
+        feedback: Iterable[tuple],
+        extensions: Iterable[tuple] = (),
+        inspections: Iterable[tuple] = (),
     ) -> None:
         """Compare stored states with the replayed ones."""
+        for inspection_id, lifecycle_state in inspections:
+            self._compare("inspection", str(inspection_id), "lifecycle", lifecycle_state)
         for item_id, state, publication_state, lifecycle_state in items:
             for wf_id, stored in (
                 ("rectification", state),
@@ -263,9 +306,11 @@ class Replay:
         where = f"{otype}:{oid}"
         replayed = self.states.get((otype, oid, wf_id))
         if replayed is None:
-            self.report.add(
-                "state", where, None, _("%(object)s has no creation event in the audit log", object=where)
-            )
+            if where not in self._uncreated:  # once, not once per workflow
+                self._uncreated.add(where)
+                self.report.add(
+                    "state", where, None, _("%(object)s has no creation event in the audit log", object=where)
+                )
         elif replayed[0] != stored:
             state_attr = WORKFLOWS[wf_id].state_attribute
             self.report.add(
@@ -282,6 +327,10 @@ class Replay:
                     seq=replayed[1],
                 ),
             )
+
+    def reconcile(self, scope: Scope, clock: _Clock | None = None) -> None:
+        """Compare the stored rows in `scope` with the rows the history implies."""
+        Reconciler(self.rows, self.report, scope, tick=clock.check if clock else lambda: None).run()
 
     def check_evidence(
         self, rows: Iterable[Evidence], store: FileStore, clock: _Clock | None = None
@@ -370,7 +419,11 @@ def verify_everything(
             ),
             db.session.execute(sa.select(Feedback.id, Feedback.moderation_state)),
             db.session.execute(sa.select(ExtensionRequest.id, ExtensionRequest.extension_state)),
+            db.session.execute(sa.select(Inspection.id, Inspection.lifecycle_state)),
         )
+        if progress:
+            progress("reconciling the stored rows with the history")
+        replay.reconcile(Scope(), clock)
         evidence = db.session.scalars(
             sa.select(Evidence).where(Evidence.storage_key.is_not(None)).order_by(Evidence.id)
         ).all()
@@ -389,8 +442,8 @@ def _walk_chain(
     """The chain check (`verify_rows`) with the replay fed every row in the same pass."""
 
     def each(row: tuple) -> None:
-        seq, _at, _aid, _actor, action, otype, oid, payload = row[:8]
-        replay.feed(seq, action, otype, oid, payload)
+        seq, _at, actor_id, _actor, action, otype, oid, payload = row[:8]
+        replay.feed(seq, action, otype, oid, payload, actor_id)
         if seq % _CHECK_CLOCK_EVERY == 0:
             clock.check()
 
@@ -426,6 +479,15 @@ def verify_inspection(inspection_id: int, store: FileStore, budget: float | None
         RectificationItem.inspection_id == inspection_id
     )
     feedback_ids = sa.select(sa.cast(Feedback.id, sa.String)).where(Feedback.inspection_id == inspection_id)
+    measure_ids = sa.select(sa.cast(Measure.id, sa.String)).where(
+        Measure.item_id.in_(
+            sa.select(RectificationItem.id).where(RectificationItem.inspection_id == inspection_id)
+        )
+    )
+    category_ids = sa.select(sa.cast(Category.id, sa.String)).where(Category.inspection_id == inspection_id)
+    request_ids = sa.select(sa.cast(ExtensionRequest.id, sa.String)).where(
+        ExtensionRequest.inspection_id == inspection_id
+    )
     e, prev, nxt = AuditEvent, so.aliased(AuditEvent), so.aliased(AuditEvent)
     # Events written before events carried their inspection are found through their object.
     query = (
@@ -452,12 +514,16 @@ def verify_inspection(inspection_id: int, store: FileStore, budget: float | None
                 e.inspection_id == inspection_id,
                 sa.and_(e.object_type == "item", e.object_id.in_(item_ids)),
                 sa.and_(e.object_type == "feedback", e.object_id.in_(feedback_ids)),
+                sa.and_(e.object_type == "measure", e.object_id.in_(measure_ids)),
+                sa.and_(e.object_type == "category", e.object_id.in_(category_ids)),
+                sa.and_(e.object_type == "extension", e.object_id.in_(request_ids)),
+                sa.and_(e.object_type == "inspection", e.object_id == str(inspection_id)),
             )
         )
         .order_by(e.seq)
     )
     try:
-        conn = db.session.connection().execution_options(stream_results=True, yield_per=2000)
+        streamed = query.execution_options(stream_results=True, yield_per=2000)  # not the connection's
         for (
             seq,
             at,
@@ -473,7 +539,7 @@ def verify_inspection(inspection_id: int, store: FileStore, budget: float | None
             prev_hash,
             next_prev,
             next_seq,
-        ) in conn.execute(query):
+        ) in db.session.connection().execute(streamed):
             where = f"{otype}:{oid}"
             expected_prev = GENESIS_HASH if seq == 1 else prev_hash
             if expected_prev is None:
@@ -502,7 +568,7 @@ def verify_inspection(inspection_id: int, store: FileStore, budget: float | None
                     _("seq %(missing)d is missing (after seq %(seq)d)", missing=seq + 1, seq=seq),
                 )
             report.events_checked += 1
-            replay.feed(seq, action, otype, oid, payload)
+            replay.feed(seq, action, otype, oid, payload, actor_id)
             if report.events_checked % _CHECK_CLOCK_EVERY == 0:
                 clock.check()
         replay.compare_states(
@@ -524,7 +590,11 @@ def verify_inspection(inspection_id: int, store: FileStore, budget: float | None
                 .join(RectificationItem, RectificationItem.id == ExtensionRequest.item_id)
                 .where(RectificationItem.inspection_id == inspection_id)
             ),
+            db.session.execute(
+                sa.select(Inspection.id, Inspection.lifecycle_state).where(Inspection.id == inspection_id)
+            ),
         )
+        replay.reconcile(Scope(inspection=inspection_id), clock)
         replay.check_evidence(
             db.session.scalars(
                 sa.select(Evidence)

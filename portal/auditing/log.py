@@ -60,6 +60,16 @@ def known_actions() -> list[str]:
         "auth.login_failed",
         "auth.login_refused",
         "auth.logout",
+        "auth.mfa_challenge",
+        "auth.mfa_failed",
+        "auth.reauth",
+        "auth.reauth_failed",
+        "auth.reauth_refused",
+        "user.mfa_enrolment_started",
+        "user.mfa_enrol",
+        "user.mfa_recovery_codes",
+        "user.mfa_disable",
+        "user.mfa_reset",
         "user.create",
         "user.update",
         "user.set_roles",
@@ -303,8 +313,8 @@ def export_rows(log_filter: LogFilter, up_to: int, batch: int = 2000) -> Iterato
     """Stream matching rows in seq order up to seq `up_to`, a batch at a time."""
     columns = [getattr(AuditEvent, name) for name in EXPORT_COLUMNS]
     conditions = [*log_filter.conditions(), AuditEvent.seq <= up_to]
-    conn = db.session.connection().execution_options(stream_results=True, yield_per=batch)
-    yield from conn.execute(sa.select(*columns).where(*conditions).order_by(AuditEvent.seq))
+    query = sa.select(*columns).where(*conditions).order_by(AuditEvent.seq)
+    yield from db.session.connection().execute(query.execution_options(stream_results=True, yield_per=batch))
 
 
 def _export_record(row: tuple) -> dict[str, Any]:
@@ -333,8 +343,22 @@ def csv_columns(zone: ZoneInfo) -> list[str]:
     return columns
 
 
+#: how a cell a spreadsheet would read as a formula begins (OWASP: CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell no spreadsheet runs: text that begins like a formula gets a leading `'`
+    (a login name typed as `=cmd|' /C calc'!A0` is shown, not run). JSON Lines, the format
+    that verifies, keeps every value exactly."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_lines(rows, zone: ZoneInfo | None = None) -> Iterator[str]:
-    """A header, then one row per event; UTF-8 with a BOM so that spreadsheets read Chinese."""
+    """A header, then one row per event; UTF-8 with a BOM so that spreadsheets read Chinese;
+    every cell neutralised (`csv_cell`)."""
     zone = zone or page_zone()
     at = EXPORT_COLUMNS.index("at")
     buffer = io.StringIO()
@@ -351,7 +375,7 @@ def csv_lines(rows, zone: ZoneInfo | None = None) -> Iterator[str]:
             values.append("" if value is None else value)
             if name == "at":
                 values.append(_local(row[at], zone))
-        writer.writerow(values)
+        writer.writerow([csv_cell(v) for v in values])
         yield buffer.getvalue()
 
 
@@ -376,15 +400,35 @@ class Change:
 TRANSITION_MACHINERY = frozenset({"automatic", "history_id", "transition", "workflow", "version"})
 
 
-def readable(event: AuditEvent) -> dict[str, Any]:
+#: the longest value the log page shows whole, as `before → after`, in place of a diff
+SHORT_VALUE = 80
+
+
+def readable_summary(event: AuditEvent) -> dict[str, Any]:
+    """As `readable`, but computing no diff (for the log page, whose newest events anyone can
+    fill with long edits): each edited text as `before → after` when both are short, else as
+    its sizes; `lazy` says that the event's own page (`/audit/?event=<seq>`) has the diff."""
+    return readable(event, diffs=False)
+
+
+def _runs(before: str, after: str, diffs: bool) -> list[tuple[str, str]]:
+    if diffs:
+        return char_runs(before, after)
+    if len(before) <= SHORT_VALUE and len(after) <= SHORT_VALUE:
+        runs = [("delete", before), ("equal", " → "), ("insert", after)]
+        return [(tag, text) for tag, text in runs if text]
+    return [("equal", _("changed: %(before)d → %(after)d characters", before=len(before), after=len(after)))]
+
+
+def readable(event: AuditEvent, diffs: bool = True) -> dict[str, Any]:
     """What the event page shows: changes as character diffs, other keys as values (a
-    transition's machinery apart, as `technical`)."""
+    transition's machinery apart, as `technical`). `diffs=False`: see `readable_summary`."""
     try:
         payload = json.loads(event.payload)
     except ValueError:
-        return {"changes": [], "values": [("payload", event.payload)], "technical": []}
+        return {"changes": [], "values": [("payload", event.payload)], "technical": [], "lazy": False}
     if not isinstance(payload, dict):
-        return {"changes": [], "values": [("payload", payload)], "technical": []}
+        return {"changes": [], "values": [("payload", payload)], "technical": [], "lazy": False}
     changes: list[Change] = []
     values: list[tuple[str, Any]] = []
     technical: list[tuple[str, Any]] = []
@@ -392,11 +436,11 @@ def readable(event: AuditEvent) -> dict[str, Any]:
     if isinstance(payload.get("changes"), dict):
         for field, change in payload["changes"].items():
             if isinstance(change, dict):
-                changes.append(
-                    Change(field, char_runs(_text(change.get("before")), _text(change.get("after"))))
-                )
+                before, after = _text(change.get("before")), _text(change.get("after"))
+                changes.append(Change(field, _runs(before, after, diffs)))
     elif "before" in payload and "after" in payload and not isinstance(payload["before"], list):
-        changes.append(Change("", char_runs(_text(payload["before"]), _text(payload["after"]))))
+        changes.append(Change("", _runs(_text(payload["before"]), _text(payload["after"]), diffs)))
+    lazy = not diffs and bool(changes)
     if "from" in payload and "to" in payload:
         before, after = _text(payload["from"]), _text(payload["to"])
         if payload.get("workflow") in WORKFLOWS:  # the states' names, as the workflow page has them
@@ -422,7 +466,7 @@ def readable(event: AuditEvent) -> dict[str, Any]:
                 else json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
             )
         (technical if key in machinery else values).append((key, value))
-    return {"changes": changes, "values": values, "technical": technical}
+    return {"changes": changes, "values": values, "technical": technical, "lazy": lazy}
 
 
 def _state(workflow_id: str, state_id: str) -> str:

@@ -1,11 +1,13 @@
 """The auditor's workspace (审计): the log, exports and integrity verification.
 
-Party group leaders read the log too (the register, its filters and each event's details;
-GET only); exports, the checker, verification and an item's complete history are the
-auditors'. Auditors write nothing to the documents. Their only POSTs are the export and the
-verification, and each writes one thing: the audit event that records it (who exported or
-verified what). Both do their long reading in a read-only transaction after (export) or before
-(verification) that short write, so that SQLite writers never wait behind an auditor.
+Party group leaders read the log too (the register, its filters and each event's details,
+an edit's diff on the event's own page; GET only); exports, the checker, verification and an
+item's complete history are the auditors'. Auditors write nothing to the documents. Their only
+POSTs are the export and the verification, and each writes one thing to the database: the
+audit event that records it (who exported or verified what); a full verification that finds
+the chain intact also signs its head into a checkpoint file. Both do their long reading in a
+read-only transaction after (export) or before (verification) that short write, so that SQLite
+writers never wait behind an auditor.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from portal.audit.chain import (
 )
 from portal.audit.models import AuditEvent
 from portal.auditing import log, register
+from portal.auditing.checkpoints import checkpoint_verified_head, key_location_warning, no_checkpoint_warning
 from portal.auditing.forms import FORMATS, ExportForm, LogFilterForm, VerifyForm
 from portal.auditing.integrity import IntegrityReport, Replay, verify_everything, verify_inspection
+from portal.auditing.reconcile import Scope
 from portal.core.database import read_only
 from portal.core.extensions import db
 from portal.core.security import roles_required
@@ -79,6 +83,9 @@ LOG_READERS = ("auditor", "leader")
 @bp.route("/")
 @roles_required(*LOG_READERS)
 def events():
+    if "event" in request.args:
+        seq = request.args.get("event", type=int)
+        return event_diff(seq) if seq is not None else abort(404)
     auditor = current_user.has_role("auditor")
     inspections = _inspections()
     people = register.people()
@@ -115,11 +122,23 @@ def events():
         head_seq=head_seq,
         head_hash=head_hash,
         last_check=last_verification(),
-        readable=log.readable,
+        # the newest events' edits as sizes and a link: a hostile edit cannot slow this page
+        readable=log.readable_summary,
         action_choices=register.action_choices(),
         people=people,
         system_actors=register.SYSTEM_ACTORS,
         zone=register.zone_label(),
+    )
+
+
+def event_diff(seq: int):
+    """One event with its edits as character diffs: the page the log links to (`?event=<seq>`)
+    instead of computing diffs inline. Read only; the log's readers, as the log."""
+    event = db.session.get(AuditEvent, seq) or abort(404)
+    auditor = current_user.has_role("auditor")
+    [entry] = register.entries([event], register.people(), current_user, auditor)
+    return render_template(
+        "auditing/event.html", entry=entry, readable=log.readable, zone=register.zone_label(), auditor=auditor
     )
 
 
@@ -222,12 +241,15 @@ def verification():
     form.setup_choices(_inspections())
     last = last_verification()
     head_seq, head_hash = chain_head()
+    checkpoint = _checkpoint_status()
+    warnings = [key_location_warning(), None if checkpoint else no_checkpoint_warning()]
     return render_template(
         "auditing/verify.html",
         form=form,
         last=last,
         result=last and json.loads(last.payload),
-        checkpoint=_checkpoint_status(),
+        checkpoint=checkpoint,
+        warnings=[w for w in warnings if w],
         head_seq=head_seq,
         head_hash=head_hash,
         budget=current_app.config["AUDIT_VERIFY_BUDGET_SECONDS"],
@@ -262,6 +284,8 @@ def run_verification():
         report.add("checkpoint", None, cp_problem[0], cp_problem[1])
     record_event(Actor.of(current_user), "audit.verify", "audit", "verify", report.summary())
     db.session.commit()
+    if form.scope.data == "all" and report.chain_intact:
+        _sign(report)
     if not report.complete:
         flash(
             _(
@@ -276,6 +300,17 @@ def run_verification():
     else:
         flash(_("Verification found %(n)d problems.", n=report.problem_count), "danger")
     return redirect(url_for("auditing.verification"))
+
+
+def _sign(report: IntegrityReport) -> None:
+    """A checkpoint of the head the verification found intact (not of the event recording it)."""
+    try:
+        written = checkpoint_verified_head(report.head_seq, report.head_hash)
+    except OSError as exc:
+        flash(_("No checkpoint could be written: %(error)s", error=str(exc)), "warning")
+        return
+    if written is not None:
+        flash(_("A signed checkpoint of seq %(seq)d was written.", seq=report.head_seq), "info")
 
 
 # --- one item's complete history ------------------------------------------------------------
@@ -302,13 +337,14 @@ def item_history(item_id: int):
     report = IntegrityReport(scope=f"item:{item.id}")
     replay = Replay(report)
     for e in events:
-        replay.feed(e.seq, e.action, e.object_type, e.object_id, e.payload)
+        replay.feed(e.seq, e.action, e.object_type, e.object_id, e.payload, e.actor_id)
     stored_states = (
         ("rectification", item.state),
         ("publication", item.publication_state),
         ("lifecycle", item.lifecycle_state),
     )
     replay.compare_states([(item.id, *(stored for _wf, stored in stored_states))], [])
+    replay.reconcile(Scope(item=item.id))
     states = []
     for wf_id, stored in stored_states:
         replayed = replay.states.get(("item", str(item.id), wf_id))
@@ -345,7 +381,7 @@ def item_history(item_id: int):
         evidence=evidence,
         versions=versions,
         approvals=approvals,
-        problems=[p for p in report.problems if p.kind == "state"],
+        problems=[p for p in report.problems if p.kind in ("state", "row")],
         readable=log.readable,
         zone=register.zone_label(),
     )

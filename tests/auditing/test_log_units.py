@@ -74,7 +74,7 @@ def test_before_and_after_text_is_diffed_but_sharing_lists_are_values():
 
 def test_unreadable_payload_is_shown_as_is():
     details = log.readable(SimpleNamespace(payload="not json"))
-    assert details == {"changes": [], "values": [("payload", "not json")], "technical": []}
+    assert details == {"changes": [], "values": [("payload", "not json")], "technical": [], "lazy": False}
 
 
 def test_filter_arguments_round_trip():

@@ -11,6 +11,11 @@ from tests.helpers import count_writes
 #: or of the public side that everyone (auditors included) may use as a member of the public.
 NOT_STAFF_WRITES = {
     "accounts.login",
+    "accounts.login_verify",  # the second step of signing in (a code, when MFA is on)
+    "accounts.mfa_start",  # one's own two-step sign-in: set up, confirm, new codes, off
+    "accounts.mfa_confirm",
+    "accounts.mfa_recovery_codes",
+    "accounts.mfa_disable",
     "accounts.logout",
     "shell.set_language",
     "accounts.change_password",
@@ -214,6 +219,7 @@ def test_every_page_an_auditor_needs_answers_200(app, client):
 #: content (the sample item is not published; auditors read it on the internal pages).
 NOT_AUDITOR_READS = {
     "accounts.login": 302,
+    "accounts.login_verify": 302,  # no sign-in waiting for its second step: back to the start
     "accounts.users": 403,
     "accounts.new_user": 403,
     "accounts.edit_user": 403,

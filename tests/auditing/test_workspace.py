@@ -185,7 +185,7 @@ def test_bad_filters_get_a_message_and_keep_what_was_typed(auditor, query, messa
     assert 'value="staff"' in body
 
 
-def test_edits_show_as_character_diffs_with_seq_and_hash(app, auditor):
+def test_edits_show_their_values_and_link_to_their_diff_with_seq_and_hash(app, auditor):
     item_id = item_with_versions(app)
     with app.app_context():
         event = db.session.scalar(
@@ -197,8 +197,11 @@ def test_edits_show_as_character_diffs_with_seq_and_hash(app, auditor):
     row = row[: row.find("<tr data-seq=", 10) if "<tr data-seq=" in row[10:] else None]
     field, values = next(iter(change.items()))
     assert f"<code>{field}</code>" in row
-    assert '<ins class="diff-insert">' in row
+    assert '<ins class="diff-insert">' in row  # the new value, whole (no diff on this page)
     assert event.hash in row and event.prev_hash in row
+    assert f'href="/audit/?event={event.seq}" data-diff-link' in row
+    page = auditor.get(f"/audit/?event={event.seq}").get_data(as_text=True)
+    assert f"<code>{field}</code>" in page and '<ins class="diff-insert">' in page
 
 
 #: A register name lookup: one page's objects of one type, by id.
