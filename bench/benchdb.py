@@ -33,3 +33,20 @@ def migrated_app(url: str, instance: str):
     with app.app_context():
         flask_migrate.upgrade()
     return app
+
+
+def build_structure(actor, party_secretary) -> dict:
+    """12 departments and 5 inspections of 4 categories each (inside an app context; the
+    caller commits): {"departments": [id], "categories": [(inspection id, category id)]}."""
+    from portal.accounts.operations import create_department
+    from portal.inspections.operations import create_category, create_inspection
+
+    departments = [create_department(actor, f"责任部门{n:02d}") for n in range(12)]
+    categories = []
+    for n in range(5):
+        inspection = create_inspection(actor, title=f"第{n + 1}轮巡察整改", party_secretary=party_secretary)
+        categories += [
+            (inspection.id, create_category(actor, inspection, label=label, title=f"第{label}类问题").id)
+            for label in ("一", "二", "三", "四")
+        ]
+    return {"departments": [d.id for d in departments], "categories": categories}

@@ -71,6 +71,8 @@ def make_served_app():
     app = create_app(
         {
             "CONFIG": "production",
+            # pages are measured, not the second sign-in step (production requires it)
+            "MFA_REQUIRED_ROLES": (),
             "SECRET_KEY": "bench",
             "INSTANCE_PATH": os.environ[ENV_INSTANCE],
             "SQLALCHEMY_DATABASE_URI": os.environ[ENV_URL],
@@ -86,10 +88,11 @@ def make_served_app():
 
 
 def build_people(app) -> dict:
-    from portal.accounts.operations import create_department, create_user
+    from benchdb import build_structure
+
+    from portal.accounts.operations import create_user
     from portal.audit.chain import Actor
     from portal.core.extensions import db
-    from portal.inspections.operations import create_category, create_inspection
 
     actor = Actor.system("bench")
     with app.app_context():
@@ -106,21 +109,9 @@ def build_people(app) -> dict:
             )
             for n in range(40)
         ]
-        departments = [create_department(actor, f"责任部门{n:02d}") for n in range(12)]
-        categories = []
-        for n in range(5):
-            inspection = create_inspection(actor, title=f"第{n + 1}轮巡察整改", party_secretary=leaders[0])
-            categories += [
-                (inspection.id, create_category(actor, inspection, label=label, title=f"第{label}类问题").id)
-                for label in ("一", "二", "三", "四")
-            ]
+        structure = build_structure(actor, leaders[0])
         db.session.commit()
-        return {
-            "leaders": [u.id for u in leaders],
-            "staff": [u.id for u in staff],
-            "departments": [d.id for d in departments],
-            "categories": categories,
-        }
+        return {"leaders": [u.id for u in leaders], "staff": [u.id for u in staff], **structure}
 
 
 def build_items(app, people: dict, total: int, rng: random.Random) -> None:

@@ -57,10 +57,11 @@ STEP_STATES = {
 
 
 def build_people(app) -> dict:
-    from portal.accounts.operations import create_department, create_user
+    from benchdb import build_structure
+
+    from portal.accounts.operations import create_user
     from portal.audit.chain import Actor
     from portal.core.extensions import db
-    from portal.inspections.operations import create_category, create_inspection
 
     actor = Actor.system("bench")
     with app.app_context():
@@ -72,21 +73,9 @@ def build_people(app) -> dict:
             make(f"office{n}", f"督办{n}", "office")
         leaders = [make(f"leader{n}", f"领导{n}", "leader") for n in range(10)]
         staff = [make(f"staff{n}", f"经办人{n}", "staff") for n in range(40)]
-        departments = [create_department(actor, f"责任部门{n:02d}") for n in range(12)]
-        categories = []
-        for n in range(5):
-            inspection = create_inspection(actor, title=f"第{n + 1}轮巡察整改", party_secretary=leaders[0])
-            categories += [
-                (inspection.id, create_category(actor, inspection, label=label, title=f"第{label}类问题").id)
-                for label in ("一", "二", "三", "四")
-            ]
+        structure = build_structure(actor, leaders[0])
         db.session.commit()
-        return {
-            "leaders": [u.id for u in leaders],
-            "staff": [u.id for u in staff],
-            "departments": [d.id for d in departments],
-            "categories": categories,
-        }
+        return {"leaders": [u.id for u in leaders], "staff": [u.id for u in staff], **structure}
 
 
 def build_items(app, people: dict, total: int, rng: random.Random) -> dict[str, int]:
