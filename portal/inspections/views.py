@@ -254,10 +254,12 @@ def _item_form(inspection: Inspection, obj=None) -> ItemForm:
             getattr(form, name).data = getattr(obj, name) or 0
         form.version.data = obj.version
     if obj is not None:
-        form.fixed = []
+        form.fixed, held = [], {}
         for name in list(form._fields):
             permission = field_permission(RectificationItem, name)
-            if permission != "edit" and not can(current_user, permission, obj):
+            if permission != "edit" and permission not in held:
+                held[permission] = can(current_user, permission, obj)  # once per permission
+            if permission != "edit" and not held[permission]:
                 form.fixed.append((form[name].label.text, _fixed_value(obj, name)))
                 del form[name]  # what the user may not change is shown, not offered
     return form
