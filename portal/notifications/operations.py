@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.accounts.models import User, UserRole
-from portal.audit.chain import Actor, record_event, utcnow
+from portal.audit.chain import Actor, Event, record_event, record_events, utcnow
 from portal.core.bulk import insert_many
 from portal.core.errors import Invalid, NotAllowed
 from portal.core.extensions import db
@@ -170,26 +170,30 @@ def _write(pending: list[_Pending]) -> list[Notification]:
     by_call: dict[int, list[tuple[int, int]]] = {}
     for n, row, note_id in zip(owners, rows, ids, strict=True):
         by_call.setdefault(n, []).append((note_id, row["user_id"]))
+    events: list[Event] = []
     for n, notes in by_call.items():
         p = pending[n]
         mailed = [users[user_id] for _id, user_id in notes] if mail_on else []
         mailed = [u for u in mailed if u.email_notifications and u.email]
-        record_event(
-            p.actor or Actor.system("notifications"),
-            "notification.send",
-            "item" if p.item is not None else "notification",
-            p.item.id if p.item is not None else notes[0][0],
-            {
-                "kind": p.kind,
-                "user_ids": [user_id for _id, user_id in notes],
-                "notification_ids": [note_id for note_id, _user in notes],
-                "mailed_user_ids": [u.id for u in mailed],
-                "params": p.params,
-            },
-            inspection_id=getattr(p.item, "inspection_id", None),
+        events.append(
+            Event(
+                "notification.send",
+                "item" if p.item is not None else "notification",
+                p.item.id if p.item is not None else notes[0][0],
+                {
+                    "kind": p.kind,
+                    "user_ids": [user_id for _id, user_id in notes],
+                    "notification_ids": [note_id for note_id, _user in notes],
+                    "mailed_user_ids": [u.id for u in mailed],
+                    "params": p.params,
+                },
+                inspection_id=getattr(p.item, "inspection_id", None),
+                actor=p.actor,
+            )
         )
         if mailed:
             _queue_mail([u.email for u in mailed], p.kind, p.params, getattr(p.item, "id", None))
+    record_events(Actor.system("notifications"), events)
     if len(pending) > 1:
         return []
     return db.session.scalars(

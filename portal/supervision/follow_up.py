@@ -4,13 +4,13 @@ When an item is completed, its follow-up check is scheduled for its inspection's
 `follow_up_months` later (`items.follow_up_due_on`). Nobody fires the move by hand: the
 rectification workflow declares it as an automatic transition (`follow_up_on_schedule`)
 guarded by the condition `follow_up_due`, and the pass re-evaluates the automatic transitions of
-the items that condition selects in SQL (`portal.core.transitions.settle`). Each move is an
-ordinary step: the conditional update, one history entry, one audit event, the notification to
-the office and the responsible leader (portal.notifications.triggers).
+the items that condition selects in SQL (`portal.core.transitions.settle_many`, 500 at a time).
+Each move is an ordinary step: the conditional update, one history entry, one audit event, the
+notification to the office and the responsible leader (portal.notifications.triggers).
 
 An item moved once is no longer completed, so a second pass finds nothing; of two passes at
-the same moment, the second one's update matches no row (Conflict) and it leaves that item to
-the first.
+the same moment, the second one's update matches no row for the items the first one moved, and
+it leaves them to the first.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import sqlalchemy.orm as so
 
 from portal.audit.chain import Actor
 from portal.core import conditions
-from portal.core.errors import Conflict
 from portal.core.extensions import db
 from portal.core.filters import active_in
-from portal.core.transitions import settle
+from portal.core.transitions import settle_many
 from portal.inspections.models import RectificationItem
 from workflows import RECTIFICATION
 
@@ -53,7 +52,7 @@ def due_follow_ups(today: date) -> list[int]:
 def move_due_follow_ups(actor: Actor, today: date) -> int:
     """Move every item whose follow-up check is due into 回头看; flush, never commit.
 
-    Return how many items moved.
+    Return how many items moved (an item another pass moved meanwhile is not counted).
     """
     moved, due = 0, due_follow_ups(today)
     for start in range(0, len(due), 500):
@@ -63,16 +62,6 @@ def move_due_follow_ups(actor: Actor, today: date) -> int:
             .order_by(Item.id)
             .options(so.joinedload(Item.inspection))
         ).all()
-        for item in chunk:
-            moved += _move(actor, item, today)
+        taken = settle_many(actor, chunk, today=today)
+        moved += sum(any(step.transition is TRANSITION for step in steps) for steps in taken.values())
     return moved
-
-
-def _move(actor: Actor, item: RectificationItem, today: date) -> bool:
-    """Settle one item; whether it moved into 回头看 (False when another pass moved it)."""
-    try:
-        with db.session.begin_nested():
-            steps = settle(actor, item, today=today)
-    except Conflict:
-        return False  # another pass moved it meanwhile
-    return any(step.transition is TRANSITION for step in steps)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal.audit.chain import Actor, record_event, utcnow
+from portal.audit.chain import Actor, Event, record_events, utcnow
 from portal.core.extensions import db
 from portal.core.filters import active_in
 from portal.inspections.models import Inspection, RectificationItem
@@ -52,16 +52,41 @@ class PassResult:
         return sum(self.issued.values())
 
 
-def _insert(rows: list[dict]):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING, in the dialect at hand."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(SupervisionWarning)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["item_id", "level", "deadline"])
-        .returning(SupervisionWarning.id, SupervisionWarning.item_id, SupervisionWarning.level)
-    )
+#: the columns a pass writes for each warning it issues, and their types
+_COLUMNS = {
+    "item_id": sa.Integer(),
+    "level": sa.String(),
+    "deadline": sa.Date(),
+    "issued_at": sa.DateTime(),
+    "pass_day": sa.Date(),
+}
+
+
+def _insert_new(rows: list[dict]) -> list[sa.Row]:
+    """INSERT the warnings not issued yet (ON CONFLICT DO NOTHING); (id, item id, level) of
+    those inserted. On PostgreSQL one short statement over arrays (unnest), which the driver
+    does not have to parse row by row; elsewhere one multi-row INSERT per batch."""
+    table = SupervisionWarning.__table__
+    returning = (table.c.id, table.c.item_id, table.c.level)
+    if db.session.get_bind().dialect.name == "postgresql":
+        arrays = (
+            sa.func.unnest(
+                *(
+                    sa.bindparam(name, [row[name] for row in rows], type_=postgresql.ARRAY(t))
+                    for name, t in _COLUMNS.items()
+                )
+            )
+            .table_valued(*(sa.column(name, t) for name, t in _COLUMNS.items()))
+            .render_derived()
+        )
+        statement = postgresql.insert(table).from_select(list(_COLUMNS), sa.select(arrays))
+        return db.session.execute(
+            statement.on_conflict_do_nothing(index_elements=["item_id", "level", "deadline"]).returning(
+                *returning
+            )
+        ).all()
+    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["item_id", "level", "deadline"])
+    return db.session.execute(statement.returning(*returning), rows).all()
 
 
 def due_warnings(today: date) -> list[tuple[int, str, date]]:
@@ -102,14 +127,12 @@ def _run_pass(actor: Actor, today: date, batch: int) -> PassResult:
     now = utcnow()
     for start in range(0, len(due), batch):
         chunk = due[start : start + batch]
-        inserted = db.session.execute(
-            _insert(
-                [
-                    {"item_id": i, "level": lvl, "deadline": d, "issued_at": now, "pass_day": today}
-                    for i, lvl, d in chunk
-                ]
-            )
-        ).all()
+        inserted = _insert_new(
+            [
+                {"item_id": i, "level": lvl, "deadline": d, "issued_at": now, "pass_day": today}
+                for i, lvl, d in chunk
+            ]
+        )
         if not inserted:
             continue
         items = {
@@ -120,21 +143,23 @@ def _run_pass(actor: Actor, today: date, batch: int) -> PassResult:
                 .options(so.selectinload(Item.inspection).selectinload(Inspection.party_secretary))
             )
         }
-        for warning_id, item_id, lvl in inserted:
+        events = []
+        for warning_id, item_id, lvl in sorted(inserted):
             item = items[item_id]
             level = BY_ID[lvl]
-            record_event(
-                actor,
-                "supervision.warning",
-                "item",
-                item.id,
-                {
-                    "warning_id": warning_id,
-                    "level": lvl,
-                    "deadline": item.deadline.isoformat(),
-                    "pass_day": today.isoformat(),
-                },
-                inspection_id=item.inspection_id,
+            events.append(
+                Event(
+                    "supervision.warning",
+                    "item",
+                    item.id,
+                    {
+                        "warning_id": warning_id,
+                        "level": lvl,
+                        "deadline": item.deadline.isoformat(),
+                        "pass_day": today.isoformat(),
+                    },
+                    inspection_id=item.inspection_id,
+                )
             )
             notify(
                 recipients(item, lvl),
@@ -147,6 +172,7 @@ def _run_pass(actor: Actor, today: date, batch: int) -> PassResult:
                 warning_id=warning_id,
             )
             result.issued[lvl] += 1
+        record_events(actor, events)
     return result
 
 

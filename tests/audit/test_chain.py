@@ -224,3 +224,51 @@ def test_fast_canonical_row_equals_its_definition():
         assert canonical_row(**row) == canonical_row_slow(**row)
 
     same()
+
+
+def test_record_events_appends_in_order_after_pending_events_and_verifies(app):
+    """The bulk append writes the rows one-by-one appends would (each linked and hashed), after
+    the events still pending in the session, with each event's own actor where it has one."""
+    from portal.audit.chain import Event, record_events
+
+    with app.app_context():
+        record_event(Actor(7, "staff"), "test.before", "item", 1, {"n": 0})  # pending, not flushed
+        appended = record_events(
+            Actor.system("supervision"),
+            [
+                Event("test.bulk", "item", n, {"n": n, "title": "整改报告"}, inspection_id=n % 2 or None)
+                for n in range(1, 4)
+            ]
+            + [Event("test.own_actor", "item", 9, actor=Actor(7, "staff"))],
+        )
+        record_event(Actor(7, "staff"), "test.after", "item", 1)  # the head is remembered
+        db.session.commit()
+        assert appended == 4
+        assert record_events(Actor.system("supervision"), []) == 0
+    rows = events(app)
+    assert [(e.seq, e.action, e.actor) for e in rows] == [
+        (1, "test.before", "staff"),
+        (2, "test.bulk", "supervision"),
+        (3, "test.bulk", "supervision"),
+        (4, "test.bulk", "supervision"),
+        (5, "test.own_actor", "staff"),
+        (6, "test.after", "staff"),
+    ]
+    assert [e.inspection_id for e in rows[1:4]] == [1, None, 1]
+    assert json.loads(rows[2].payload) == {"n": 2, "title": "整改报告"}
+    for prev, event in zip(rows, rows[1:], strict=False):
+        assert event.prev_hash == prev.hash
+        row = canonical_row(
+            event.seq,
+            event.at,
+            event.actor_id,
+            event.actor,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.payload,
+            event.inspection_id,
+        )
+        assert event.hash == compute_hash(event.prev_hash, row)
+    with app.app_context():
+        assert verify_chain().ok

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.audit.chain import Actor
+from portal.audit.chain import Actor, verify_chain
 from portal.audit.models import AuditEvent
 from portal.core.errors import Conflict
 from portal.core.extensions import db
@@ -18,7 +18,7 @@ from portal.core.models import WorkflowHistory
 from portal.core.policy import PolicyContext
 from portal.core.timeutil import add_months
 from portal.core.timeutil import today as portal_today
-from portal.core.transitions import settle
+from portal.core.transitions import settle, settle_many
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, Inspection
 from portal.notifications.kinds import render_message
 from portal.notifications.models import Notification
@@ -172,3 +172,85 @@ def test_settle_writes_nothing_when_nothing_is_due_and_refuses_a_stale_item(app,
             settle(Actor.system("supervision"), stale, today=due)
         db.session.rollback()
         assert world.item(item_id).state == "completed"
+
+
+def test_settle_many_writes_what_settle_writes_and_leaves_a_stale_item(app, world):
+    """Many items settled at once: the same state, version, history entry, audit event and
+    notifications as one by one; an item changed meanwhile is left out (no Conflict), one not
+    due takes no step."""
+    one_by_one, due = _completed(world)
+    together = [_completed(world)[0] for _ in range(3)]
+    stale, not_due = _completed(world)[0], _completed(world)[0]
+    actor = Actor.system("supervision")
+    with app.app_context():
+        item = world.item(not_due)
+        item.follow_up_due_on = due + timedelta(days=30)
+        db.session.commit()
+        before = {i: world.item(i).version for i in [one_by_one, *together, stale, not_due]}
+        settle(actor, world.item(one_by_one), today=due)
+        items = [world.item(i) for i in [*together, stale, not_due]]
+        db.session.execute(  # someone else changed this one after it was loaded
+            sa.update(type(items[0]))
+            .where(type(items[0]).id == stale)
+            .values(version=before[stale] + 5)
+            .execution_options(synchronize_session=False)
+        )
+        taken = settle_many(actor, items, today=due)
+        assert items[0].state == "follow_up" and items[0].follow_up_due_on is None  # shown as stored
+        db.session.commit()
+
+        assert sorted(taken) == sorted(together)
+        assert all([s.transition.id for s in steps] == ["follow_up_on_schedule"] for steps in taken.values())
+
+        def written(item_id):
+            item = world.item(item_id)
+            entries = db.session.scalars(
+                sa.select(WorkflowHistory).where(
+                    WorkflowHistory.object_id == item_id, WorkflowHistory.action == "follow_up_on_schedule"
+                )
+            ).all()
+            events = db.session.scalars(
+                sa.select(AuditEvent).where(
+                    AuditEvent.object_id == str(item_id),
+                    AuditEvent.action == "workflow.follow_up_on_schedule",
+                )
+            ).all()
+            notes = db.session.scalars(
+                sa.select(Notification.user_id).where(
+                    Notification.item_id == item_id, Notification.kind == "follow_up_due"
+                )
+            ).all()
+            payloads = [json.loads(e.payload) for e in events]
+            assert [p["history_id"] for p in payloads] == [e.id for e in entries]
+            return (
+                item.state,
+                item.version - before[item_id],
+                item.follow_up_due_on,
+                [
+                    (e.workflow, e.from_state, e.to_state, e.actor_id, e.comment, e.evidence_ids)
+                    for e in entries
+                ],
+                [
+                    ({k: v for k, v in p.items() if k != "history_id"}, e.actor, e.inspection_id)
+                    for p, e in zip(payloads, events, strict=True)
+                ],
+                sorted(notes),
+            )
+
+        reference = written(one_by_one)
+        assert reference[0] == "follow_up" and len(reference[3]) == 1 and reference[5]
+        for item_id in together:
+            got = written(item_id)
+            assert got[:4] == reference[:4] and got[5] == reference[5]
+            assert [(p | {"version": 0}, a, i) for p, a, i in got[4]] == [
+                (p | {"version": 0}, a, i) for p, a, i in reference[4]
+            ]
+        for untouched in (stale, not_due):
+            item = world.item(untouched)
+            assert item.state == "completed"
+            assert not db.session.scalars(
+                sa.select(WorkflowHistory).where(
+                    WorkflowHistory.object_id == untouched, WorkflowHistory.action == "follow_up_on_schedule"
+                )
+            ).all()
+        assert verify_chain().ok
