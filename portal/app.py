@@ -35,6 +35,7 @@ from portal.notices.views import bp as notices_bp
 from portal.notifications.views import bp as notifications_bp
 from portal.public.views import bp as public_bp
 from portal.sharing.views import bp as sharing_bp
+from portal.shell.health import bp as health_bp
 from portal.shell.templating import register_template_helpers
 from portal.shell.views import bp as shell_bp
 from portal.supervision.cli import supervise_cli
@@ -44,6 +45,7 @@ from portal.workflow.views import bp as workflow_bp
 
 BLUEPRINTS = (
     shell_bp,
+    health_bp,
     accounts_bp,
     auditing_bp,
     workflow_bp,

@@ -194,6 +194,13 @@ class Config:
             "SUPERVISION_HOUR_UTC": _int_env("SUPERVISION_HOUR_UTC", 0),
             # The worker signs a checkpoint each time the minute of the day is a multiple.
             "AUDIT_CHECKPOINT_EVERY_MINUTES": _minutes_of_day_divisor("AUDIT_CHECKPOINT_EVERY_MINUTES", 60),
+            # /readyz: the least free space on the evidence volume, and the oldest the newest
+            # checkpoint may be (default: three of the worker's intervals) before it says "not ready".
+            "READY_MIN_FREE_MB": _int_env("READY_MIN_FREE_MB", 200),
+            "READY_CHECKPOINT_MAX_AGE_MINUTES": _int_env(
+                "READY_CHECKPOINT_MAX_AGE_MINUTES",
+                3 * _minutes_of_day_divisor("AUDIT_CHECKPOINT_EVERY_MINUTES", 60),
+            ),
         }
         extensions = os.environ.get("EVIDENCE_EXTENSIONS", "").strip()
         if extensions:

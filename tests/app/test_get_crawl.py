@@ -107,6 +107,7 @@ def test_get_requests_write_nothing(app, make_user, client, role):
             for query in ("", "?lang=en"):
                 response = client.get(url + query)
                 statuses[url + query] = response.status_code
-                assert response.status_code < 500, url
+                # (/readyz answers 503 while this instance has no fresh checkpoint: its verdict)
+                assert response.status_code < 500 or (url == "/readyz" and response.status_code == 503), url
     assert writes == []
     assert any(code == 200 for code in statuses.values())

@@ -50,6 +50,8 @@ PUBLIC = ("/", "/login", "/public/", "/public/feedback/lookup")
 # The second step of signing in (TOTP or a recovery code): only after the password step, so
 # anyone else is sent back to /login.
 SIGN_IN_STEPS = ("/login/verify",)
+# Liveness and readiness probes, open to monitoring; what they tell is tested in test_health.py.
+PROBES = ("/healthz", "/readyz")
 # Public pages of published content; what they may show is tested in tests/public/.
 PUBLIC_CONTENT = ("/public/inspections/", "/public/items/", "/public/evidence/")
 
@@ -80,6 +82,12 @@ def test_public_pages_open_to_anonymous(client, path):
     assert client.get(path).status_code == 200
 
 
+@pytest.mark.parametrize("path", PROBES)
+def test_probes_answer_anonymous_callers_with_their_verdict_alone(client, path):
+    response = client.get(path)
+    assert response.status_code in (200, 503) and set(response.json) == {"status"}
+
+
 @pytest.mark.parametrize("path", SIGN_IN_STEPS)
 def test_the_second_sign_in_step_needs_the_first(client, path):
     response = client.get(path)
@@ -94,6 +102,7 @@ def test_every_protected_page_is_in_the_table(app):
         | set(SIGN_IN_STEPS)
         | set(DOCUMENT_PAGES)
         | set(PUBLIC_CONTENT)
+        | set(PROBES)
     )
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static"):
