@@ -16,6 +16,7 @@ from portal.accounts.views import bp as accounts_bp
 from portal.accounts.views import enrolment_gate
 from portal.auditing.cli import audit_cli
 from portal.auditing.views import bp as auditing_bp
+from portal.backup.cli import backup_cli
 from portal.core.config import PROJECT_ROOT, config_class
 from portal.core.database import configure_sqlite_engine, reset_write_intent, set_write_intent
 from portal.core.deploy import deploy_cli
@@ -125,7 +126,16 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    for group in (users_cli, audit_cli, demo_cli, notice_cli, ledger_cli, supervise_cli, deploy_cli):
+    for group in (
+        users_cli,
+        audit_cli,
+        demo_cli,
+        notice_cli,
+        ledger_cli,
+        supervise_cli,
+        deploy_cli,
+        backup_cli,
+    ):
         app.cli.add_command(group)
     register_error_pages(app)
     register_titles(app)
