@@ -386,13 +386,28 @@ def run_after_commit(callback: Callable[[], None]) -> None:
     db.session.info.setdefault(_PENDING, []).append(callback)
 
 
+_UNDO = "rectify_after_rollback"
+
+
+def run_after_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the current transaction ends without a commit; drop it on commit.
+
+    For what a write leaves outside the database (a stored evidence file): undone when the rows
+    that would name it are not kept.
+    """
+    db.session.info.setdefault(_UNDO, []).append(callback)
+
+
 @sa.event.listens_for(so.Session, "after_commit")
 def _after_commit(session) -> None:
+    session.info.pop(_UNDO, None)
     for callback in session.info.pop(_PENDING, []):
         callback()
 
 
 @sa.event.listens_for(so.Session, "after_transaction_end")
 def _after_transaction_end(session, transaction) -> None:
-    if transaction.parent is None:  # the outermost one ended without a commit: forget
+    if transaction.parent is None:  # the outermost one ended without a commit: forget, undo
         session.info.pop(_PENDING, None)
+        for callback in session.info.pop(_UNDO, []):
+            callback()

@@ -10,6 +10,7 @@ from portal.audit.chain import Actor, record_event, utcnow
 from portal.core.errors import Invalid, OperationError
 from portal.core.extensions import db
 from portal.core.forms import CONTROL_MESSAGE, blank, control_characters, length_message
+from portal.core.transitions import run_after_rollback
 from portal.evidence.filetypes import CONTENT_TYPES, content_matches, extension
 from portal.evidence.models import FILENAME_MAX_LENGTH, NOTE_MAX_LENGTH, Evidence
 from portal.evidence.storage import FileStore
@@ -88,6 +89,7 @@ def add_evidence_file(
     if not content_matches(ext, stream):
         raise OperationError(_("The content of “%(name)s” is not a .%(ext)s file.", name=name, ext=ext))
     key, sha256, size = store.store(stream)
+    run_after_rollback(lambda: store.delete(key))  # no file is left without its row
     evidence = Evidence(
         item_id=item.id,
         note=note,

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import secrets
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext as _
+
+from portal.core.errors import OperationError
+
 CHUNK = 1024 * 1024
+
+
+class StorageFull(OperationError):
+    """The evidence volume has no room: the upload is refused, nothing is kept."""
+
+    def __init__(self):
+        super().__init__(
+            _("The server has no room to store this file; it was not saved. Please tell the administrator.")
+        )
 
 
 class FileStore:
@@ -23,16 +37,25 @@ class FileStore:
         return self.root / key[:2] / key
 
     def store(self, stream: BinaryIO) -> tuple[str, str, int]:
-        """Copy `stream` in; return (key, sha256, size)."""
+        """Copy `stream` in; return (key, sha256, size). A full disk raises StorageFull and
+        leaves no partial file."""
         key = secrets.token_hex(16)
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
-        with open(path, "xb") as out:
-            while chunk := stream.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "xb") as out:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull() from exc
+            raise
         return key, digest.hexdigest(), size
 
     def open(self, key: str) -> BinaryIO:

@@ -168,3 +168,92 @@ def test_refused_upload_keeps_the_note_and_links_are_safe(app, world, signed_in)
     assert 'onmouseover="alert' not in page  # the quote ended the address, and was escaped
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert 'rel="noopener noreferrer nofollow"' in page
+
+
+@pytest.fixture
+def tiny_volume(app, tmp_path):
+    """EVIDENCE_DIR on a 64 KiB filesystem (tmpfs, where this machine lets the tests mount one;
+    elsewhere a store whose writes fail as a full disk's do, after writing part of the file)."""
+    import errno
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    try:
+        command = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)]
+        mounted = subprocess.run(command, capture_output=True).returncode == 0  # noqa: S603
+    except OSError:  # no mount command here
+        mounted = False
+    app.config["EVIDENCE_DIR"] = str(mount)
+    if mounted:
+        yield mount
+        subprocess.run(["umount", str(mount)], check=True)  # noqa: S603, S607
+        return
+    from portal.evidence import storage
+
+    real_open = open
+
+    class FullFile:
+        def __init__(self, path, mode):
+            self._file, self._written = real_open(path, mode), 0
+
+        def write(self, data):
+            if self._written + len(data) > 64 * 1024:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self._written += len(data)
+            return self._file.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self._file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._file.close()
+
+    storage.open = FullFile
+    try:
+        yield mount
+    finally:
+        del storage.open
+
+
+def test_a_full_evidence_disk_refuses_the_upload_and_keeps_nothing(app, world, signed_in, tiny_volume):
+    item_id = world.new_item(state="in_progress")
+    staff = signed_in("staff_resp")
+    big = PDF + b"%" + b"x" * (200 * 1024) + b"\n"
+    response = upload(staff, item_id, big, "整改报告.pdf", note="第一份报告")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "服务器存储空间已满，文件未保存" in text and "第一份报告" in text  # said, and the note kept
+    assert evidence_rows(app, item_id) == []
+    assert [p for p in tiny_volume.rglob("*") if p.is_file()] == []  # no partial file
+    # room for a small one: the next upload works
+    assert upload(staff, item_id, PDF, "小文件.pdf").status_code == 302
+    (row,) = evidence_rows(app, item_id)
+    assert (tiny_volume / row.storage_key[:2] / row.storage_key).read_bytes() == PDF
+
+
+def test_a_stored_file_whose_row_is_not_kept_is_removed(app, world):
+    from portal.audit.chain import Actor
+    from portal.evidence.operations import add_evidence_file
+    from portal.evidence.storage import FileStore
+    from portal.inspections.models import RectificationItem
+
+    item_id = world.new_item(state="in_progress")
+    root = Path(app.config["EVIDENCE_DIR"])
+    with app.app_context():
+        item = db.session.get(RectificationItem, item_id)
+        evidence = add_evidence_file(
+            Actor.system("test"), item, FileStore(root), io.BytesIO(PDF), "a.pdf", ("pdf",)
+        )
+        path = root / evidence.storage_key[:2] / evidence.storage_key
+        assert path.read_bytes() == PDF
+        db.session.rollback()  # the transaction fails after the file was stored
+        assert not path.exists()
+        kept = add_evidence_file(
+            Actor.system("test"), item, FileStore(root), io.BytesIO(PDF), "b.pdf", ("pdf",)
+        )
+        db.session.commit()
+        assert (root / kept.storage_key[:2] / kept.storage_key).exists()  # a committed one stays
