@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from limits import parse_many
+from limits.storage import MemoryStorage
 
 from portal.audit.models import AuditEvent
 from portal.core.extensions import db, limiter
@@ -90,26 +91,50 @@ def _address_limits():
     return parse_many(current_app.config["LOGIN_ADDRESS_LIMIT"])
 
 
+#: after its storage failed, how long the address limit counts in memory before trying it again
+RETRY_STORAGE_SECONDS = 30
+_FALLBACK = "rectify_login_limit_fallback"
+
+
+def _counting(use):
+    """Run `use(strategy)` on the limit's storage (Redis with several workers); while that does
+    not answer, on this process's own memory, so that the limit still holds (per process)
+    instead of lapsing, and Redis is tried again after RETRY_STORAGE_SECONDS."""
+    state = current_app.extensions.setdefault(_FALLBACK, {"until": 0.0, "strategy": None})
+    if time.monotonic() >= state["until"]:
+        try:
+            return use(limiter.limiter)
+        except Exception:
+            current_app.logger.warning(
+                "sign-in address limit: its storage does not answer; counting in memory", exc_info=True
+            )
+            state["until"] = time.monotonic() + RETRY_STORAGE_SECONDS
+    if state["strategy"] is None:
+        state["strategy"] = type(limiter.limiter)(MemoryStorage())
+    return use(state["strategy"])
+
+
 def address_wait(address: str | None) -> int:
     """Seconds until `address` may try again, once it has failed too often over all accounts."""
     if not address or not limiter.enabled:
         return 0
-    try:
-        strategy = limiter.limiter
+
+    def wait(strategy) -> int:
         for item in _address_limits():
             if not strategy.test(item, _SCOPE, address):
                 reset_at, _remaining = strategy.get_window_stats(item, _SCOPE, address)
                 return max(1, math.ceil(reset_at - time.time()))
-    except Exception:  # the limit's storage is down: the account delays still hold
-        current_app.logger.warning("sign-in address limit unavailable", exc_info=True)
-    return 0
+        return 0
+
+    return _counting(wait)
 
 
 def count_address_failure(address: str | None) -> None:
     if not address or not limiter.enabled:
         return
-    try:
+
+    def hit(strategy) -> None:
         for item in _address_limits():
-            limiter.limiter.hit(item, _SCOPE, address)
-    except Exception:
-        current_app.logger.warning("sign-in address limit unavailable", exc_info=True)
+            strategy.hit(item, _SCOPE, address)
+
+    _counting(hit)

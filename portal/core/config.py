@@ -135,6 +135,10 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
 
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis gone: count in each process's memory until it answers again (limits hold, per
+    # process), and give up on it within a second rather than hang the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
     FEEDBACK_RATE_LIMIT = "5 per minute;30 per day"
     LOOKUP_RATE_LIMIT = "10 per minute"
 

@@ -169,3 +169,25 @@ def test_the_address_limit_is_shared_through_redis(app, tmp_path, make_user):
     assert "您所在的网络地址" in response.text
     assert client_at(second, OWNER).login("staff1", TEST_PASSWORD).status_code == 302
     redis.flushdb()
+
+
+def test_a_lost_redis_falls_back_to_limits_in_memory(app, tmp_path, make_user):
+    """Redis gone (REDIS_URL set, nothing answering): signing in still works and the address
+    limit still holds, counted in the process's memory until Redis is back (no 500)."""
+    from portal import create_app
+    from tests.conftest import base_config
+    from tests.helpers import Client
+
+    make_user("staff1", "staff")
+    config = base_config(tmp_path / "lost", app.config["SQLALCHEMY_DATABASE_URI"])
+    config.update(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", LOGIN_ADDRESS_LIMIT="10 per 15 minutes")
+    lost = create_app(config)
+    lost.test_client_class = Client
+    assert client_at(lost, OWNER).login("staff1", TEST_PASSWORD).status_code == 302
+    attacker = client_at(lost, ATTACKER)
+    for n in range(10):
+        fail(attacker, f"user{n}", 1)
+    response = attacker.login("staff1", TEST_PASSWORD)
+    assert response.status_code == 200 and "您所在的网络地址" in response.text
+    public = lost.test_client().get("/public/")
+    assert public.status_code == 200
