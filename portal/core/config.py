@@ -247,6 +247,9 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     MFA_REQUIRED_ROLES = MFA_ROLES_IN_PRODUCTION
     HSTS_SECONDS = 365 * 24 * 3600
+    # After a database restart or failover, each pooled connection is tested before use, so
+    # that no worker answers its next request with the "database unreachable" page.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
 
 CONFIGS = {c.NAME: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)}

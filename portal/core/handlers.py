@@ -14,6 +14,7 @@ lock) is a 409. Forms and operations check first; this is the net under them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from flask import Flask, g, render_template, request
@@ -23,7 +24,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.core.errors import Conflict, Invalid, OperationError
-from portal.core.extensions import db
+from portal.core.extensions import db, login_manager
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -41,6 +42,13 @@ MESSAGES = {
     429: (
         _l("Too many requests"),
         _l("Too many requests in a short time. Please wait a moment and try again."),
+    ),
+    503: (
+        _l("The database cannot be reached"),
+        _l(
+            "The portal cannot reach its database at the moment. Nothing of this request was "
+            "saved. Please try again in a minute; if it lasts, tell the administrator."
+        ),
     ),
     500: (
         _l("Server error"),
@@ -75,6 +83,19 @@ def database_refusal(exc: sa_exc.DBAPIError) -> OperationError | None:
     return None
 
 
+def database_unreachable(exc: sa_exc.DBAPIError) -> bool:
+    """Is `exc` the database being out of reach (down, restarted, its file gone), rather than
+    a refusal of what was asked?"""
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    text = str(exc.orig).lower()
+    # 08: connection exceptions; 57P01-57P03: admin/crash shutdown, cannot connect now
+    return state.startswith("08") or state in ("57P01", "57P02", "57P03") or "unable to open database" in text
+
+
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     return render_template("error.html", code=code, title=title, message=message, detail=detail), code
@@ -103,6 +124,15 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(sa_exc.DBAPIError)
     def database_error(exc: sa_exc.DBAPIError):
+        if database_unreachable(exc):
+            app.logger.error("the database cannot be reached: %s", exc.orig)
+            _discard_session()
+            # A page of its own: the usual one asks the database for the menu and the user
+            # (Flask-Login's template context loads the user unless one is set for the request).
+            g._login_user = login_manager.anonymous_user()
+            title, message = MESSAGES[503]
+            page = render_template("error_unavailable.html", code=503, title=title, message=message)
+            return page, 503, {"Retry-After": "60", "Cache-Control": "no-store"}
         db.session.rollback()
         refusal = database_refusal(exc)
         if refusal is None:
@@ -128,3 +158,10 @@ def register_error_pages(app: Flask) -> None:
         app.logger.exception("unhandled error", exc_info=exc)
         db.session.rollback()  # the error page's own queries need a usable session
         return render_error(InternalServerError.code)
+
+
+def _discard_session() -> None:
+    """Forget the session's transaction and connection, whatever state the database left them in."""
+    with contextlib.suppress(sa_exc.DBAPIError):
+        db.session.rollback()
+    db.session.remove()
