@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.audit.chain import Actor, Event, record_events, utcnow
+from portal.audit.models import AuditEvent
 from portal.core.extensions import db
 from portal.core.filters import active_in
 from portal.inspections.models import Inspection, RectificationItem
@@ -114,11 +115,45 @@ def recipients(item: RectificationItem, level: str) -> list:
     return [p for p in people if p is not None]
 
 
+#: the audit event that closes a pass: its object is the pass day, so "has today's pass run?"
+#: is one indexed look-up (the worker's catch-up asks it every hour)
+CLOSING_ACTION = "supervision.pass"
+
+
 def run_pass(actor: Actor, today: date, batch: int = 500) -> PassResult:
     """Issue the warnings due on `today` and move the items whose 回头看 is due; flush, never
-    commit (the caller commits). The notifications go out in one batch at the end."""
+    commit (the caller commits). The notifications go out in one batch at the end, and one
+    `supervision.pass` event records the pass in the same transaction."""
     with batched():
-        return _run_pass(actor, today, batch)
+        result = _run_pass(actor, today, batch)
+        record_events(
+            actor,
+            [
+                Event(
+                    CLOSING_ACTION,
+                    "supervision",
+                    today.isoformat(),
+                    {"day": today.isoformat(), "issued": result.issued, "follow_ups": result.follow_ups},
+                )
+            ],
+        )
+        return result
+
+
+def pass_completed(day: date) -> bool:
+    """Has a pass for `day` been committed?"""
+    return (
+        db.session.scalar(
+            sa.select(AuditEvent.seq)
+            .where(
+                AuditEvent.object_type == "supervision",
+                AuditEvent.object_id == day.isoformat(),
+                AuditEvent.action == CLOSING_ACTION,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _run_pass(actor: Actor, today: date, batch: int) -> PassResult:

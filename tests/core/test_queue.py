@@ -156,3 +156,99 @@ def test_a_scheduled_pass_on_a_redis_worker_sends_mail(app, world, tmp_path):
     assert [m["To"] for m in inbox.messages] == ["liqiang@example.cn"]
     body = inbox.messages[0].get_payload(decode=True).decode("utf-8")
     assert "预警" in body and "加强科创中心产业用房管理" in body and "2026-12-06" in body
+
+
+def _blocked_writes(app):
+    """Hold the database's write lock (SQLite) or the warnings table (PostgreSQL), so that a
+    pass stops at its first write; return the release."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from portal.core.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        holder = sqlite3.connect(engine.url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        return lambda: (holder.rollback(), holder.close())
+    conn = sa.create_engine(engine.url.render_as_string(hide_password=False)).connect()
+    conn.exec_driver_sql("LOCK TABLE supervision_warnings, items IN EXCLUSIVE MODE")
+    return lambda: (conn.rollback(), conn.close(), conn.engine.dispose())
+
+
+@pytest.mark.timeout(240)
+def test_a_worker_killed_mid_pass_keeps_nothing_and_the_catch_up_issues_each_warning_once(
+    app, world, tmp_path
+):
+    """SIGKILL while the pass waits at its first write: nothing of it is kept (its transaction
+    never committed), and the next hour's catch-up runs the whole pass, each warning once; a
+    further catch-up finds the day's pass done."""
+    import signal
+    import time
+    from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
+    from portal.core.extensions import db
+    from portal.notifications.models import Notification
+    from portal.supervision.models import SupervisionWarning
+    from portal.supervision.warnings import pass_completed
+
+    day = date(2026, 12, 1)
+    items = [world.new_item("single", "in_progress", deadline=day + timedelta(days=5)) for _ in range(3)]
+    env = _worker_env(app, TASKS_DB=str(tmp_path / "tasks.sqlite3"), SUPERVISION_HOUR_UTC="0")
+    log = tmp_path / "consumer.log"
+    release = _blocked_writes(app)
+    with open(log, "wb") as out:
+        consumer = subprocess.Popen(  # noqa: S603
+            [str(CONSUMER), "portal.worker.huey", "--workers", "1", "--worker-type", "thread"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        enqueue = _enqueue(env, f"from portal.worker import supervision_pass; supervision_pass('{day}')")
+        assert enqueue.returncode == 0, enqueue.stderr
+        deadline = time.monotonic() + 60
+        while b"Executing portal.worker.supervision_pass" not in log.read_bytes():
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.1)
+        time.sleep(1)  # inside the pass, waiting for the lock
+        consumer.send_signal(signal.SIGKILL)
+        consumer.wait(timeout=30)
+    finally:
+        release()
+        if consumer.poll() is None:
+            consumer.kill()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SupervisionWarning)) == 0
+        assert not pass_completed(day)
+
+    consumer = _start_consumer(env)
+    try:
+        catch_up = (
+            "from portal.worker import catch_up_supervision as c; "
+            "print(c('{now}').get(blocking=True, timeout=90))"
+        )
+        first = _enqueue(env, catch_up.format(now="2026-12-01T09:00:00+08:00"))
+        assert first.returncode == 0, first.stderr
+        assert "'warn': 3" in first.stdout
+        again = _enqueue(env, catch_up.format(now="2026-12-01T10:00:00+08:00"))
+        assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == "{}", again.stdout
+        early = _enqueue(env, catch_up.format(now="2026-12-02T07:00:00+08:00"))  # before the hour
+        assert early.returncode == 0 and early.stdout.strip().splitlines()[-1] == "{}", early.stdout
+    finally:
+        consumer.terminate()
+        consumer.communicate(timeout=30)
+    with app.app_context():
+        warnings = db.session.execute(sa.select(SupervisionWarning.item_id, SupervisionWarning.level)).all()
+        assert sorted(warnings) == sorted((i, "warn") for i in items)
+        notes = db.session.execute(
+            sa.select(Notification.user_id, Notification.item_id).where(Notification.kind == "warning")
+        ).all()
+        assert len(notes) == len(set(notes))  # nobody told twice
+        assert {item for _user, item in notes} == set(items)
+        assert pass_completed(day)
