@@ -9,9 +9,11 @@ same way in the same run: the ratio p95(page) / p95(bare) is printed beside each
 The database: real documents made through the operations (3 inspections x 100 items with 3
 measures each, ~50 accounts, a third of the items walked through start → submit → approve with
 a PDF evidence file), with the audit clock set back a year so that `at` grows with `seq`; then
-the chain padded to --events with synthetic events that change no document state (auth.login,
-auth.login_failed, measure.done/undone, item.update), bulk-inserted in batches of 10,000 with
-the hash chain continued; then ANALYZE.
+the chain padded to --events with synthetic events (auth.login, auth.login_failed,
+measure.done/undone, item.update), bulk-inserted in batches of 10,000 with the hash chain
+continued, each item.update with its document version and, at the end, every item's title and
+every measure's status left as the events say, so that the reconciliation finds nothing; then
+ANALYZE.
 
     .venv/bin/python bench/audit_scale.py                          # SQLite and PostgreSQL, 1M
     .venv/bin/python bench/audit_scale.py --db sqlite --events 100000 --requests 100
@@ -167,6 +169,7 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
     from portal.audit.models import AuditEvent
     from portal.core.extensions import db
     from portal.inspections.models import Measure, RectificationItem
+    from portal.versions.models import DocumentVersion
 
     with app.app_context():
         head_seq, head_hash = chain_head()
@@ -182,6 +185,14 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
             .join(RectificationItem, Measure.item_id == RectificationItem.id)
             .order_by(Measure.id)
         ).all()
+        # each item's newest version: the padding's edits continue from it, as the app's would
+        newest = {}
+        for oid, number, data in db.session.execute(
+            sa.select(DocumentVersion.object_id, DocumentVersion.number, DocumentVersion.data)
+            .where(DocumentVersion.object_type == "item")
+            .order_by(DocumentVersion.object_id, DocumentVersion.number)
+        ):
+            newest[oid] = (number, data)
         db.session.rollback()
 
         count = total - head_seq
@@ -208,7 +219,11 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
             for d in (True, False)
         }
         titles = {it.id: it.title for it in items}
-        versions = dict.fromkeys(titles, 1)
+        # items made in bulk (bench/supervise.py) have no stored version: their edits add none
+        versions = {it.id: newest.get(it.id, (1, None))[0] for it in items}
+        snapshots = {it.id: newest.get(it.id, (1, None))[1] for it in items}
+        status = {}  # measure id -> its status after the padding's done/undone events
+        bumps = Counter()  # item id -> edits and measure changes: each claims the item's version
         actions = ("auth.login", "auth.login_failed", "measure.done", "measure.undone", "item.update")
         action_weights = (25, 3, 22, 8, 42)
 
@@ -216,8 +231,7 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
         step_us = span_us / (count + 1)
         if step_us < 2:
             raise SystemExit(f"{count} events do not fit between {last_at} and {end}")
-        table = AuditEvent.__table__
-        insert = sa.insert(table)
+        insert, insert_versions = sa.insert(AuditEvent.__table__), sa.insert(DocumentVersion.__table__)
         per_actor, per_item = Counter(), Counter()
 
         t0 = time.perf_counter()
@@ -228,7 +242,7 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
                 n = min(BATCH, count - done)
                 who = rng.choices(people, weights, k=n)
                 what = rng.choices(actions, action_weights, k=n)
-                rows = []
+                rows, version_rows = [], []
                 for k in range(n):
                     seq += 1
                     offset = (done + k + 1 + 0.9 * rng.random()) * step_us
@@ -254,10 +268,26 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
                         )
                         otype, oid, insp = "item", str(item.id), item.inspection_id
                         per_item[item.id] += 1
+                        bumps[item.id] += 1
+                        if snapshots[item.id] is not None:
+                            version_rows.append(
+                                {
+                                    "object_type": "item",
+                                    "object_id": item.id,
+                                    "number": versions[item.id],
+                                    "data": {**snapshots[item.id], "title": after},
+                                    "note": "",
+                                    "actor_id": user.id,
+                                    "at": at,
+                                    "reverted_from": None,
+                                }
+                            )
                     else:
                         measure = rng.choice(measures)
                         payload = done_payload[(measure.id, action == "measure.done")]
                         otype, oid, insp = "measure", str(measure.id), measure.inspection_id
+                        status[measure.id] = "done" if action == "measure.done" else "open"
+                        bumps[measure.item_id] += 1
                     row_hash = compute_hash(
                         prev, canonical_row(seq, at, user.id, user.login, action, otype, oid, payload, insp)
                     )
@@ -280,12 +310,40 @@ def pad_chain(app, total: int, rng: random.Random, end: datetime) -> dict:
                     prev = row_hash
                 with conn.begin():
                     conn.execute(insert, rows)
+                    if version_rows:
+                        conn.execute(insert_versions, version_rows)
                 done += n
                 if done % 200_000 < BATCH or done == count:
                     print(f"    {done:>9,} synthetic events  {time.perf_counter() - t0:6.1f} s", flush=True)
+            with conn.begin():
+                _settle_rows(conn, titles, bumps, status)
         db.engine.dispose()
         info.update(actor=per_actor.most_common(1)[0][0], item=per_item.most_common(1)[0][0])
         return info
+
+
+def _settle_rows(conn, titles: dict, bumps: Counter, status: dict) -> None:
+    """Leave the rows as the padding's events say: each item's last title and its version
+    counter moved on by each edit and measure change, each measure's last status, so that
+    `flask audit verify` reconciles them with no problem."""
+    import sqlalchemy as sa
+
+    from portal.inspections.models import Measure, RectificationItem
+
+    items, measures = RectificationItem.__table__, Measure.__table__
+    conn.execute(
+        sa.update(items)
+        .where(items.c.id == sa.bindparam("b_id"))
+        .values(title=sa.bindparam("b_title"), version=items.c.version + sa.bindparam("b_bump")),
+        [{"b_id": i, "b_title": t, "b_bump": bumps[i]} for i, t in titles.items()],
+    )
+    if status:
+        conn.execute(
+            sa.update(measures)
+            .where(measures.c.id == sa.bindparam("b_id"))
+            .values(status=sa.bindparam("b_status"), status_reason=""),
+            [{"b_id": m, "b_status": s} for m, s in status.items()],
+        )
 
 
 def analyze(url: str) -> None:
@@ -323,8 +381,9 @@ def build(url: str, instance: str, total: int) -> tuple[dict, dict]:
 # --- flask audit verify ---------------------------------------------------------------------
 
 
-def run_verify(url: str, instance: str, *options: str) -> tuple[float, int, list[str]]:
-    """Wall-clock of `flask --app app audit verify` (process start included), its rc and tail."""
+def run_verify(url: str, instance: str, *options: str) -> tuple[float, int, list[str], float]:
+    """Wall-clock of `flask --app app audit verify` (process start included), its rc, its tail
+    and its peak resident memory (MiB)."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -335,19 +394,23 @@ def run_verify(url: str, instance: str, *options: str) -> tuple[float, int, list
         "AUDIT_CHECKPOINT_DIR": str(Path(instance) / "checkpoints"),
     }
     t0 = time.perf_counter()
-    done = subprocess.run(  # noqa: S603
-        [str(BIN / "flask"), "--app", "app", "audit", "verify", *options],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - t0
-    tail = done.stdout.strip().splitlines()[-2:]
-    if done.returncode != 0:
-        tail += done.stderr.strip().splitlines()[-10:]
-    return elapsed, done.returncode, tail
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(  # noqa: S603
+            [str(BIN / "flask"), "--app", "app", "audit", "verify", *options],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - t0
+        out.seek(0), err.seek(0)
+        tail = out.read().strip().splitlines()[-2:]
+        if returncode != 0:
+            tail += err.read().strip().splitlines()[-10:]
+    return elapsed, returncode, tail, usage.ru_maxrss / 1024  # Linux: KiB
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -444,6 +507,8 @@ def served(url: str, instance: str):
             "1",
             "--worker-class",
             "sync",
+            "--timeout",  # the 1M-event export streams for longer than gunicorn's default 30 s
+            "300",
             "--log-level",
             "warning",
             "audit_scale:make_served_app()",
@@ -555,7 +620,7 @@ def measure_export_and_verification(client: Client, master: int, instance: str) 
     )
     t0 = time.perf_counter()
     checked = subprocess.run(  # noqa: S603
-        [sys.executable, "-I", "-S", str(ROOT / "portal" / "audit" / "verify_export.py"), str(dest)],
+        [sys.executable, "-I", "-S", str(ROOT / "portal" / "auditing" / "verify_export.py"), str(dest)],
         capture_output=True,
         text=True,
         check=False,
@@ -596,10 +661,10 @@ def bench(label: str, url: str, instance: str, total: int, n_requests: int) -> d
     )
     verify = {}
     for name, options in (("verify", ()), ("chain only", ("--chain-only",))):
-        verify[name], rc, tail = run_verify(url, instance, *options)
+        verify[name], rc, tail, rss = run_verify(url, instance, *options)
         target = f"(target < {VERIFY_TARGET_S:.0f} s)" if not options else "(the chain alone)"
         command = " ".join(("flask audit verify", *options))
-        print(f"  {command}: {verify[name]:.2f} s {target}, exit {rc}")
+        print(f"  {command}: {verify[name]:.2f} s {target}, peak RSS {rss:.0f} MiB, exit {rc}")
         for line in tail:
             print(f"    | {line[:150]}")
         if rc != 0:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -19,7 +18,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 
 from portal.accounts.models import ROLES
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
-from portal.core.forms import choices
+from portal.core.forms import PortalForm, choices, max_length
 from portal.core.titles import ROLE_LABELS
 
 MIN_PASSWORD_LENGTH = MIN_LENGTH
@@ -59,22 +58,22 @@ class ReauthField(PasswordField):
         )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     login = StringField(_l("Login name"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Sign in"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(PortalForm):
     submit = SubmitField(_l("Sign out"))
 
 
-class SecondStepForm(FlaskForm):
+class SecondStepForm(PortalForm):
     code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=40)])
     submit = SubmitField(_l("Verify"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = _new_password(_l("New password"))
     confirm = PasswordField(
@@ -84,7 +83,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(PortalForm):
     password = _new_password(_l("New password"))
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -94,32 +93,32 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
-class MfaStartForm(FlaskForm):
+class MfaStartForm(PortalForm):
     submit = SubmitField(_l("Set up two-step verification"))
 
 
-class MfaConfirmForm(FlaskForm):
+class MfaConfirmForm(PortalForm):
     code = StringField(_l("Code shown by the app"), validators=[DataRequired(), Length(max=12)])
     submit = SubmitField(_l("Turn on two-step verification"))
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(PortalForm):
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
     submit = SubmitField(_l("Make new recovery codes"))
 
 
-class MfaDisableForm(FlaskForm):
+class MfaDisableForm(PortalForm):
     password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
     submit = SubmitField(_l("Turn two-step verification off"))
 
 
-class MfaResetForm(FlaskForm):
+class MfaResetForm(PortalForm):
     reauth_password = ReauthField()
     submit = SubmitField(_l("Reset two-step verification"))
 
 
-class _UserFields(FlaskForm):
-    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
+class _UserFields(PortalForm):
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), max_length(120)])
     email = StringField(
         _l("Email"),
         validators=[Optional(), Email(message=_l("Please enter a valid email address.")), Length(max=254)],
@@ -154,6 +153,6 @@ class UserEditForm(_UserFields):
     submit = SubmitField(_l("Save"))
 
 
-class DepartmentForm(FlaskForm):
-    name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=120)])
+class DepartmentForm(PortalForm):
+    name = StringField(_l("Department name"), validators=[DataRequired(), max_length(120)])
     submit = SubmitField(_l("Add department"))

@@ -318,9 +318,18 @@ _COLUMNS = (
 
 
 def iter_event_rows(batch: int = 5000) -> Iterable[tuple]:
-    """Stream every event row in seq order without loading the table into memory."""
-    conn = db.session.connection().execution_options(stream_results=True, yield_per=batch)
-    yield from conn.execute(sa.select(*_COLUMNS).order_by(AuditEvent.seq))
+    """Stream every event row in seq order without loading the table into memory.
+
+    The streaming options go on this one statement: set on the session's connection they
+    would stay there, and every later statement of the transaction would run through a
+    server-side cursor (on PostgreSQL an INSERT then fails).
+    """
+    statement = sa.select(*_COLUMNS).order_by(AuditEvent.seq)
+    result = db.session.connection().execute(
+        statement.execution_options(stream_results=True, yield_per=batch)
+    )
+    with result:
+        yield from result
 
 
 def verify_rows(

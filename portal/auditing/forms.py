@@ -6,13 +6,12 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import Form, HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.auditing.log import OBJECT_TYPES, LogFilter
 from portal.auditing.register import ActorMatch, Person, match_action, match_actor, object_label
-from portal.core.forms import choices
+from portal.core.forms import PortalForm, PortalSubForm, choices
 
 FORMATS = {"csv": "CSV", "jsonl": "JSON Lines"}
 
@@ -101,11 +100,11 @@ class _FilterFields:
         )
 
 
-class LogFilterForm(_FilterFields, Form):
+class LogFilterForm(_FilterFields, PortalSubForm):
     """Read from the query string: a GET form needs no CSRF token."""
 
 
-class ExportForm(_FilterFields, FlaskForm):
+class ExportForm(_FilterFields, PortalForm):
     format = HiddenField(validators=[Optional()])
 
     def validate_format(self, field) -> None:
@@ -113,7 +112,7 @@ class ExportForm(_FilterFields, FlaskForm):
             raise ValidationError(_l("Unknown export format."))
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(PortalForm):
     scope = SelectField(_l("What to verify"), validate_choice=True)
 
     def setup_choices(self, inspections) -> None:

@@ -8,11 +8,13 @@ inspection) must report it with the object and the seq of the event that last se
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from portal.accounts.models import User, UserRole
 from portal.audit.chain import Actor, utcnow
@@ -222,7 +224,7 @@ TAMPERINGS = [
 
 
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda f: f.__name__)
-def test_each_direct_edit_is_reported_with_object_and_seq(app, runner, tamper):
+def test_each_direct_edit_is_reported_with_object_and_seq(app, runner, client, tamper):
     with app.app_context():
         expected = tamper()
         report = verify_everything(_store(app))
@@ -239,6 +241,28 @@ def test_each_direct_edit_is_reported_with_object_and_seq(app, runner, tamper):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"FAILED: row: {problem.message}" in result.output
+    assert problem.message.startswith(f"{expected.object}: ")  # the CLI line names the object
+    if expected.seq is not None:
+        assert f"seq {expected.seq}" in problem.message  # ... and the event that last set it
+    _the_verification_page_shows(app, client, expected)
+
+
+def _the_verification_page_shows(app, client, expected: Expected) -> None:
+    """The auditor's verification page lists the same problem, with its object and seq, in Chinese."""
+    from portal.demo.cli import demo_password
+
+    with app.test_request_context("/audit/verify"):  # the page's language (zh) for the messages
+        [message] = [
+            p.message for p in verify_everything(_store(app)).problems if p.object == expected.object
+        ]
+    assert client.login("auditor", demo_password("auditor")).status_code == 302
+    body = client.post_form("/audit/verify", {"scope": "all"}, follow_redirects=True).get_data(as_text=True)
+    assert 'data-ok="false"' in body and "核验发现 1 个问题" in body
+    [shown] = re.findall(r'<ul id="problems">\s*<li>(.*?)</li>', body, re.S)
+    seq_link = ""
+    if expected.seq is not None:
+        seq_link = f' · <a href="/audit/?before={expected.seq + 1}">seq {expected.seq}</a>'
+    assert shown == f"<code>row</code> {expected.object}{seq_link}: {escape(message)}"
 
 
 # --- more of the same: rows inserted or deleted behind the application's back ---------------
@@ -292,7 +316,6 @@ def test_a_cleared_approval_made_open_again(app):
         approval = db.session.scalar(sa.select(Approval).where(Approval.item_id == item_id))
         approval_id, user_id = approval.id, approval.user_id
         assert verify_everything(_store(app)).ok
-        db.session.rollback()  # the chain's stream leaves its options on the connection
         _write(sa.update(Approval).where(Approval.id == approval_id).values(cleared_at=None))
         report = verify_everything(_store(app))
     [problem] = report.problems

@@ -19,6 +19,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from portal.accounts.models import Department, User
+from portal.audit.models import AuditEvent
 from portal.core.extensions import db
 from portal.feedback.models import Feedback
 from portal.inspections.models import RectificationItem
@@ -274,6 +276,35 @@ def dashboard_setup(_world, _client):
     return "/dashboard", {"inspection": ""}
 
 
+def login_setup(_world, _client):
+    from tests.conftest import TEST_PASSWORD
+
+    return "/login", {"login": "staff", "password": TEST_PASSWORD}
+
+
+def new_user_setup(_world, _client):
+    return "/admin/users/new", {
+        "login": "newcomer",
+        "display_name": "新同事",
+        "email": "newcomer@example.cn",
+        "department_id": "0",
+        "password": "Rectify-Strong-2026!",
+        "confirm": "Rectify-Strong-2026!",
+    }
+
+
+def department_setup(_world, _client):
+    return "/admin/departments", {"name": "审计科"}
+
+
+def audit_filter_setup(_world, _client):
+    return "/audit/", {"actor": "", "action": "", "object_id": ""}
+
+
+def audit_export_setup(_world, _client):
+    return "/audit/export", {"format": "csv", "actor": ""}
+
+
 PREVIEW_TITLE = "categories-0-problems-0-title"
 
 TARGETS = [
@@ -519,6 +550,53 @@ TARGETS = [
             Row("file", MISSING, 200, "请选择文件"),
         ],
         multipart=True,
+    ),
+    Target(
+        "sign in",
+        None,
+        login_setup,
+        [
+            Row("login", NUL, 200, CONTROL_MSG),
+            Row("login", C1, 200, CONTROL_MSG),
+            Row("password", NUL, 200, CONTROL_MSG),
+        ],
+        saved=count(AuditEvent),  # a refused form is no sign-in attempt: nothing is audited
+    ),
+    Target(
+        "new account",
+        "admin",
+        new_user_setup,
+        [
+            *text_rows("display_name", 120, 200, multiline=False, required=True),
+            Row("login", NUL, 200, CONTROL_MSG),
+            Row("email", NUL, 200, CONTROL_MSG),
+        ],
+        saved=count(User),
+        kept="display_name",
+    ),
+    Target(
+        "department",
+        "admin",
+        department_setup,
+        [*text_rows("name", 120, 200, multiline=False, required=True)],
+        saved=count(Department),
+    ),
+    Target(
+        "audit log filter",
+        "auditor",
+        audit_filter_setup,
+        [Row("actor", NUL, 200, CONTROL_MSG), Row("object_id", CONTROL, 200, CONTROL_MSG)],
+        ok=200,
+        method="GET",
+    ),
+    Target(
+        "audit export",
+        "auditor",
+        audit_export_setup,
+        [Row("actor", NUL, 302, CONTROL_MSG), Row("action", C1, 302, CONTROL_MSG)],
+        ok=200,
+        follow=True,  # refused: back on the log, the filter's message shown
+        saved=count(AuditEvent, AuditEvent.action == "audit.export"),
     ),
     Target(
         "dashboard filter",
