@@ -1,4 +1,25 @@
-"""整改事项 workflow: assigned → in progress → pending review → completed ⇄ follow-up check."""
+"""整改事项 workflow: assigned → in progress → pending review → completed ⇄ follow-up check.
+
+Importing a notice (portal.notices) creates every item in `assigned` and then takes, through
+the engine, the step that the notice's own status for it asks for (issue 17):
+
+==============================================  ==================  =========================
+what the notice states (parser `status`)        transition          state
+==============================================  ==================  =========================
+completed (已完成, 已整改到位, 整改完成 …)         import_completed    completed 已完成
+partial (阶段性完成, 基本完成, 部分完成)           import_in_progress  in_progress 整改中
+in_progress (正在整改, 整改中, 持续整改, 长期坚持)  import_in_progress  in_progress 整改中
+planned (未完成, 持续推进, a planned date) or none  (none)              assigned 已交办
+==============================================  ==================  =========================
+
+`import_completed` marks the item's measures done first (its guard asks `measures_closed`, so
+completed still means every measure closed) and takes the notice's 整改情况 text as the
+completion summary; like `complete`, it schedules the follow-up check (回头看). The office may
+change each item's resulting state in the import preview. Both transitions are guarded by the
+office role and `freshly_imported` (the item is being created by the import operation running
+now, and has taken no step yet): outside an import nobody is offered them, so they can never be
+used later to skip the review.
+"""
 
 from workflows.definition import Guard, State, Transition, Workflow, Worklist, roles
 
@@ -18,6 +39,12 @@ EXTENSION_REQUESTERS = roles("Editor")
 ASSIGNERS = roles("office")
 #: Who reports progress and money recovered while the item is worked on ("report" fields).
 REPORTERS = roles("office", "Editor")
+#: Who imports notices, and so may create an item in the state its notice states.
+IMPORTERS = ("office",)
+#: The state an imported item starts in, by the status its notice states (see the module's doc).
+IMPORT_STATES = {"completed": "completed", "partial": "in_progress", "in_progress": "in_progress"}
+#: The transition from `assigned` that creates an imported item in each of those states.
+IMPORT_TRANSITIONS = {"in_progress": "import_in_progress", "completed": "import_completed"}
 #: States in which an item is still open (not yet completed).
 OPEN = ("assigned", "in_progress", "pending_review")
 #: States in which an item is completed (every measure closed, approvals given).
@@ -115,6 +142,24 @@ RECTIFICATION = Workflow(
     ),
     transitions=(
         Transition("start", "开始整改", "Start", ("assigned",), "in_progress", Guard(permissions=("work",))),
+        # Only inside a notice import (see the module's doc): the notice states the item's status.
+        Transition(
+            "import_in_progress",
+            "按通报导入为整改中",
+            "Imported as in progress",
+            ("assigned",),
+            "in_progress",
+            Guard(roles=IMPORTERS, conditions=("freshly_imported",)),
+        ),
+        Transition(
+            "import_completed",
+            "按通报导入为已完成",
+            "Imported as completed",
+            ("assigned",),
+            "completed",
+            Guard(roles=IMPORTERS, conditions=("freshly_imported", "measures_closed")),
+            effects=("schedule_follow_up_check",),  # as `complete` does
+        ),
         Transition(
             "submit",
             "提交审核",

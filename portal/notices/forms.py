@@ -17,8 +17,13 @@ from wtforms import (
 from wtforms.validators import Optional, ValidationError
 
 from portal.core.forms import PortalForm, PortalSubForm, choices, max_length
+from portal.core.titles import state_title
 from portal.inspections.forms import APPROVAL_CHOICES
 from portal.inspections.models import LABEL_MAX_LENGTH, SOURCE_TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
+from portal.notices.formats import SUPPORTED
+from portal.notices.messages import start_states_text
+from portal.notices.status import START_STATES
+from workflows.rectification import RECTIFICATION
 
 #: The longest notice imported, in characters (the text of a real one is a few ten thousand):
 #: what the parser reads stays bounded however large a file is uploaded.
@@ -39,7 +44,9 @@ def notice_too_long(length: int) -> str:
 
 
 class UploadForm(PortalForm):
-    file = FileField(_l("Notice file (.txt, UTF-8 or GB18030)"))
+    file = FileField(
+        _l("Notice file (.txt, .docx or .pdf with a text layer)"), render_kw={"accept": ",".join(SUPPORTED)}
+    )
     # Checked in validate(): after Optional() a check would not run for a post without the field
     # (an empty box goes on to be read, and is refused as empty).
     text = TextAreaField(_l("…or paste the text of the notice"), validators=[Optional()])
@@ -72,10 +79,24 @@ class ProblemRow(PortalSubForm):
     leader_id = SelectField(coerce=int, validate_choice=False)
     staff_id = SelectField(coerce=int, validate_choice=False)
     measures = FieldList(FormField(MeasureRow))
+    # The state the item starts in (the notice's status, or the office's choice); checked here,
+    # with a message that names the states, rather than by WTForms' "Not a valid choice".
+    state = SelectField(validate_choice=False, default=RECTIFICATION.initial)
 
     def validate_title(self, field) -> None:
         if self.keep.data and not (field.data or "").strip():
             raise ValidationError(_l("A problem that is kept needs a title."))
+
+    def validate_state(self, field) -> None:
+        if field.data not in START_STATES:
+            raise ValidationError(
+                _l("An imported item can start only as %(states)s; choose one of them.")
+                % {"states": start_states_text()}
+            )
+
+
+def state_choices():
+    return choices((s, state_title(RECTIFICATION.id, s)) for s in START_STATES)
 
 
 class CategoryRow(PortalSubForm):
@@ -98,10 +119,12 @@ class PreviewForm(PortalForm):
         return [[len(p.form.measures) for p in c.form.problems] for c in self.categories]
 
     def set_people(self, leaders, staff) -> None:
+        """The choices of the drop-downs: people, and the states an item may start in."""
         none = [(0, "—")]
         self.party_secretary_id.choices = choices(none + [(u.id, u.display_name) for u in leaders])
         for category in self.categories:
             for problem in category.problems:
+                problem.state.choices = state_choices()
                 problem.leader_id.choices = choices(none + [(u.id, u.display_name) for u in leaders])
                 problem.staff_id.choices = choices(none + [(u.id, u.display_name) for u in staff])
 

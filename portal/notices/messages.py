@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.titles import listed, state_title
 from portal.notices.parser import ParseWarning
+from portal.notices.status import START_STATES
+from workflows.rectification import RECTIFICATION
 
 WARNINGS = {
     "no_title": _l("No notice title (…整改情况的通报) was found; the first line is used as the title."),
@@ -71,3 +74,9 @@ def input_error_text(error: Exception) -> str:
     unknown)."""
     message = INPUT_ERRORS.get(getattr(error, "code", None))
     return str(message) if message is not None else str(error)
+
+
+def start_states_text() -> str:
+    """已交办、整改中或已完成: the states an imported item may start in, as one phrase."""
+    *first, last = (state_title(RECTIFICATION.id, s) for s in START_STATES)
+    return _l("%(first)s or %(last)s") % {"first": listed(first), "last": last}

@@ -9,12 +9,23 @@ from flask_babel import gettext as _
 
 from portal.accounts.models import User
 from portal.audit.chain import Actor, record_event
-from portal.core.errors import OperationError
+from portal.core.errors import Invalid, OperationError
 from portal.core.extensions import db
-from portal.inspections.models import APPROVAL_SINGLE, Inspection
-from portal.inspections.operations import create_category, create_inspection, create_item
-from portal.notices.parser import ParsedNotice
+from portal.core.titles import listed
+from portal.core.transitions import fire
+from portal.inspections.models import APPROVAL_SINGLE, MEASURE_DONE, Inspection, Measure, RectificationItem
+from portal.inspections.operations import create_category, create_inspection, create_item, set_measure_status
+from portal.notices.messages import start_states_text
+from portal.notices.parser import ParsedNotice, Problem
+from portal.notices.status import START_STATES, StatusHint, completion_summary, state_for, status_hints
 from portal.notices.text import normalise_source
+from portal.notices.workflow import importing
+from workflows.rectification import IMPORT_TRANSITIONS, RECTIFICATION
+
+#: How much of a source line an import step's comment quotes, and how many lines at most (the
+#: comment stays far below COMMENT_MAX_LENGTH; the import event keeps every line).
+QUOTED_LINE_LENGTH = 200
+QUOTED_LINES = 8
 
 
 class AlreadyImported(OperationError):
@@ -52,16 +63,28 @@ def import_notice(
     approval_policy: str = APPROVAL_SINGLE,
     party_secretary=None,
     preview: str | None = None,
+    states: list[str] | None = None,
+    hints: dict[int, StatusHint] | None = None,
 ) -> Inspection:
     """Create the inspection described by `parsed`; refuse a text imported before.
 
     `source_text` is stored as it was uploaded (it is the record); its hash is taken over the
     normalised text, so the same notice with other line endings is refused too. `preview`
     names the server-side preview the import came from (its token's SHA-256), for the log.
+
+    `states`: the state each problem's item starts in, in the order of `parsed.problems` (see
+    `notice_states`; None: every item starts assigned). An item that starts elsewhere takes its
+    import transition through the workflow engine, as `actor` (the office), citing the lines
+    of `hints` (`status_hints` of the uploaded text, taken before any correction) that state it.
     """
     existing = find_imported(source_text)
     if existing is not None:
         raise AlreadyImported(existing)
+    problems = parsed.problems
+    states = [RECTIFICATION.initial] * len(problems) if states is None else list(states)
+    if len(states) != len(problems) or any(state not in START_STATES for state in states):
+        raise Invalid(_("An imported item can start only as %(states)s.", states=start_states_text()))
+    hints = status_hints(parsed, source_text) if hints is None else hints
     inspection = create_inspection(
         actor,
         title=parsed.title or _("Imported notice"),
@@ -78,7 +101,8 @@ def import_notice(
         party_secretary=party_secretary,
     )
     inspection.source_sha256 = text_sha256(source_text)
-    items = 0
+    created: list[tuple[RectificationItem, Problem, str]] = []
+    starts = iter(states)
     for position, parsed_category in enumerate(parsed.categories):
         category = None
         if parsed_category.label or parsed_category.title:
@@ -86,7 +110,8 @@ def import_notice(
                 actor, inspection, label=parsed_category.label, title=parsed_category.title, position=position
             )
         for problem in parsed_category.problems:
-            create_item(
+            state = next(starts)
+            item = create_item(
                 actor,
                 inspection,
                 category=category,
@@ -98,15 +123,77 @@ def import_notice(
                 responsible_leader=_user(problem.leader_id),
                 staff=_user(problem.staff_id),
                 measures=[(m.label, m.text, m.deadline) for m in problem.measures],
+                completion_summary=completion_summary(problem) if state == "completed" else "",
             )
-            items += 1
+            created.append((item, problem, state))
     db.session.flush()
     payload = {
         "sha256": inspection.source_sha256,
-        "items": items,
+        "items": len(created),
         "warnings": [str(w) for w in parsed.warnings],
+        "states": _start_in_states(actor, created, hints),
     }
     if preview:
         payload["preview"] = preview
     record_event(actor, "notice.import", "inspection", inspection.id, payload, inspection_id=inspection.id)
     return inspection
+
+
+def notice_states(parsed: ParsedNotice, hints: dict[int, StatusHint]) -> list[str]:
+    """The state each problem's item starts in as its notice states it (see `status_hints`)."""
+    return [_hint(hints, p).state for p in parsed.problems]
+
+
+def _hint(hints: dict[int, StatusHint], problem: Problem) -> StatusHint:
+    return hints.get(id(problem)) or StatusHint(problem.status, state_for(problem.status))
+
+
+def _start_in_states(actor: Actor, created, hints: dict[int, StatusHint]) -> list[dict]:
+    """Move each created item that does not start assigned by its import transition (measures
+    marked done first for `completed`); what the notice stated of each item, for the log."""
+    moving = {item.id for item, _problem, state in created if state != RECTIFICATION.initial}
+    recorded = []
+    with importing(moving):
+        for item, problem, state in created:
+            hint = _hint(hints, problem)
+            if state != RECTIFICATION.initial:
+                if state == "completed":
+                    _mark_measures_done(actor, item)
+                fire(actor, item, IMPORT_TRANSITIONS[state], comment=_step_comment(hint, state))
+            if hint.status or state != RECTIFICATION.initial:
+                recorded.append(
+                    {
+                        "item_id": item.id,
+                        "status": hint.status,
+                        "stated_state": hint.state,
+                        "state": state,
+                        "sources": [source.as_json() for source in hint.sources],
+                    }
+                )
+    return recorded
+
+
+def _mark_measures_done(actor: Actor, item: RectificationItem) -> None:
+    measures = db.session.scalars(
+        sa.select(Measure).where(Measure.item_id == item.id).order_by(Measure.position)
+    ).all()
+    for measure in measures:
+        if not measure.closed:
+            set_measure_status(actor, measure, MEASURE_DONE)
+    db.session.expire(item, ["measures"])
+
+
+def _step_comment(hint: StatusHint, state: str) -> str:
+    """The import step's comment: the notice's lines that state the item's status."""
+    quoted = [
+        _("line %(number)s: “%(text)s”", number=s.number, text=s.text[:QUOTED_LINE_LENGTH])
+        if s.number is not None
+        else f"“{s.text[:QUOTED_LINE_LENGTH]}”"
+        for s in hint.sources[:QUOTED_LINES]
+    ]
+    if len(hint.sources) > QUOTED_LINES:
+        quoted.append("…")
+    where = listed(quoted, clauses=True) if quoted else _("no status")
+    if state == hint.state:
+        return _("As the notice states: %(where)s", where=where)
+    return _("Chosen by the office in the import preview; the notice states: %(where)s", where=where)

@@ -24,26 +24,20 @@ from portal.inspections.models import (
     Inspection,
 )
 from portal.inspections.queries import visible_items
+from portal.notices import formats
 from portal.notices.export import build_notice, render_docx, render_text, template_helpers
 from portal.notices.forms import NOTICE_MAX_BYTES, NOTICE_MAX_CHARS, PreviewForm, UploadForm, notice_too_long
-from portal.notices.messages import warning_texts
+from portal.notices.messages import input_error_text, warning_texts
 from portal.notices.operations import AlreadyImported, find_imported
 from portal.notices.parser import ParsedNotice, parse
 from portal.notices.previews import PreviewUnavailable, import_preview, open_preview, store_preview
+from portal.notices.status import StatusHint, status_hints
 from portal.notices.text import NoticeInputError, decode
 
 bp = Blueprint("notices", __name__)
 
 
-def _input_error(exc: NoticeInputError) -> str:
-    return {
-        "empty": _("The file is empty."),
-        "binary": _("This is not a text file. Save the notice as plain text (.txt) and try again."),
-        "encoding": _("The text is neither UTF-8 nor GB18030 encoded."),
-    }[exc.code]
-
-
-def _preview_data(parsed: ParsedNotice, token: str) -> dict:
+def _preview_data(parsed: ParsedNotice, token: str, hints: dict[int, StatusHint]) -> dict:
     return {
         "token": token,
         "categories": [
@@ -58,6 +52,7 @@ def _preview_data(parsed: ParsedNotice, token: str) -> dict:
                         "deadline": p.deadline,
                         "leader_id": 0,
                         "staff_id": 0,
+                        "state": hints[id(p)].state,
                         "measures": [{"label": m.label} for m in p.measures],
                     }
                     for p in c.problems
@@ -72,22 +67,30 @@ def _shape(parsed: ParsedNotice) -> list[list[int]]:
     return [[len(p.measures) for p in c.problems] for c in parsed.categories]
 
 
+def _stated(parsed: ParsedNotice, hints: dict[int, StatusHint]) -> list[list[StatusHint]]:
+    """What the notice states of each row's problem, by category and problem (as parsed)."""
+    return [[hints[id(p)] for p in c.problems] for c in parsed.categories]
+
+
 def _render_preview(
     form: PreviewForm,
     parsed: ParsedNotice | None = None,
     *,
+    stated: list[list[StatusHint]] | None = None,
     existing: Inspection | None = None,
     lost: str | None = None,
     upload_form: UploadForm | None = None,
     status: int = 200,
 ):
     """The preview page; with `lost` (the preview could not be used), the office's corrections
-    are shown again under an upload form that carries them into the next preview."""
+    are shown again under an upload form that carries them into the next preview. `stated`:
+    what the notice states of each row (`_stated`, taken before any correction)."""
     form.set_people(active_users_with("leader"), active_users_with("staff"))
     return render_template(
         "notices/preview.html",
         form=form,
         parsed=parsed,
+        stated=stated or [],
         warnings=warning_texts(parsed.warnings) if parsed else [],
         existing=existing,
         lost=lost,
@@ -113,9 +116,9 @@ def upload():
         filename = "".join(c for c in upload_file.filename if c.isprintable()) if form.has_file() else None
         raw = upload_file.read(NOTICE_MAX_BYTES + 1) if form.has_file() else form.text.data.encode("utf-8")
         try:
-            text = decode(raw)
+            text = _read(raw, filename)
         except NoticeInputError as exc:
-            form.form_errors.append(_input_error(exc))
+            form.form_errors.append(input_error_text(exc))
         else:
             problem = _too_much(text, raw)
             if problem:
@@ -125,6 +128,13 @@ def upload():
     if carried is not None:  # keep the corrections through a failed re-upload
         return _render_preview(carried, lost=_("Upload the notice again."), upload_form=form, status=400)
     return render_template("notices/upload.html", form=form)
+
+
+def _read(raw: bytes, filename: str | None) -> str:
+    """The text of an upload: a .txt, .docx or .pdf file (portal.notices.formats), or pasted."""
+    if filename is None or len(raw) > NOTICE_MAX_BYTES:  # pasted, or never opened as a document:
+        return decode(raw)  # read as text, a file beyond the limit is refused as too long or binary
+    return formats.notice_text(raw, filename)
 
 
 def _too_much(text: str, raw: bytes) -> str | None:
@@ -146,16 +156,23 @@ def _preview_upload(text: str, filename: str | None, carried: PreviewForm | None
         return _render_preview(PreviewForm(formdata=None), parsed, existing=existing)
     token = store_preview(Actor.of(current_user), current_user, text, filename)
     db.session.commit()
+    hints = status_hints(parsed, text)
+    stated = _stated(parsed, hints)
     if carried is not None and carried.shape() == _shape(parsed):
         carried.token.data = token
-        return _render_preview(carried, parsed)
+        return _render_preview(carried, parsed, stated=stated)
     if carried is not None:
         flash(_("Your earlier corrections do not fit this text; the preview shows it as parsed."), "warning")
-    return _render_preview(PreviewForm(formdata=None, data=_preview_data(parsed, token)), parsed)
+    data = _preview_data(parsed, token, hints)
+    return _render_preview(PreviewForm(formdata=None, data=data), parsed, stated=stated)
 
 
-def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> None:
-    """Take the office's corrections; the rows line up because parsing is deterministic."""
+def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> list[str]:
+    """Take the office's corrections; the rows line up because parsing is deterministic.
+
+    Return the state each kept problem's item starts in, in the order of `parsed.problems`.
+    """
+    states = []
     for category, row in zip(parsed.categories, form.categories, strict=False):
         category.label, category.title = row.form.label.data or "", row.form.title.data or ""
         kept = []
@@ -169,7 +186,9 @@ def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> None:
             for measure, mrow in zip(problem.measures, p.measures, strict=False):
                 measure.label = (mrow.form.label.data or "").strip()
             kept.append(problem)
+            states.append(p.state.data)
         category.problems = kept
+    return states
 
 
 def import_problems(parsed: ParsedNotice) -> list[str]:
@@ -217,20 +236,22 @@ def confirm():
     except PreviewUnavailable as exc:
         return _unavailable(form, exc)
     parsed = parse(preview.source_text)
+    hints = status_hints(parsed, preview.source_text)  # before the corrections drop problems
+    stated = _stated(parsed, hints)
     form.set_people(active_users_with("leader"), active_users_with("staff"))
     if not form.validate_on_submit():
-        return _render_preview(form, parsed, status=400)
-    apply_corrections(parsed, form)
+        return _render_preview(form, parsed, stated=stated, status=400)
+    states = apply_corrections(parsed, form)
     problems = import_problems(parsed)
     if problems:  # said before anything is written, where it is
         form.form_errors.extend(problems)
-        return _render_preview(form, parsed, status=400)
+        return _render_preview(form, parsed, stated=stated, status=400)
 
     def refused(exc):
         """The preview again, with the office's corrections and why the import was refused
         (双审制 with one person, say); the preview stays usable."""
         form.form_errors.append(exc.message)
-        return _render_preview(form, parsed, status=exc.status)
+        return _render_preview(form, parsed, stated=stated, status=exc.status)
 
     keep_input(refused)
     try:
@@ -240,6 +261,8 @@ def confirm():
             parsed,
             approval_policy=form.approval_policy.data,
             party_secretary=db.session.get(User, form.party_secretary_id.data or 0),
+            states=states,
+            hints=hints,
         )
         db.session.commit()
     except AlreadyImported as exc:

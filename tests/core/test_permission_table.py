@@ -23,6 +23,10 @@ def allowed_table(policy: str) -> dict[tuple[str, str], set[str]]:
     follow_up = FOLLOW_UP | ({"secretary"} if policy == APPROVAL_DUAL else set())
     return {
         ("assigned", "start"): WORKERS,
+        # Only inside a notice import, as the office (see test_import_transitions_only_inside_an_import):
+        # on an item that exists, nobody, so that they never skip the review.
+        ("assigned", "import_in_progress"): set(),
+        ("assigned", "import_completed"): set(),
         ("in_progress", "submit"): WORKERS,
         ("pending_review", "approve"): reviewers,
         ("pending_review", "return"): reviewers,
@@ -704,3 +708,27 @@ def test_publishing_exposes_the_public_pages_only(app, world, signed_in, client)
     assert client.get(f"/public/evidence/{public}").status_code == 200
     for path in internal:
         assert client.get(path).status_code in (302, 404), path  # the public is sent to sign in
+
+
+# --- the import transitions: the office, inside a notice import only -------------------------
+
+#: (transition) -> personas allowed while the item is being created by a notice import
+IMPORT_TABLE = {"import_in_progress": {"office"}, "import_completed": {"office"}}
+
+
+@pytest.mark.parametrize("transition", list(IMPORT_TABLE))
+def test_import_transitions_only_inside_an_import(app, world, transition):
+    """Inside an import (the item marked freshly imported, no step taken) the office alone is
+    offered them; outside, or once the item has moved, nobody is."""
+    from portal.notices.workflow import importing
+
+    item_id = world.new_item(APPROVAL_SINGLE, "assigned")
+    moved_id = world.new_item(APPROVAL_SINGLE, "in_progress")
+    with app.app_context():
+        item, moved = world.item(item_id), world.item(moved_id)
+        with importing({item_id, moved_id}):
+            for persona in PERSONAS:
+                offered = {t.id for t in allowed_transitions(world.user(persona), item)}
+                assert (transition in offered) == (persona in IMPORT_TABLE[transition]), persona
+                assert transition not in {t.id for t in allowed_transitions(world.user(persona), moved)}
+        assert transition not in {t.id for t in allowed_transitions(world.user("office"), item)}

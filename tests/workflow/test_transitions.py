@@ -259,6 +259,7 @@ def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
         "approval_policy_met",
         "measures_closed",
         "follow_up_due",
+        "freshly_imported",
     }
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
     with app.app_context():
@@ -269,6 +270,7 @@ def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
             "approval_policy_met": False,
             "measures_closed": True,  # it has no measures
             "follow_up_due": False,  # not completed: nothing scheduled
+            "freshly_imported": False,  # not being created by a notice import
         }
 
 

@@ -103,6 +103,8 @@ def test_the_three_definitions():
     ]
     assert {t.id for t in RECTIFICATION.transitions} == {
         "start",
+        "import_in_progress",
+        "import_completed",
         "submit",
         "approve",
         "return",
