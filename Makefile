@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run worker test install install-dev translations extract-messages lint format check-migrations
+.PHONY: run worker test install install-dev axe translations extract-messages lint format check-migrations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,16 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed translations
 
-install-dev: $(VENV)/.installed-dev translations
+install-dev: $(VENV)/.installed-dev translations axe
+
+# axe-core (npm registry) for the browser journeys' accessibility checks; without npm the
+# journeys skip locally (CI installs npm and requires them).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+axe:
+	@if [ -f $(AXE) ]; then :; elif command -v npm >/dev/null; then \
+		cd tests/browser && npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the browser journeys will skip (apt-get install -y npm)"; fi
 
 # Message catalogs are compiled on install so that a fresh clone speaks Chinese and English
 # (only when a catalog changed, so that parallel `make test` runs never rewrite it at once).

@@ -1,7 +1,8 @@
 """Browser harness: the app served on a free loopback port, driven by Debian's Chromium.
 
-Locally the browser tests skip when Chromium is missing; with RECTIFY_REQUIRE_BROWSER=1
-(set by .ci/run) a missing browser is a failure.
+Locally the browser tests skip when Chromium or axe-core is missing; with
+RECTIFY_REQUIRE_BROWSER=1 (set by .ci/run) a missing one is a failure. Every page a journey
+photographs is first checked with axe-core against WCAG 2.1 A and AA: any violation fails it.
 """
 
 from __future__ import annotations
@@ -25,12 +26,48 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+#: axe-core from the npm registry (`make install-dev` runs `npm ci` in tests/browser)
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+#: the rules checked: WCAG 2.1 A and AA
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core on the page as it is now; its violations (rule, impact, help, where).
+
+    The script is evaluated through the browser's debugging protocol, which the page's strict
+    CSP does not govern (an injected <script> tag would be refused, as it should be)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate("() => { " + AXE.read_text(encoding="utf-8") + "\n}")
+    return page.evaluate(
+        r"""async (tags) => {
+            const result = await window.axe.run(document, {runOnly: {type: "tag", values: tags}});
+            const summary = (n) => (n.failureSummary || "").replace(/\s+/g, " ").slice(0, 160);
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 8).map(n => n.target.join(" ") + " [" + summary(n) + "]"),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def assert_accessible(page, where: str = "") -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on {where or page.url}:\n" + "\n".join(
+        f"  {v['id']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'])}" for v in violations
+    )
 
 
 @pytest.fixture(scope="session")
 def browser():
+    missing = []
     if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium fonts-noto-cjk)"
+        missing.append(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium fonts-noto-cjk)")
+    if not AXE.exists():
+        missing.append(f"axe-core not found at {AXE} (make install-dev runs npm ci in tests/browser)")
+    if missing:
+        message = "; ".join(missing)
         if os.environ.get("RECTIFY_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -68,8 +105,16 @@ def page(browser, live_server, request):
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    take = page.screenshot
+
+    def checked_screenshot(*args, **kwargs):
+        # every page a journey photographs is also checked with axe-core
+        assert_accessible(page, kwargs.get("path") or (args[0] if args else ""))
+        return take(*args, **kwargs)
+
+    page.screenshot = checked_screenshot
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    take(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     context.close()
