@@ -13,10 +13,9 @@ write committed in between makes the entry newer than its key, never older.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import TypeVar
-
-from redis.exceptions import RedisError
 
 from portal.core.extensions import cache
 
@@ -26,19 +25,26 @@ T = TypeVar("T")
 TIMEOUT_SECONDS = 15 * 60
 
 
+def _failures() -> tuple[type[BaseException], ...]:
+    """What a failing cache raises: Redis's errors once Redis is in use (its client is imported
+    with the Redis cache; not at every start otherwise, 70 ms), and OSError."""
+    errors = sys.modules.get("redis.exceptions")
+    return (OSError,) if errors is None else (errors.RedisError, OSError)
+
+
 def computed_once(key: tuple, compute: Callable[[], T], *, timeout: int = TIMEOUT_SECONDS) -> T:
     """The value cached under `key` (which must name the generation of the data it reads), or
     `compute()`, cached. A cache that fails (Redis gone) only costs the computation."""
     name = ":".join(str(part) for part in key)
     try:
         found = cache.get(name)
-    except (RedisError, OSError) as exc:
+    except _failures() as exc:
         log.warning("cache unavailable, computing %s: %s", key[0], exc)
         return compute()
     if found is None:
         found = compute()
         try:
             cache.set(name, found, timeout=timeout)
-        except (RedisError, OSError) as exc:
+        except _failures() as exc:
             log.warning("cache unavailable, not keeping %s: %s", key[0], exc)
     return found

@@ -26,9 +26,6 @@ from typing import BinaryIO
 from zipfile import BadZipFile
 
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from portal.core.forms import control_characters
 from portal.inspections.models import LABEL_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -100,6 +97,9 @@ class Ledger:
 
 
 def write_ledger(title: str, rows: list[LedgerRow]) -> bytes:
+    from openpyxl import Workbook  # (imported when used: a tenth of a second at every start)
+    from openpyxl.styles import Alignment, Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "整改台账"
@@ -186,8 +186,9 @@ def _measures(text: str) -> list[tuple[str, str]]:
     return measures
 
 
-#: What the parsers raise on a file that is no workbook (lxml's errors are SyntaxErrors).
-_UNREADABLE = (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError)
+#: What the parsers raise on a file that is no workbook (lxml's errors are SyntaxErrors), with
+#: openpyxl's own InvalidFileException.
+_UNREADABLE = (BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError)
 
 
 def _dtd_refused(exc: BaseException) -> bool:
@@ -245,13 +246,16 @@ def read_ledger(stream: BinaryIO) -> Ledger:
     if refusal:
         ledger.errors.append(LedgerError(0, "", refusal))
         return ledger
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
         try:
             _read_rows(workbook.worksheets[0], ledger)
         finally:
             workbook.close()
-    except _UNREADABLE as exc:  # the parts are parsed as the rows are read, too
+    except (InvalidFileException, *_UNREADABLE) as exc:  # the parts are parsed as the rows are read, too
         message = (
             dtd_message()
             if _dtd_refused(exc)

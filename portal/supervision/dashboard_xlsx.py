@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from portal.ledger.xlsx import text_cells
 from portal.supervision.dashboard import Dashboard
 from portal.supervision.levels import LEVELS
@@ -17,7 +14,9 @@ from workflows import EXTENSION, RECTIFICATION
 NO_LEVEL = "未临期或已办结"
 
 
-def _sheet(workbook: Workbook, title: str, header: list[str], rows, widths=()) -> None:
+def _sheet(workbook, title: str, header: list[str], rows, widths=()) -> None:
+    from openpyxl.styles import Font
+
     sheet = workbook.create_sheet(title)
     sheet.append(header)
     for cell in sheet[1]:
@@ -44,6 +43,8 @@ def _listed(rows):
 
 
 def write_dashboard(d: Dashboard) -> bytes:
+    from openpyxl import Workbook  # (imported when used: a tenth of a second at every start)
+
     workbook = Workbook()
     summary = workbook.active
     summary.title = "概况"
