@@ -168,10 +168,22 @@ def app(test_database: TestDatabase, tmp_path: Path):
 
 
 def truncate_all(engine: sa.Engine) -> None:
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    """Empty every table and restart every sequence, as a fresh database has them.
+
+    DELETE, not TRUNCATE: on the few rows a test leaves, deleting takes about 9 ms where
+    truncating the 40-odd tables takes about 70 ms, which the PostgreSQL run paid a thousand
+    times. Triggers (the audit log's refusals, the foreign keys) are off for it (replica role).
+    """
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
         conn.exec_driver_sql("SET session_replication_role = replica")
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        conn.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in tables))
+        sequences = conn.exec_driver_sql(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+        ).scalars()
+        restart = "; ".join(f'ALTER SEQUENCE "{name}" RESTART' for name in sequences)
+        if restart:
+            conn.exec_driver_sql(restart)
         conn.exec_driver_sql("SET session_replication_role = origin")
 
 
