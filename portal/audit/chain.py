@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects import sqlite
 
 from portal.audit.models import AuditEvent
 from portal.core.config import load_or_create_secret
@@ -317,14 +319,37 @@ _COLUMNS = (
 )
 
 
+#: SQLAlchemy's own form of a time on SQLite (every row the application writes)
+_SQLITE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}")
+
+
+def _stored_time(raw: str) -> str:
+    """The hashed text (`format_time`) of `at` as SQLite stores it.
+
+    A time in SQLAlchemy's own form is rewritten as text, sparing a datetime object and its
+    formatting per row; any other text is read by SQLAlchemy's own processor, as it was
+    before (so a row hashes the same either way).
+    """
+    if _SQLITE_TIME.fullmatch(raw):
+        return f"{raw[:10]}T{raw[11:]}Z"
+    dialect = sqlite.dialect()
+    return format_time(sa.DateTime().dialect_impl(dialect).result_processor(dialect, None)(raw))
+
+
 def iter_event_rows(batch: int = 5000) -> Iterable[tuple]:
     """Stream every event row in seq order without loading the table into memory.
+
+    Each row holds the columns of `_COLUMNS`, in that order; `at` as the driver returns it,
+    with no type processing (a million rows a run): a datetime on PostgreSQL, the stored
+    text on SQLite (`verify_rows` takes both).
 
     The streaming options go on this one statement: set on the session's connection they
     would stay there, and every later statement of the transaction would run through a
     server-side cursor (on PostgreSQL an INSERT then fails).
     """
-    statement = sa.select(*_COLUMNS).order_by(AuditEvent.seq)
+    # `at` untyped: its text as SQLite stores it (no datetime made and formatted per row)
+    columns = [sa.type_coerce(c, sa.String).label(c.key) if c.key == "at" else c for c in _COLUMNS]
+    statement = sa.select(*columns).order_by(AuditEvent.seq)
     result = db.session.connection().execute(
         statement.execution_options(stream_results=True, yield_per=batch)
     )
@@ -351,6 +376,8 @@ def verify_rows(
         if result is not None:
             continue
         seq, at, actor_id, actor, action, otype, oid, payload, row_prev, row_hash, insp = row
+        if type(at) is str:  # SQLite's text
+            at = _stored_time(at)
         if seq != expected_seq:
             result = VerifyResult(
                 False,

@@ -298,14 +298,20 @@ class ExpectedRows:
         if row is None or not isinstance(changes, dict):
             return
         changed = []
-        kinds = self.kinds[label]
+        kinds, values = self.kinds[label], row.values
         for field, change in changes.items():
             if field in kinds and isinstance(change, dict) and "after" in change:
-                self._set(label, row, field, change["after"], seq)
-                changed.append((field, row.values[field][0]))
+                # `_set`, written out: this runs for most events
+                value, kind = change["after"], kinds[field]
+                if not (kind == "plain" and (value is None or type(value) is int or _short(value))):
+                    value = normal(kind, value)
+                values[field] = (value, seq)
+                changed.append((field, value))
         number = data.get("version")
         if row.versions is not None and isinstance(number, int):
-            note = normal("plain", data["note"]) if "note" in data else UNKNOWN
+            note = data.get("note", UNKNOWN)
+            if not (note is UNKNOWN or note is None or type(note) is int or _short(note)):
+                note = normal("plain", note)  # what it does to the others: nothing
             reverted = data.get("reverted_from", UNKNOWN)
             row.versions.append((number, tuple(changed), note, actor_id, reverted, seq))
         else:
