@@ -99,3 +99,14 @@ def redis_or_skip(url: str = TEST_REDIS_URL):
         pytest.skip(f"no Redis at {url} (CI sets RECTIFY_REQUIRE_REDIS=1: there it fails)")
     client.flushdb()
     return client
+
+
+def examples(sqlite: int) -> int:
+    """How many Hypothesis examples a property test over the database runs: `sqlite` on the
+    embedded database, a third of them on PostgreSQL, where each example (a world built row by
+    row over the network, then every query of the table) costs several times more. The SQL the
+    examples exercise is the same; the PostgreSQL run keeps the whole CI under its 30 minutes."""
+    import os
+
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    return max(1, sqlite // 3) if on_postgres else sqlite

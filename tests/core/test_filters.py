@@ -31,6 +31,7 @@ from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE, Category, 
 from portal.inspections.models import RectificationItem as Item
 from portal.sharing.operations import grant_local_role
 from portal.workflow.models import Approval
+from tests.helpers import examples
 from workflows import EXTENSION, LIFECYCLE, MODERATION, PUBLICATION, RECTIFICATION
 from workflows.containers import CONTAINER_PERMISSIONS
 from workflows.roles import GLOBAL_ROLES, LOCAL_ROLES
@@ -282,7 +283,7 @@ def _sql_ids(model, clause) -> set[int]:
 
 @pytest.mark.timeout(900)
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

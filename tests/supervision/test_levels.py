@@ -24,6 +24,7 @@ from portal.supervision.levels import (
     level_expression,
     measure_level,
 )
+from tests.helpers import examples
 from workflows import RECTIFICATION
 
 TODAY = date(2026, 12, 1)
@@ -167,7 +168,7 @@ def _day(offset):
 
 @pytest.mark.timeout(600)
 @settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
