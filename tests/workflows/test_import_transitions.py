@@ -4,19 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.workflows.test_definitions import Ctx
 from workflows import ENGINES, RECTIFICATION, TransitionNotAllowed, rectification
 from workflows.rectification import IMPORT_STATES, IMPORT_TRANSITIONS
-
-
-class Ctx:
-    def __init__(self, *roles, **conditions):
-        self._roles, self._conditions = frozenset(roles), conditions
-
-    def roles(self):
-        return self._roles
-
-    def condition(self, name):
-        return self._conditions[name]
 
 
 def test_each_stated_status_has_a_state_and_each_state_its_transition():
