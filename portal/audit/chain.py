@@ -437,7 +437,11 @@ def checkpoint_problem(
             seq=cp_seq,
             first=head_seq + 1,
         )
-    stored = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == cp_seq))
+    stored = (  # seq 0: the empty chain's head, as a fresh installation's first checkpoint signs it
+        GENESIS_HASH
+        if cp_seq == 0
+        else db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == cp_seq))
+    )
     if stored != cp_hash:
         return cp_seq, _(
             "seq %(seq)d: hash differs from the signed checkpoint; the chain was rewritten", seq=cp_seq

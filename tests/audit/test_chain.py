@@ -272,3 +272,20 @@ def test_record_events_appends_in_order_after_pending_events_and_verifies(app):
         assert event.hash == compute_hash(event.prev_hash, row)
     with app.app_context():
         assert verify_chain().ok
+
+
+def test_a_checkpoint_of_the_empty_chain_holds_as_the_chain_grows(app, runner, tmp_path):
+    """A fresh installation's first checkpoint signs the empty chain (seq 0, the genesis
+    hash); it stays true when events follow, and a forged one of seq 0 is still caught."""
+    path = tmp_path / "genesis.json"
+    result = runner.invoke(args=["audit", "checkpoint", "--out", str(path)])
+    assert result.exit_code == 0 and "seq 0" in result.output
+    with app.app_context():
+        record_event(Actor(7, "staff"), "test.event", "item", 1, {"n": 1})
+        db.session.commit()
+        key = load_checkpoint_key(app.config["AUDIT_CHECKPOINT_KEY_FILE"])
+        assert verify_chain(json.loads(path.read_text()), key).ok
+        forged = make_checkpoint(key, head=(0, "1" * 64))
+        assert not verify_chain(forged, key).ok
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(path)])
+    assert result.exit_code == 0, result.output
