@@ -23,6 +23,8 @@ from portal.core.deploy import deploy_cli
 from portal.core.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
 from portal.core.handlers import register_error_pages
 from portal.core.i18n import select_locale
+from portal.core.mail import declare_delivery, mail_cli
+from portal.core.queue import make_queue
 from portal.core.titles import register_titles
 from portal.deadlines.views import bp as deadlines_bp
 from portal.demo.cli import demo_cli
@@ -121,6 +123,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "warning"
     login_manager.session_protection = None  # sessions are revocable server-side instead
+    # The task queue (Redis with REDIS_URL, else a SQLite file): the web process hands it the
+    # outbox after each commit that queued mail; the worker runs the same app's queue.
+    queue = make_queue(app.config)
+    app.extensions["rectify.queue"] = queue
+    declare_delivery(app, queue)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -135,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
         supervise_cli,
         deploy_cli,
         backup_cli,
+        mail_cli,
     ):
         app.cli.add_command(group)
     register_error_pages(app)

@@ -13,12 +13,12 @@ from huey import crontab
 
 from portal import create_app
 from portal.auditing.checkpoints import signed_checkpoint
-from portal.core.queue import make_queue
 from portal.supervision.cli import supervise
 from portal.supervision.warnings import pass_completed
 
 app = create_app()
-huey = make_queue(app.config)
+huey = app.extensions["rectify.queue"]  # with the mail delivery task (portal.core.mail) declared
+deliver_mail = app.extensions["rectify.deliver_mail"]
 
 
 def every_minutes(minutes: int):
@@ -41,6 +41,13 @@ def write_checkpoint() -> str:
 @huey.periodic_task(every_minutes(app.config["AUDIT_CHECKPOINT_EVERY_MINUTES"]))
 def periodic_checkpoint() -> None:
     write_checkpoint.call_local()
+
+
+@huey.periodic_task(crontab())
+def minutely_mail_delivery() -> None:
+    """Send what the outbox holds: mail the web process could not hand to the queue (Redis
+    away), and attempts due again after a failure."""
+    deliver_mail.call_local()
 
 
 @huey.task(retries=3, retry_delay=300)

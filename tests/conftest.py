@@ -43,6 +43,7 @@ def _postgres_url() -> str | None:
 def base_config(tmp_path: Path, url: str) -> dict:
     config = {
         "CONFIG": "testing",
+        "TASKS_IMMEDIATE": True,  # tasks run at once, in memory (the mail delivery after a commit)
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": url,

@@ -90,6 +90,8 @@ class Config:
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    #: attempts at one e-mail before the outbox gives up on it (pauses of 1, 2, 4 … 60 minutes)
+    MAIL_MAX_ATTEMPTS = 10
 
     SESSION_COOKIE_NAME = "rectify_session"
     SESSION_COOKIE_HTTPONLY = True

@@ -3,6 +3,7 @@
 - LocalRole: a local role granted on an inspection, category or item, to a user or a whole
   department (Plone's Sharing tab; managed by portal.sharing).
 - WorkflowHistory: one successful transition of any workflow (Plone's review history).
+- OutgoingMail: one e-mail waiting for the task queue to send it (the outbox; portal.core.mail).
 """
 
 from __future__ import annotations
@@ -84,3 +85,23 @@ class WorkflowHistory(db.Model):
     evidence_ids: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
 
     actor = so.relationship("User")
+
+
+class OutgoingMail(db.Model):
+    """One e-mail to one address, written in the transaction of what it tells about, sent by
+    the task queue afterwards (a transactional outbox: a rolled-back write sends nothing, and a
+    mail server or queue that is away delays the mail, never loses it)."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (sa.Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(320))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    #: when the next attempt may start; a claimed row's lease runs until then
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+    last_error: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")

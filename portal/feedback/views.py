@@ -78,8 +78,8 @@ def give(inspection_id: int, item_id: int | None = None):
             phone=form.phone.data or "",
             email=form.email.data or "",
         )
+        notify_moderators(feedback)  # into the outbox, sent after the commit
         db.session.commit()
-        notify_moderators(feedback)  # after the commit: mail never holds up or undoes the save
         return render_template("feedback/received.html", code=code, inspection=inspection, item=item), 201
     return render_template(
         "feedback/give.html", form=form, inspection=inspection, item=item

@@ -21,9 +21,8 @@ from portal.audit.chain import Actor, Event, record_event, record_events, utcnow
 from portal.core.bulk import insert_many
 from portal.core.errors import Invalid, NotAllowed
 from portal.core.extensions import db
-from portal.core.mail import mail_configured, send_mail
+from portal.core.mail import mail_configured, queue_mail
 from portal.core.policy import can, is_signed_in, roles_on, suspension
-from portal.core.transitions import run_after_commit
 from portal.notifications.kinds import KINDS, kind_label, quote_of, render_message
 from portal.notifications.models import CHASE_MAX_LENGTH, ItemChase, Notification
 from workflows.rectification import OPEN as OPEN_STATES
@@ -202,7 +201,8 @@ def _write(pending: list[_Pending]) -> list[Notification]:
 
 
 def _queue_mail(addresses: list[str], kind: str, params: dict, item_id: int | None) -> None:
-    """Compose now (in the portal's default language), send after the commit, one per person."""
+    """Compose now (in the portal's default language), into the outbox: one per person, sent by
+    the task queue once the transaction commits."""
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = MAIL_SUBJECT % kind_label(kind)
         lines = [render_message(kind, params)]
@@ -216,13 +216,7 @@ def _queue_mail(addresses: list[str], kind: str, params: dict, item_id: int | No
         else:
             lines.append(_("Sign in to the portal to see it."))
         lines += ["", _("You can turn these e-mails off on your account page.")]
-    body = "\n".join(lines)
-
-    def send() -> None:
-        for address in addresses:
-            send_mail([address], subject, body)
-
-    run_after_commit(send)
+    queue_mail(addresses, subject, "\n".join(lines))
 
 
 def notify_assigned(actor: Actor, item) -> list[Notification]:
