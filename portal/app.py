@@ -30,6 +30,7 @@ from portal.deadlines.views import bp as deadlines_bp
 from portal.demo.cli import demo_cli
 from portal.evidence.views import bp as evidence_bp
 from portal.feedback.views import bp as feedback_bp
+from portal.inspections.summary import bp as item_summary_bp
 from portal.inspections.views import bp as inspections_bp
 from portal.ledger.cli import ledger_cli
 from portal.ledger.views import bp as ledger_bp
@@ -53,6 +54,7 @@ BLUEPRINTS = (
     auditing_bp,
     workflow_bp,
     inspections_bp,
+    item_summary_bp,
     evidence_bp,
     versions_bp,
     sharing_bp,

@@ -36,7 +36,8 @@ PUBLICATION = Workflow(
             "Publish",
             ("private",),
             "published",
-            Guard(permissions=("publish",), roles=("leader",)),
+            # not while the item waits for review: the reviewer decides that first
+            Guard(permissions=("publish",), roles=("leader",), conditions=("not_under_review",)),
         ),
         Transition(
             "retract",

@@ -66,6 +66,7 @@ CONDITION_LABELS = {
     "reported_not_fixed": _l("the public has reported it as not fixed"),
     "measures_closed": _l("every measure is done, long-term (长期坚持) or not applicable"),
     "follow_up_due": _l("its follow-up check (回头看) has fallen due"),
+    "not_under_review": _l("it is not waiting for review (待审核)"),
     "freshly_imported": _l("it is being created by a notice import and has taken no step yet"),
 }
 

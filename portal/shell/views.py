@@ -12,6 +12,7 @@ from portal.core.security import safe_next
 from portal.core.timeutil import today
 from portal.inspections.models import RectificationItem
 from portal.supervision.levels import item_levels
+from portal.workflow.recent import worklist_notes
 
 bp = Blueprint("shell", __name__)
 
@@ -32,7 +33,7 @@ ALWAYS_SHOWN = {
 @bp.route("/")
 def home():
     """The signed-in user's worklists of items (the first rows of each), then the menu."""
-    lists, levels = {}, {}
+    lists, levels, notes = {}, {}, {}
     if current_user.is_authenticated:
         day = today()
         for name, declared in worklists.declared().items():
@@ -43,7 +44,8 @@ def home():
                 lists[name] = (declared.worklist, page)
         shown = [i for _, page in lists.values() for i in page.items if isinstance(i, RectificationItem)]
         levels = item_levels(shown, day)  # one statement for every card
-    return render_template("home.html", lists=lists, levels=levels)
+        notes = {name: worklist_notes(name, page.items, day) for name, (_w, page) in lists.items()}
+    return render_template("home.html", lists=lists, levels=levels, notes=notes)
 
 
 @bp.route("/language", methods=["POST"])

@@ -106,6 +106,11 @@ def _due_soon(ctx) -> bool:
     return deadline is not None and today <= deadline <= today + timedelta(days=DUE_SOON_DAYS)
 
 
+def _not_under_review(ctx) -> bool:
+    """公开 is decided outside the review: not while the item waits for its reviewers."""
+    return ctx.obj.state != "pending_review"
+
+
 def _follow_up_due(ctx) -> bool:
     """回头看: the day set when the item was completed has come (never in the step completing it)."""
     if ctx.pending.get("follow_up_scheduled"):
@@ -123,6 +128,9 @@ conditions.register(
     "due_soon",
     _due_soon,
     lambda _user, model, today: model.deadline.between(today, today + timedelta(days=DUE_SOON_DAYS)),
+)
+conditions.register(
+    "not_under_review", _not_under_review, lambda _u, model, _t: model.state != "pending_review"
 )
 conditions.register(
     "follow_up_due", _follow_up_due, lambda _user, model, today: model.follow_up_due_on <= today

@@ -31,6 +31,7 @@ from portal.inspections.models import RectificationItem
 from portal.supervision.levels import item_levels
 from portal.workflow.diagram import render_svg
 from portal.workflow.forms import TransitionForm
+from portal.workflow.recent import worklist_notes
 from workflows import WORKFLOWS
 
 bp = Blueprint("workflow", __name__)
@@ -98,6 +99,7 @@ def worklist(name: str):
         worklist=declared.worklist,
         page=page,
         levels=item_levels(page.items, day) if declared.model is RectificationItem else {},
+        notes=worklist_notes(name, page.items, day) if declared.model is RectificationItem else {},
     )
 
 

@@ -16,7 +16,7 @@ from portal.inspections.operations import (
     create_inspection,
     create_item,
 )
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, take_step
 from tests.browser.playwright_api import expect
 from tests.conftest import TEST_PASSWORD
 from tests.evidence.test_evidence import PDF
@@ -87,10 +87,7 @@ def sign_out(page):
 
 
 def transition(page, name, comment=""):
-    form = page.locator(f"form[data-transition={name}]")
-    if comment:
-        form.locator("textarea").fill(comment)
-    form.locator("button").click()
+    take_step(page, name, comment)
 
 
 def test_office_builds_an_inspection(page, app):

@@ -25,9 +25,9 @@ def test_leader_approves_a_submitted_item(page):
     expect(review.locator("[data-count]")).to_have_text("1")
     review.get_by_text("加强自行采购招标的小型工程项目管理").click()
     expect(page.locator("#item-state [data-state]")).to_have_text("待审核")
-    form = page.locator("form[data-transition=approve]")
-    form.locator("textarea").fill("材料齐全，同意。")
-    form.locator("button").click()
+    expect(page.locator("#submitted-by")).to_contain_text("提交")  # who submitted, and when
+    page.fill("#review-comment", "材料齐全，同意。")
+    page.click("#review-form button[data-transition=approve]")
     expect(page.locator(".alert-success")).to_contain_text(
         "执行“审核同意”，系统随即自动“完成”，当前状态为“已完成”。"
     )
@@ -50,7 +50,7 @@ def test_leader_approves_a_submitted_item(page):
 def test_return_needs_a_comment(page):
     sign_in(page, "leader")
     page.locator("[data-worklist=awaiting_review]").get_by_text("加强自行采购").click()
-    page.locator("form[data-transition=return] button").click()
+    page.click("#review-form button[data-transition=return]")
     expect(page.locator(".invalid-feedback")).to_have_text("执行“退回”需要填写意见。")
     expect(page.locator("#item-state [data-state]")).to_have_text("待审核")
 

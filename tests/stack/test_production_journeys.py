@@ -16,7 +16,7 @@ import time
 import pyotp
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS, assert_accessible  # noqa: F401
+from tests.browser.conftest import SCREENSHOTS, assert_accessible, take_step
 from tests.browser.playwright_api import expect
 from tests.evidence.test_evidence import PDF
 
@@ -63,10 +63,7 @@ def shot(page, name: str) -> None:
 
 
 def transition(page, name: str, comment: str = "") -> None:
-    form = page.locator(f"form[data-transition={name}]")
-    if comment:
-        form.locator("textarea").fill(comment)
-    form.locator("button").click()
+    take_step(page, name, comment)
 
 
 def test_an_item_goes_from_staff_to_leader_to_the_public_and_the_auditor(browser, stack, smtp):  # noqa: F811

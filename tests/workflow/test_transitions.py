@@ -260,6 +260,7 @@ def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
         "measures_closed",
         "follow_up_due",
         "freshly_imported",
+        "not_under_review",
     }
     item_id = world.new_item(APPROVAL_SINGLE, "pending_review")
     with app.app_context():
@@ -271,6 +272,7 @@ def test_every_condition_named_by_the_item_workflows_is_implemented(app, world):
             "measures_closed": True,  # it has no measures
             "follow_up_due": False,  # not completed: nothing scheduled
             "freshly_imported": False,  # not being created by a notice import
+            "not_under_review": False,  # it waits for review: not published meanwhile
         }
 
 
@@ -286,3 +288,20 @@ def test_http_conflict_after_which_the_action_is_gone_still_shows_the_comment(ap
     assert response.status_code == 409
     assert 'id="refused-transition"' in response.text
     assert "该事项已被他人修改" in response.text and "同意，已核实佐证" in response.text
+
+
+def test_publishing_waits_while_the_item_is_under_review(app, world, signed_in):
+    """公开 is offered before and after the review, never while the item waits for it."""
+    from portal.core.policy import allowed_transitions
+
+    for state, offered in (("in_progress", True), ("pending_review", False), ("completed", True)):
+        item_id = world.new_item(APPROVAL_SINGLE, state)
+        with app.app_context():
+            ids = [t.id for t in allowed_transitions(world.user("leader_resp"), world.item(item_id))]
+        assert ("publish" in ids) is offered, (state, ids)
+    token = signed_in("leader_resp").csrf_token()
+    response = signed_in("leader_resp").post(
+        f"/items/{world.new_item(APPROVAL_SINGLE, 'pending_review')}/transitions/publish",
+        data={"csrf_token": token, "comment": "", "version": "3"},
+    )
+    assert response.status_code in (400, 403, 409) and "公开" in response.text
