@@ -67,6 +67,10 @@ class OfficialDocument:
         return table
 
     def save(self) -> bytes:
+        """The file, with GB/T 9704 page numbers (— N —) on every page."""
+        from portal.core.docx_layout import add_page_numbers
+
+        add_page_numbers(self.document)
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()

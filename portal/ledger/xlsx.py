@@ -10,6 +10,12 @@ Writing never makes a formula of text: every text cell is a string cell, and tex
 spreadsheet would take for a formula when the cell is edited (= + - @) carries the quote
 prefix (OWASP's CSV injection; `text_cells`, which the dashboard's workbook uses too).
 
+The written workbook is laid out for the office that works in it and prints it
+(`office_layout`): the title over the columns, the header row frozen and filtered, columns as
+wide as their text (a CJK character counts two) up to a limit past which the text wraps, and on
+paper landscape, one page wide, the header row repeated on every page, "第 N 页 共 M 页" in the
+footer; A4, or A3 when the columns are too wide to read at A4.
+
 Problems are worded through gettext: English on the command line, the user's language on the
 import page.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,7 +51,16 @@ COLUMNS = (
     "整改成效",
     "佐证材料数",
 )
-WIDTHS = (6, 28, 36, 60, 12, 14, 12, 12, 10, 10, 40, 10)
+#: The widest each column grows (in characters of the default font; a CJK character is two):
+#: long text wraps within it.
+MAX_WIDTHS = (8, 16, 28, 44, 12, 16, 12, 12, 10, 10, 30, 10)
+#: The columns centred: 序号, 整改时限, 整改状态, 整改进展, 佐证材料数.
+CENTRED = (0, 7, 8, 9, 11)
+#: The widest a sheet may be (the sum of its column widths) and still print on A4 landscape at a
+#: readable scale (about 70 %); a wider one prints on A3.
+A4_WIDTH = 210
+#: A line of the default font (11 pt) in points, with the CJK fonts' taller line.
+LINE_HEIGHT = 15
 MEASURE_LINE = re.compile(r"^([一二三四五六七八九十]+是)\s*(.*)$")
 #: The most a workbook may unpack to (the sum of its parts' sizes), in bytes.
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
@@ -98,15 +114,12 @@ class Ledger:
 
 def write_ledger(title: str, rows: list[LedgerRow]) -> bytes:
     from openpyxl import Workbook  # (imported when used: a tenth of a second at every start)
-    from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "整改台账"
     sheet.append([title])
     sheet.append(list(COLUMNS))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
     for row in rows:
         sheet.append(
             [
@@ -124,16 +137,90 @@ def write_ledger(title: str, rows: list[LedgerRow]) -> bytes:
                 row.evidence_count if row.evidence_count is not None else 0,
             ]
         )
-    for letter, width in zip("ABCDEFGHIJKL", WIDTHS, strict=True):
-        sheet.column_dimensions[letter].width = width
     for line in sheet.iter_rows(min_row=3):
-        for cell in line:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
         line[7].number_format = "yyyy-mm-dd"
+    office_layout(sheet, MAX_WIDTHS, centred=CENTRED)
     text_cells(sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def display_width(value) -> int:
+    """How many characters of the default font a cell's longest line takes: a CJK (wide)
+    character takes two, a date ten."""
+    if isinstance(value, date | datetime):
+        return 10
+    lines = str(value).splitlines() if value is not None else []
+    return max(
+        (sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in lines), default=0
+    )
+
+
+def wrapped_lines(value, width: int) -> int:
+    """How many lines a wrapped cell `width` characters wide shows `value` on (a CJK character
+    wraps anywhere, as the spreadsheets wrap it)."""
+    lines = str(value).splitlines() if value is not None else []
+    room = max(width - 1, 1)
+    return max(sum(max(1, math.ceil(display_width(line) / room)) for line in lines), 1)
+
+
+def office_layout(
+    sheet, max_widths: tuple[int, ...], *, header_row: int = 2, centred: tuple[int, ...] = ()
+) -> None:
+    """Lay `sheet` out for screen and paper: row 1 its title (when the header is below it), the
+    header row bold, centred and frozen with a filter over the data, each column as wide as its
+    widest text up to `max_widths` (wider text wraps), thin borders, and the print settings
+    (landscape, fit to one page wide, the header row on every page, the page number below).
+    The columns numbered in `centred` (from 0: numbers, dates, states) are centred."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    columns = len(max_widths)
+    last = get_column_letter(columns)
+    if header_row > 1:
+        sheet.merge_cells(f"A1:{last}1")
+        sheet["A1"].font = Font(bold=True, size=16)
+        sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
+        sheet.row_dimensions[1].height = 30
+    widths = [0] * columns
+    for line in sheet.iter_rows(min_row=header_row, max_col=columns):
+        for n, cell in enumerate(line):
+            widths[n] = max(widths[n], display_width(cell.value) + 2)  # and a margin
+    shown = [min(width, most) for width, most in zip(widths, max_widths, strict=True)]
+    for n, width in enumerate(shown):
+        sheet.column_dimensions[get_column_letter(n + 1)].width = width
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for line in sheet.iter_rows(min_row=header_row, max_col=columns):
+        for n, cell in enumerate(line):
+            cell.border = border
+            if cell.row == header_row:
+                cell.font = Font(bold=True)
+                cell.fill = PatternFill("solid", fgColor="DDE4EE")
+                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            else:
+                cell.alignment = Alignment(
+                    horizontal="center" if n in centred else None,
+                    vertical="top",
+                    wrap_text=widths[n] > shown[n],
+                )
+        # Spreadsheets keep a row one line high unless told (LibreOffice does not grow it).
+        lines = max(wrapped_lines(cell.value, shown[n]) for n, cell in enumerate(line))
+        sheet.row_dimensions[line[0].row].height = lines * LINE_HEIGHT + 4
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
+    sheet.auto_filter.ref = f"A{header_row}:{last}{max(sheet.max_row, header_row + 1)}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.PAPERSIZE_A4 if sum(shown) <= A4_WIDTH else sheet.PAPERSIZE_A3
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.75
+    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
+    sheet.oddFooter.center.size = 10
 
 
 def text_cells(sheet) -> None:

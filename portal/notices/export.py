@@ -3,6 +3,15 @@
 One structure, three renderings: plain text, HTML (a template) and DOCX in the look of an
 official document (GB/T 9704: A4, 方正小标宋 title, 黑体/楷体 headings, 仿宋 body). The text
 rendering parses back (portal.notices.parser) to the same tree: that round trip is tested.
+
+The DOCX also carries what GB/T 9704 asks of a document that goes out (portal.core.docx_layout):
+the page number "— 1 —" in the footer, and at the end the signature block (落款) and the date
+(成文日期). The notice is the inspected party organisation's report of its own rectification, so
+the issuer is that organisation as the title names it (中共某某局党组 in "中共某某局党组关于巡察整改
+情况的通报", the form GB/T 9704 gives titles: issuer, 关于, subject); a title without "关于" names no
+issuer, and the inspection's inspected unit signs. The date is the day of the export (in the
+configured time zone): the notice is drawn from the data as they are that day, and the office
+exports it to issue it.
 """
 
 from __future__ import annotations
@@ -12,9 +21,11 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from portal.core.docx_layout import add_page_numbers, add_signature
 from portal.core.extensions import db
 from portal.core.filters import active_in
 from portal.core.official_docx import HEADING, SUBHEADING, OfficialDocument
+from portal.core.timeutil import today
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from workflows import RECTIFICATION
 
@@ -63,6 +74,8 @@ class Notice:
     sections: list[NoticeSection]
     closing: str
     contact: str
+    issuer: str  # 落款: who signs the notice
+    dated: date  # 成文日期
 
 
 def counted_items(inspection: Inspection) -> list[RectificationItem]:
@@ -137,7 +150,15 @@ def build_notice(inspection: Inspection, items: list[RectificationItem] | None =
         sections=ordered,
         closing="对已完成的整改任务适时组织“回头看”,对需要长期坚持的加强跟踪督办,持续巩固整改成效。",
         contact=_contact(inspection),
+        issuer=notice_issuer(inspection),
+        dated=today(),
     )
+
+
+def notice_issuer(inspection: Inspection) -> str:
+    """Who signs the notice: the organisation before "关于" in its title, else the inspected unit."""
+    named, about, _subject = inspection.title.partition("关于")
+    return named.strip() if about and named.strip() else inspection.inspected_unit.strip()
 
 
 def _opening(inspection: Inspection) -> str:
@@ -234,4 +255,6 @@ def render_docx(notice: Notice) -> bytes:
     doc.paragraph("三、持续整改,巩固提升整改成效", HEADING)
     doc.paragraph(notice.closing)
     doc.paragraph(INVITATION + notice.contact)
+    add_signature(doc, notice.issuer, notice.dated)
+    add_page_numbers(doc.document)
     return doc.save()

@@ -7,6 +7,7 @@ how far it is, its open measures and what is asked.
 
 from __future__ import annotations
 
+from portal.core.docx_layout import add_signature
 from portal.core.official_docx import HEADING, OfficialDocument
 from portal.core.timeutil import today
 from portal.notices.export import cn_date
@@ -61,7 +62,6 @@ def render_letter(warning: SupervisionWarning) -> bytes:
             doc.paragraph(f"{measure.label + '、' if measure.label else ''}{measure.text}")
     doc.paragraph("工作要求", HEADING)
     doc.paragraph(ask)
-    doc.paragraph("巡察整改办", right=True)
-    doc.paragraph(cn_date(warning.pass_day), right=True)
+    add_signature(doc, "巡察整改办", warning.pass_day)  # 落款 and 成文日期 (GB/T 9704 7.3.5.2)
     doc.paragraph(f"(编号:督-{warning.id:06d},生成于{cn_date(today())})", right=True)
     return doc.save()
