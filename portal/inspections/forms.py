@@ -9,6 +9,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -21,7 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.core.forms import MoneyField, PortalForm, choices, max_length
+from portal.core.forms import MoneyField, PortalForm, PortalSubForm, choices, max_length
 from portal.core.titles import person_labels
 from portal.inspections.models import (
     APPROVAL_DUAL,
@@ -214,3 +215,91 @@ class MeasureStatusForm(PortalForm):
     def validate_reason(self, field) -> None:
         if self.status.data in ("long_term", "not_applicable") and not (field.data or "").strip():
             raise ValidationError(_l("Say why this measure is long-term or not applicable."))
+
+
+# --- the inspection page's table ----------------------------------------------------------------
+
+#: How the table of an inspection's items can be sorted (the ?sort= values).
+TABLE_SORTS = ("number", "title", "department", "staff", "deadline", "state", "progress")
+#: Rows per page of that table.
+TABLE_PAGE_SIZE = 50
+
+_DATE_FORMAT = _l("Enter the date as YYYY-MM-DD.")
+
+
+def _date_errors(*fields) -> None:
+    """WTForms says "Not a valid date value." in English: say it in the user's language."""
+    for field in fields:
+        if any((v or "").strip() for v in field.raw_data or ()) and field.data is None:
+            field.errors = [str(_DATE_FORMAT)]
+
+
+class ItemTableFilterForm(PortalSubForm):
+    """The table's filter, read from the query string (a GET form needs no CSRF token)."""
+
+    state = SelectField(_l("State"), validate_choice=False)
+    department = SelectField(_l("Responsible department"), validate_choice=False)
+    category = SelectField(_l("Category"), validate_choice=False)
+    overdue = BooleanField(_l("Overdue only"))
+    deadline_from = DateField(_l("Deadline from"), name="from", validators=[Optional()])
+    deadline_to = DateField(_l("Deadline to"), name="to", validators=[Optional()])
+
+    def set_choices(self, states, departments, categories) -> None:
+        self.state.choices = [("", _l("All states"))] + [(s.id, title) for s, title in states]
+        self.department.choices = [("", _l("All departments"))] + [(str(d.id), d.name) for d in departments]
+        self.category.choices = [("", _l("All categories"))] + [
+            (str(c.id), f"{c.label} {c.title}".strip()) for c in categories
+        ]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in (self.state, self.department, self.category):
+            if (field.data or "") not in {value for value, _label in field.choices}:
+                field.errors = [str(_l("There is no such choice; this filter is not applied."))]
+                field.data = ""
+        _date_errors(self.deadline_from, self.deadline_to)
+        if (
+            self.deadline_from.data
+            and self.deadline_to.data
+            and self.deadline_to.data < self.deadline_from.data
+        ):
+            self.deadline_to.errors = [str(_l("The end of the range is before its start."))]
+        return valid and not self.errors
+
+    def chosen_id(self, field) -> int | None:
+        return int(field.data) if (field.data or "").isdigit() else None
+
+
+class BulkAssignForm(PortalForm):
+    """Set the department, the responsible staff or the deadline of the items ticked in the
+    table; a field left blank stays as it is on each item."""
+
+    items = SelectMultipleField(_l("Items"), coerce=int, validate_choice=False)
+    department_id = SelectField(_l("Responsible department (责任部门)"), coerce=int, default=0)
+    staff_id = SelectField(_l("Responsible staff (责任人)"), coerce=int, default=0)
+    deadline = DateField(_l("Deadline (整改时限)"), validators=[Optional()])
+    #: the page's query string, so that the page comes back sorted and filtered as it was
+    query = HiddenField()
+
+    def set_choices(self, departments, staff) -> None:
+        unchanged = (0, _l("(unchanged)"))
+        self.department_id.choices = choices([unchanged] + [(d.id, d.name) for d in departments])
+        self.staff_id.choices = choices([unchanged] + list(person_labels(staff).items()))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        _date_errors(self.deadline)
+        if not self.items.data:
+            self.items.errors = [str(_l("Tick at least one item in the table."))]
+        if valid and not (self.department_id.data or self.staff_id.data or self.deadline.data):
+            self.form_errors.append(str(_l("Choose a department, a person or a deadline to set.")))
+        return valid and not self.errors
+
+    def values(self) -> dict:
+        """The fields to set on each item (those not left blank)."""
+        wanted = {
+            "department_id": self.department_id.data or None,
+            "staff_id": self.staff_id.data or None,
+            "deadline": self.deadline.data,
+        }
+        return {name: value for name, value in wanted.items() if value}

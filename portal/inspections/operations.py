@@ -6,6 +6,7 @@ item's version number, so that an edit based on a stale page is a conflict, not 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +18,8 @@ from portal.core.concurrency import claim_version
 from portal.core.errors import Invalid
 from portal.core.extensions import db
 from portal.core.forms import money
+from portal.core.policy import can, suspension
+from portal.core.titles import state_title
 from portal.inspections.models import (
     APPROVAL_DUAL,
     APPROVAL_SINGLE,
@@ -258,6 +261,57 @@ def update_document(
                 )
             )
     return changed
+
+
+#: The item fields a bulk assignment may set (all under the "assign" field permission).
+BULK_ASSIGN_FIELDS = ("department_id", "staff_id", "deadline")
+
+
+@dataclass
+class BulkAssignment:
+    """What a bulk assignment did: the items changed, those already as asked, and the items
+    refused with the reason (nothing was written to a refused item)."""
+
+    changed: list[RectificationItem] = field(default_factory=list)
+    unchanged: list[RectificationItem] = field(default_factory=list)
+    refused: list[tuple[RectificationItem, str]] = field(default_factory=list)
+
+
+def assign_items(
+    actor: Actor, items: list[RectificationItem], values: dict, note: str = ""
+) -> BulkAssignment:
+    """Set the department, responsible staff or deadline of several items at once.
+
+    Each item goes through `update_document`, so each one changed gets its own version and its
+    own item.update audit event (and its new staff a notification), exactly as an edit of that
+    item alone. An item the actor may not assign now (a withdrawn one, say) is refused before
+    anything is written to it, and the others are still assigned.
+    """
+    unknown = set(values) - set(BULK_ASSIGN_FIELDS)
+    if unknown:
+        raise ValueError(f"not assignable in bulk: {sorted(unknown)}")
+    done = BulkAssignment()
+    for item in items:
+        problem = _assign_problem(actor, item)
+        if problem:
+            done.refused.append((item, problem))
+        elif update_document(actor, item, values, note):
+            done.changed.append(item)
+        else:
+            done.unchanged.append(item)
+    return done
+
+
+def _assign_problem(actor: Actor, item: RectificationItem) -> str | None:
+    """Why `actor` may not assign `item` now, or None (system actors always may)."""
+    if actor.user is None or can(actor.user, "assign", item):
+        return None
+    if suspension(item) is not None:
+        return _("it has been withdrawn (撤销); restore it first")
+    return _(
+        "its department, staff and deadline cannot be changed by you while it is “%(state)s”",
+        state=state_title("rectification", item.state),
+    )
 
 
 def add_measure(

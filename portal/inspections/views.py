@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import parse_qsl, urlencode
+
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor
 from portal.core.content import field_permission
 from portal.core.extensions import db
+from portal.core.filters import permitted
 from portal.core.filters import visible as visible_clause
 from portal.core.handlers import keep_input
 from portal.core.loading import load
@@ -23,9 +30,13 @@ from portal.core.titles import state_title, transition_title
 from portal.core.transitions import fire
 from portal.inspections.forms import (
     MEASURE_STATUS_TITLES,
+    TABLE_PAGE_SIZE,
+    TABLE_SORTS,
+    BulkAssignForm,
     CategoryForm,
     InspectionForm,
     ItemForm,
+    ItemTableFilterForm,
     MeasureDoneForm,
     MeasureForm,
     MeasureStatusForm,
@@ -34,6 +45,7 @@ from portal.inspections.item_page import render_item
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.inspections.operations import (
     add_measure,
+    assign_items,
     create_category,
     create_inspection,
     create_item,
@@ -41,8 +53,12 @@ from portal.inspections.operations import (
     set_measure_status,
     update_document,
 )
-from portal.inspections.queries import inspection_overview
+from portal.inspections.queries import inspection_overview, progress_expression
+from portal.supervision.levels import BY_ID as LEVELS
+from portal.supervision.levels import Level, level_expression
 from portal.workflow.forms import TransitionForm
+from workflows.rectification import CLOSED as CLOSED_STATES
+from workflows.rectification import RECTIFICATION
 
 bp = Blueprint("inspections", __name__)
 
@@ -114,8 +130,156 @@ def new_inspection():
     return render_template("inspections/form.html", form=form, title=_("New inspection"))
 
 
-def _render_inspection(obj: Inspection, form: TransitionForm | None = None, failed=None, status=200):
-    overview = inspection_overview(obj, current_user, today())
+# --- the inspection page: its items as a sortable, filterable table ----------------------------
+
+Item = RectificationItem
+#: the joins the sort reads, aliased so that the policy's correlated subqueries (on categories,
+#: users) keep their own FROM clauses
+Staff = so.aliased(User)
+SortCategory = so.aliased(Category)
+
+#: The query-string arguments the table reads (kept by its sort, page and bulk-assign links).
+TABLE_ARGS = ("sort", "dir", "state", "department", "category", "overdue", "from", "to", "page")
+
+
+@dataclass
+class TableRow:
+    item: RectificationItem
+    progress: int
+    #: its deadline level (三色), decided in SQL
+    level: Level
+    #: may the user set its department, staff and deadline (the "assign" field permission)?
+    assignable: bool
+    #: days to the deadline (negative: overdue) while the item is open, else None
+    days_left: int | None
+
+
+@dataclass
+class ItemTable:
+    rows: list[TableRow]
+    total: int
+    page: int
+    pages: int
+    sort: str
+    descending: bool
+    #: the filters and sort as query-string arguments (for the page links)
+    args: dict
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * TABLE_PAGE_SIZE + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * TABLE_PAGE_SIZE, self.total)
+
+    @property
+    def assignable(self) -> bool:
+        return any(r.assignable for r in self.rows)
+
+
+def _sort_order(sort: str, descending: bool) -> list:
+    """ORDER BY for a ?sort= value: empty values last either way, then the item's id."""
+
+    def by(column, *, empty=None):
+        key = column.desc() if descending else column.asc()
+        return ([sa.case((empty, 1), else_=0)] if empty is not None else []) + [key]
+
+    if sort == "number":  # 2 before 10: shorter numbers first
+        order = by(sa.func.length(Item.number), empty=Item.number == "") + by(Item.number)
+    elif sort == "title":
+        order = by(Item.title)
+    elif sort == "department":
+        order = by(Department.name, empty=Department.name.is_(None))
+    elif sort == "staff":
+        order = by(Staff.display_name, empty=Staff.display_name.is_(None))
+    elif sort == "deadline":
+        order = by(Item.deadline, empty=Item.deadline.is_(None))
+    elif sort == "state":  # in the workflow's order, not the alphabet's
+        order = by(sa.case({s.id: n for n, s in enumerate(RECTIFICATION.states)}, value=Item.state))
+    elif sort == "progress":
+        order = by(progress_expression())
+    else:  # the notice's order: by category, then as the items were created
+        order = [sa.func.coalesce(SortCategory.position, 1_000_000), Item.category_id, Item.id]
+    return [*order, Item.id]
+
+
+def _item_table(inspection: Inspection, form: ItemTableFilterForm, day: date, args) -> ItemTable:
+    """One page of the items `current_user` may see, filtered and sorted in SQL (two statements:
+    the count, and the rows with their progress, deadline level and assign permission)."""
+    sort = args.get("sort", "")
+    sort = sort if sort in TABLE_SORTS else ""
+    descending = args.get("dir") == "desc"
+    where = [Item.inspection_id == inspection.id, visible_clause(current_user, Item)]
+    if form.state.data:
+        where.append(Item.state == form.state.data)
+    if form.chosen_id(form.department) is not None:
+        where.append(Item.department_id == form.chosen_id(form.department))
+    if form.chosen_id(form.category) is not None:
+        where.append(Item.category_id == form.chosen_id(form.category))
+    if form.overdue.data:
+        where += [Item.deadline < day, Item.state.not_in(CLOSED_STATES)]
+    if form.deadline_from.data and not form.deadline_from.errors:
+        where.append(Item.deadline >= form.deadline_from.data)
+    if form.deadline_to.data and not form.deadline_to.errors:
+        where.append(Item.deadline <= form.deadline_to.data)
+    total = db.session.scalar(sa.select(sa.func.count(Item.id)).where(*where))
+    pages = max(1, -(-total // TABLE_PAGE_SIZE))
+    page = min(max(args.get("page", 1, type=int), 1), pages)
+    found = db.session.execute(
+        sa.select(
+            Item,
+            progress_expression(),
+            level_expression(Item, day),
+            sa.case((permitted(current_user, Item, "assign"), 1), else_=0),
+        )
+        .outerjoin(SortCategory, SortCategory.id == Item.category_id)
+        .outerjoin(Department, Department.id == Item.department_id)
+        .outerjoin(Staff, Staff.id == Item.staff_id)
+        .options(so.contains_eager(Item.department), so.contains_eager(Item.staff.of_type(Staff)))
+        .where(*where)
+        .order_by(*_sort_order(sort, descending))
+        .offset((page - 1) * TABLE_PAGE_SIZE)
+        .limit(TABLE_PAGE_SIZE)
+    ).all()
+    rows = [
+        TableRow(
+            item,
+            int(progress or 0),
+            LEVELS[level],
+            bool(assignable),
+            None if item.deadline is None or item.state in CLOSED_STATES else (item.deadline - day).days,
+        )
+        for item, progress, level, assignable in found
+    ]
+    kept = {k: v for k in TABLE_ARGS if k != "page" and (v := args.get(k))}
+    return ItemTable(rows, total, page, pages, sort, descending, kept)
+
+
+def _table_forms(inspection: Inspection, args, bulk: BulkAssignForm | None = None):
+    """The filter form (from the query string) and the bulk-assign form, with their choices."""
+    departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
+    filters = ItemTableFilterForm(args)
+    filters.set_choices(
+        [(s, state_title("rectification", s.id)) for s in RECTIFICATION.states],
+        departments,
+        inspection.categories,
+    )
+    filters.validate()
+    if bulk is None:
+        bulk = BulkAssignForm(formdata=None, query=urlencode(list(args.items(multi=True))))
+        bulk.items.data = args.getlist("selected", type=int)
+    bulk.set_choices(departments, active_users_with("staff"))
+    return filters, bulk
+
+
+def _render_inspection(
+    obj: Inspection, form: TransitionForm | None = None, failed=None, status=200, bulk=None, args=None
+):
+    day = today()
+    args = request.args if args is None else args
+    overview = inspection_overview(obj, current_user, day)
+    filters, bulk = _table_forms(obj, args, bulk)
     withdrawal = None
     if suspension(obj) is not None:
         withdrawal = db.session.scalar(
@@ -131,6 +295,9 @@ def _render_inspection(obj: Inspection, form: TransitionForm | None = None, fail
     return render_template(
         "inspections/inspection.html",
         overview=overview,
+        table=_item_table(obj, filters, day, args),
+        filters=filters,
+        bulk=bulk,
         can_edit=can(current_user, "edit", obj),
         can_add_item=can(current_user, "add_item", obj),
         can_share=can(current_user, "share", obj),
@@ -138,13 +305,90 @@ def _render_inspection(obj: Inspection, form: TransitionForm | None = None, fail
         form=form or TransitionForm(formdata=None, version=obj.version),
         failed=failed,
         withdrawal=withdrawal,
-    ), status
+    ), 400 if status == 200 and filters.errors else status
 
 
 @bp.route("/inspections/<int:inspection_id>")
 @roles_required(*INTERNAL)
 def inspection(inspection_id: int):
     return _render_inspection(load(Inspection, inspection_id))
+
+
+def _table_args(query: str) -> MultiDict:
+    """The table's arguments in a query string (the page's, sent back with the bulk form)."""
+    return MultiDict([(k, v) for k, v in parse_qsl(query) if k in TABLE_ARGS])
+
+
+def _back_to_table(inspection: Inspection, query: str, selected=()) -> str:
+    """The inspection page sorted and filtered as the form was sent from, with `selected` ticked."""
+    args = {**_table_args(query).to_dict(), "selected": list(selected)}
+    return url_for("inspections.inspection", inspection_id=inspection.id, **args) + "#items"
+
+
+@bp.route("/inspections/<int:inspection_id>/assign", methods=["POST"])
+@roles_required(*INTERNAL)
+def bulk_assign(inspection_id: int):
+    """Set the department, staff or deadline of the items ticked in the table, each through
+    the item's own update (one audit event per item changed); refusals are listed."""
+    obj = load(Inspection, inspection_id)
+    may_assign = db.session.scalar(
+        sa.select(Item.id)
+        .where(Item.inspection_id == obj.id, permitted(current_user, Item, "assign"))
+        .limit(1)
+    )
+    if may_assign is None:
+        abort(403)
+    form = BulkAssignForm()
+    form.set_choices(
+        db.session.scalars(sa.select(Department).order_by(Department.name)).all(),
+        active_users_with("staff"),
+    )
+    keep_input(lambda exc: _render_bulk_refused(obj, form, exc))  # changed meanwhile: 409
+    if not form.validate_on_submit():
+        return _render_bulk_refused(obj, form)
+    items = db.session.scalars(
+        sa.select(Item)
+        .where(Item.id.in_(form.items.data), Item.inspection_id == obj.id, visible_clause(current_user, Item))
+        .order_by(Item.id)
+    ).all()
+    done = assign_items(Actor.of(current_user), items, form.values())
+    db.session.commit()
+    gone = len(set(form.items.data) - {item.id for item in items})  # withdrawn or unshared meanwhile
+    if done.changed or not done.refused:
+        flash(
+            _(
+                "%(n)d item(s) updated; %(same)d already had what was chosen.",
+                n=len(done.changed),
+                same=len(done.unchanged),
+            )
+            if done.unchanged
+            else _("%(n)d item(s) updated.", n=len(done.changed)),
+            "success",
+        )
+    if done.refused:
+        flash(
+            _(
+                "Not changed: %(items)s.",
+                items="；".join(f"{_item_name(item)}（{reason}）" for item, reason in done.refused),
+            ),
+            "warning",
+        )
+    if gone:
+        flash(_("%(n)d ticked item(s) are no longer in this inspection for you.", n=gone), "warning")
+    kept = form.items.data if done.refused or gone else ()
+    return redirect(_back_to_table(obj, form.query.data or "", kept))
+
+
+def _item_name(item: RectificationItem) -> str:
+    return f"{item.number}. {item.title}" if item.number else item.title
+
+
+def _render_bulk_refused(obj: Inspection, form: BulkAssignForm, exc=None):
+    """The page again with the bulk form as filled in (ticks, choices, the date typed) and why."""
+    if exc is not None:
+        form.form_errors.append(exc.message)
+    status = 400 if exc is None else exc.status
+    return _render_inspection(obj, bulk=form, status=status, args=_table_args(form.query.data or ""))
 
 
 @bp.route("/inspections/<int:inspection_id>/transitions/<transition_id>", methods=["POST"])
