@@ -7,7 +7,7 @@ import hashlib
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.accounts.models import User
+from portal.accounts.models import Department, User
 from portal.audit.chain import Actor, record_event
 from portal.core.errors import Invalid, OperationError
 from portal.core.extensions import db
@@ -64,6 +64,7 @@ def import_notice(
     party_secretary=None,
     preview: str | None = None,
     states: list[str] | None = None,
+    departments: list[int | None] | None = None,
     hints: dict[int, StatusHint] | None = None,
 ) -> Inspection:
     """Create the inspection described by `parsed`; refuse a text imported before.
@@ -76,6 +77,9 @@ def import_notice(
     `notice_states`; None: every item starts assigned). An item that starts elsewhere takes its
     import transition through the workflow engine, as `actor` (the office), citing the lines
     of `hints` (`status_hints` of the uploaded text, taken before any correction) that state it.
+
+    `departments`: each problem's responsible department (its id, or None), in the same order,
+    as the office set it in the preview (None: no item has one).
     """
     existing = find_imported(source_text)
     if existing is not None:
@@ -84,6 +88,9 @@ def import_notice(
     states = [RECTIFICATION.initial] * len(problems) if states is None else list(states)
     if len(states) != len(problems) or any(state not in START_STATES for state in states):
         raise Invalid(_("An imported item can start only as %(states)s.", states=start_states_text()))
+    departments = [None] * len(problems) if departments is None else list(departments)
+    if len(departments) != len(problems):
+        raise Invalid(_("The departments do not match the problems of the notice; preview it again."))
     hints = status_hints(parsed, source_text) if hints is None else hints
     inspection = create_inspection(
         actor,
@@ -102,7 +109,7 @@ def import_notice(
     )
     inspection.source_sha256 = text_sha256(source_text)
     created: list[tuple[RectificationItem, Problem, str]] = []
-    starts = iter(states)
+    starts, responsible = iter(states), iter(departments)
     for position, parsed_category in enumerate(parsed.categories):
         category = None
         if parsed_category.label or parsed_category.title:
@@ -110,7 +117,7 @@ def import_notice(
                 actor, inspection, label=parsed_category.label, title=parsed_category.title, position=position
             )
         for problem in parsed_category.problems:
-            state = next(starts)
+            state, department_id = next(starts), next(responsible)
             item = create_item(
                 actor,
                 inspection,
@@ -122,6 +129,7 @@ def import_notice(
                 money_to_recover=problem.money_to_recover,
                 responsible_leader=_user(problem.leader_id),
                 staff=_user(problem.staff_id),
+                department=db.session.get(Department, department_id) if department_id else None,
                 measures=[(m.label, m.text, m.deadline) for m in problem.measures],
                 completion_summary=completion_summary(problem) if state == "completed" else "",
             )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.models import User, active_users_with
+from portal.accounts.models import Department, User, active_users_with
 from portal.audit.chain import Actor
 from portal.core.downloads import attachment
 from portal.core.extensions import db
@@ -37,9 +38,22 @@ from portal.notices.text import NoticeInputError, decode
 bp = Blueprint("notices", __name__)
 
 
+def _header(parsed: ParsedNotice) -> dict:
+    """The inspection's header as parsed, for the preview's header fields."""
+    return {
+        "title": parsed.title or _("Imported notice"),
+        "inspected_unit": parsed.inspected_unit,
+        "inspection_team": parsed.inspection_team,
+        "start_date": parsed.inspection_start,
+        "end_date": parsed.inspection_end,
+        "feedback_date": parsed.feedback_date,
+    }
+
+
 def _preview_data(parsed: ParsedNotice, token: str, hints: dict[int, StatusHint]) -> dict:
     return {
         "token": token,
+        **_header(parsed),
         "categories": [
             {
                 "label": c.label,
@@ -50,14 +64,28 @@ def _preview_data(parsed: ParsedNotice, token: str, hints: dict[int, StatusHint]
                         "number": p.number,
                         "title": p.title,
                         "deadline": p.deadline,
+                        "department_id": 0,
                         "leader_id": 0,
                         "staff_id": 0,
                         "state": hints[id(p)].state,
-                        "measures": [{"label": m.label} for m in p.measures],
+                        "measures": [{"label": m.label, "text": m.text} for m in p.measures],
                     }
                     for p in c.problems
                 ],
             }
+            for c in parsed.categories
+        ],
+    }
+
+
+def _unposted(parsed: ParsedNotice) -> dict:
+    """What a confirmation that leaves out the header or a measure's text (a form from before
+    they could be corrected, a script) takes instead: the notice's values, as parsed. A field
+    that is posted, even empty, is the office's correction."""
+    return {
+        **_header(parsed),
+        "categories": [
+            {"problems": [{"measures": [{"text": m.text} for m in p.measures]} for p in c.problems]}
             for c in parsed.categories
         ],
     }
@@ -85,7 +113,7 @@ def _render_preview(
     """The preview page; with `lost` (the preview could not be used), the office's corrections
     are shown again under an upload form that carries them into the next preview. `stated`:
     what the notice states of each row (`_stated`, taken before any correction)."""
-    form.set_people(active_users_with("leader"), active_users_with("staff"))
+    form.set_people(active_users_with("leader"), active_users_with("staff"), _departments())
     return render_template(
         "notices/preview.html",
         form=form,
@@ -96,6 +124,10 @@ def _render_preview(
         lost=lost,
         upload_form=upload_form,
     ), status
+
+
+def _departments() -> list[Department]:
+    return db.session.scalars(sa.select(Department).order_by(Department.name)).all()
 
 
 def _carried_corrections() -> PreviewForm | None:
@@ -167,12 +199,18 @@ def _preview_upload(text: str, filename: str | None, carried: PreviewForm | None
     return _render_preview(PreviewForm(formdata=None, data=data), parsed, stated=stated)
 
 
-def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> list[str]:
+def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> tuple[list[str], list[int | None]]:
     """Take the office's corrections; the rows line up because parsing is deterministic.
 
-    Return the state each kept problem's item starts in, in the order of `parsed.problems`.
+    Return the state each kept problem's item starts in and its responsible department's id,
+    in the order of `parsed.problems`.
     """
-    states = []
+    parsed.title = form.title.data.strip()
+    parsed.inspected_unit = (form.inspected_unit.data or "").strip()
+    parsed.inspection_team = (form.inspection_team.data or "").strip()
+    parsed.inspection_start, parsed.inspection_end = form.start_date.data, form.end_date.data
+    parsed.feedback_date = form.feedback_date.data
+    states, departments = [], []
     for category, row in zip(parsed.categories, form.categories, strict=False):
         category.label, category.title = row.form.label.data or "", row.form.title.data or ""
         kept = []
@@ -185,10 +223,13 @@ def apply_corrections(parsed: ParsedNotice, form: PreviewForm) -> list[str]:
             problem.leader_id, problem.staff_id = p.leader_id.data or None, p.staff_id.data or None
             for measure, mrow in zip(problem.measures, p.measures, strict=False):
                 measure.label = (mrow.form.label.data or "").strip()
+                # a browser sends a text box with CRLF line endings
+                measure.text = (mrow.form.text.data or "").replace("\r\n", "\n").strip()
             kept.append(problem)
             states.append(p.state.data)
+            departments.append(p.department_id.data or None)
         category.problems = kept
-    return states
+    return states, departments
 
 
 def import_problems(parsed: ParsedNotice) -> list[str]:
@@ -230,18 +271,18 @@ def _unavailable(form: PreviewForm, exc: PreviewUnavailable):
 @bp.route("/inspections/import/confirm", methods=["POST"])
 @roles_required("office")
 def confirm():
-    form = PreviewForm()
     try:
-        preview = open_preview(form.token.data, current_user)
+        preview = open_preview(request.form.get("token"), current_user)
     except PreviewUnavailable as exc:
-        return _unavailable(form, exc)
+        return _unavailable(PreviewForm(), exc)
     parsed = parse(preview.source_text)
     hints = status_hints(parsed, preview.source_text)  # before the corrections drop problems
     stated = _stated(parsed, hints)
-    form.set_people(active_users_with("leader"), active_users_with("staff"))
+    form = PreviewForm(data=_unposted(parsed))
+    form.set_people(active_users_with("leader"), active_users_with("staff"), _departments())
     if not form.validate_on_submit():
         return _render_preview(form, parsed, stated=stated, status=400)
-    states = apply_corrections(parsed, form)
+    states, departments = apply_corrections(parsed, form)
     problems = import_problems(parsed)
     if problems:  # said before anything is written, where it is
         form.form_errors.extend(problems)
@@ -262,6 +303,7 @@ def confirm():
             approval_policy=form.approval_policy.data,
             party_secretary=db.session.get(User, form.party_secretary_id.data or 0),
             states=states,
+            departments=departments,
             hints=hints,
         )
         db.session.commit()

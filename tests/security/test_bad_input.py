@@ -516,8 +516,15 @@ TARGETS = [
             Row("text", HUGE, 200, at_most(100_000)),
             Row("text", MISSING, 200, "请选择文件或粘贴通报正文"),
             Row("text", SPACES, 200, "文件为空"),
-            Row("file", ("通报.txt", ("整改" * 50_001).encode("gb18030")), 200, at_most(100_000)),
-            Row("file", ("通报.txt", b"\x1b[31m" + NOTICE.read_bytes()), 200, CONTROL_MSG),
+            # a file without pasted text (both at once is refused as such)
+            Row(
+                "file",
+                ("通报.txt", ("整改" * 50_001).encode("gb18030")),
+                200,
+                at_most(100_000),
+                also={"text": ""},
+            ),
+            Row("file", ("通报.txt", b"\x1b[31m" + NOTICE.read_bytes()), 200, CONTROL_MSG, also={"text": ""}),
         ],
         ok=200,
         multipart=True,
