@@ -190,7 +190,7 @@ def export():
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     return Response(
         stream_with_context(generate()),
-        mimetype=f"{mimetype}; charset=utf-8",
+        content_type=f"{mimetype}; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "X-Content-Type-Options": "nosniff",

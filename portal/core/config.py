@@ -90,6 +90,8 @@ class Config:
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    #: the organisation running the portal, in the header band and the footer (单位名称)
+    ORGANISATION_NAME = ""
     #: attempts at one e-mail before the outbox gives up on it (pauses of 1, 2, 4 … 60 minutes)
     MAIL_MAX_ATTEMPTS = 10
 
@@ -179,6 +181,7 @@ class Config:
             "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip(),
             "SMTP_PORT": _int_env("SMTP_PORT", 25),
             "SMTP_FROM": os.environ.get("SMTP_FROM", "rectify@localhost").strip(),
+            "ORGANISATION_NAME": os.environ.get("ORGANISATION_NAME", cls.ORGANISATION_NAME).strip(),
             "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(instance_path / "evidence")),
             "AUDIT_CHECKPOINT_KEY_FILE": os.environ.get(
                 "AUDIT_CHECKPOINT_KEY_FILE", str(instance_path / "checkpoint.key")
@@ -232,6 +235,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     NAME = "development"
+    ORGANISATION_NAME = "深圳市南山区科技创新局"  # the demo's (its seed notice's) organisation
 
 
 class TestingConfig(Config):

@@ -6,11 +6,15 @@ from urllib.parse import quote
 
 from flask import Response, send_file
 from werkzeug.http import dump_options_header
+from werkzeug.utils import get_content_type
 
 
 def attachment(body: bytes, mimetype: str, filename: str) -> Response:
     """A generated file (notice, ledger …) offered for download under `filename`."""
-    response = Response(body, mimetype=mimetype)
+    # one charset: a text type names it once (werkzeug would append a second to a given one)
+    response = Response(
+        body, content_type=mimetype if "charset=" in mimetype else get_content_type(mimetype, "utf-8")
+    )
     response.headers["Content-Disposition"] = dump_options_header(
         "attachment", {"filename*": f"UTF-8''{quote(filename)}"}
     )

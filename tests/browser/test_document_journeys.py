@@ -121,7 +121,7 @@ def test_office_builds_an_inspection(page, app):
         page.fill("input[name=deadline]", "2026-12-31")
         page.click("#document-form [type=submit]")
         expect(page.locator("h1")).to_contain_text(title)
-        page.click(".breadcrumb a")
+        page.click(".breadcrumb a[data-crumb=inspection]")
     expect(page.locator("section[data-category]")).to_have_count(2)
     expect(page.locator("#state-counts [data-count=total]")).to_have_text("3")
     expect(page.locator("#state-counts [data-count=assigned]")).to_have_text("3")
