@@ -239,3 +239,27 @@ def login_as(client, make_user):
 
 # The persona world shared by workflow and document tests.
 from tests.world import signed_in, world  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The session's one Chromium (tests/browser and tests/stack share it: Playwright's sync API
+    runs one instance per process)."""
+    from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS
+
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium fonts-noto-cjk)")
+    if not AXE.exists():
+        missing.append(f"axe-core not found at {AXE} (make install-dev runs npm ci in tests/browser)")
+    if missing:
+        message = "; ".join(missing)
+        if os.environ.get("RECTIFY_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from tests.browser.playwright_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -1,4 +1,9 @@
-"""意见建议 moderation workflow: public feedback waits for the office before it is shown."""
+"""意见建议 moderation workflow: public feedback waits for the office before it is shown.
+
+The office may forward (转办) a report to a responsible department; that department's staff
+find it in their worklist, read it with its item and mark it handled. Replying and publishing
+stay with the office.
+"""
 
 from workflows.definition import Guard, State, Transition, Workflow, Worklist, roles
 
@@ -52,6 +57,24 @@ MODERATION = Workflow(
             comment_required=True,
             effects=("store_reply",),
         ),
+        Transition(
+            "forward",
+            "转办",
+            "Forward to a department",
+            ("pending", "published"),
+            None,
+            Guard(permissions=("moderate",)),
+            effects=("store_forward",),
+        ),
+        Transition(
+            "mark_handled",
+            "办理完毕",
+            "Mark as handled",
+            ("pending", "published"),
+            None,
+            Guard(conditions=("forwarded_to_my_department",)),
+            effects=("store_handled",),
+        ),
     ),
     worklists=(
         Worklist(
@@ -60,6 +83,13 @@ MODERATION = Workflow(
             "Feedback to moderate",
             ("pending",),
             Guard(permissions=("moderate",)),
+        ),
+        Worklist(
+            "forwarded_feedback",
+            "转办给本部门的意见",
+            "Feedback forwarded to my department",
+            ("pending", "published"),
+            Guard(conditions=("forwarded_to_my_department",)),
         ),
     ),
 )

@@ -67,6 +67,7 @@ CONDITION_LABELS = {
     "measures_closed": _l("every measure is done, long-term (长期坚持) or not applicable"),
     "follow_up_due": _l("its follow-up check (回头看) has fallen due"),
     "not_under_review": _l("it is not waiting for review (待审核)"),
+    "forwarded_to_my_department": _l("the report was forwarded to the user's department and is not handled yet"),
     "freshly_imported": _l("it is being created by a notice import and has taken no step yet"),
 }
 
@@ -83,6 +84,8 @@ EFFECT_LABELS = {
     "record_approval": _l("records the user's approval"),
     "clear_approvals": _l("clears the approvals given so far"),
     "store_reply": _l("stores the reply with the feedback"),
+    "store_forward": _l("stores the department it is forwarded to"),
+    "store_handled": _l("records that the department has handled it"),
     "extend_deadline": _l("changes the item's deadline to the proposed date (a new version)"),
     "schedule_follow_up_check": _l(
         "schedules its follow-up check (回头看) for the inspection's interval later"

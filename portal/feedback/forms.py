@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.core.forms import PortalForm, choices, max_length
@@ -79,11 +79,28 @@ class EditTextForm(PortalForm):
     text = TextAreaField(_l("Text"), validators=[DataRequired(), max_length(TEXT_MAX_LENGTH)])
 
 
+class ForwardForm(PortalForm):
+    department_id = IntegerField(
+        _l("Responsible department"),
+        validators=[DataRequired(message=_l("Choose the department to forward it to."))],
+    )
+    note = TextAreaField(_l("Note to the department (optional)"), validators=[Optional(), max_length(500)])
+
+
+class HandledForm(PortalForm):
+    note = TextAreaField(_l("What was done (optional)"), validators=[Optional(), max_length(500)])
+
+
 FIX_LABELS = {"fixed": _l("Yes, it is fixed"), "not_fixed": _l("No, it is not fixed"), "partly": _l("Partly")}
 
 
 class FixCheckForm(PortalForm):
-    answer = SelectField(_l("Is it really fixed?"), choices=choices(FIX_LABELS.items()))
+    # No answer is chosen for the visitor: the first option asks, and sending it is refused.
+    answer = SelectField(
+        _l("Is it really fixed?"),
+        choices=choices([("", _l("Please choose")), *FIX_LABELS.items()]),
+        validators=[DataRequired(message=_l("Please choose an answer: fixed, not fixed or partly."))],
+    )
     comment = TextAreaField(
         _l("Comment (optional)"), validators=[Optional(), max_length(FIX_COMMENT_MAX_LENGTH)]
     )

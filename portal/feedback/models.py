@@ -26,10 +26,15 @@ class Feedback(db.Model):
 
     __tablename__ = "feedback"
     __workflows__ = (MODERATION,)
-    __worklist_page__ = "feedback.queue"  # its worklists are shown on the moderation queue
+    # Its worklists' pages (the office's queue to moderate, a department's forwarded reports);
+    # the office moderates on the full queue (/feedback/), which the first one links to.
+    __worklist_template__ = "feedback/worklist.html"
+    __worklist_row__ = "feedback/_worklist_row.html"
+    __worklist_load__ = ("item", "inspection", "forwarded_department")
     __table_args__ = (
         sa.CheckConstraint(sa.column("kind").in_(KINDS), name="known_kind"),
         sa.Index("ix_feedback_state", "moderation_state", "id"),
+        sa.Index("ix_feedback_forwarded", "forwarded_department_id", "forward_handled_at"),
         *max_lengths(
             text=TEXT_MAX_LENGTH,
             original_text=TEXT_MAX_LENGTH,
@@ -63,9 +68,21 @@ class Feedback(db.Model):
     #: incremented by every moderation step, which updates conditionally on it
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    #: 转办: the department the office forwarded this report to, when, and when it was handled
+    forwarded_department_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("departments.id", ondelete="RESTRICT")
+    )
+    forwarded_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+    forward_handled_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+    #: the office's words to the department, addressed to it (财务科：请核实…)
+    forward_note: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
 
     inspection = so.relationship("Inspection")
     item = so.relationship("RectificationItem")
+    forwarded_department = so.relationship("Department")
+
+    #: Not stored: the department a forwarding being fired names (see operations.forward_feedback).
+    forward_to_department_id = None
 
 
 FIX_ANSWERS = ("fixed", "not_fixed", "partly")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from portal.audit.chain import Actor, record_event, utcnow
 from portal.core.extensions import db
+from portal.core.transitions import fire
 from portal.feedback.models import Feedback, FixCheck
 from portal.notifications.operations import notify
 
@@ -83,6 +84,27 @@ def edit_text(actor: Actor, feedback: Feedback, text: str) -> None:
         {"before": before, "after": text},
         inspection_id=feedback.inspection_id,
     )
+
+
+def forward_feedback(actor: Actor, feedback: Feedback, department, note: str = "") -> None:
+    """转办: forward a report to a responsible department, whose staff then find it in their
+    worklist of forwarded feedback. The step (history, audit event) names the department."""
+    note = note.strip()
+    feedback.forward_to_department_id = department.id
+    try:
+        fire(actor, feedback, "forward", comment=f"{department.name}：{note}" if note else department.name)
+    finally:
+        feedback.forward_to_department_id = None
+
+
+def mark_handled(actor: Actor, feedback: Feedback, note: str = "") -> None:
+    """The department has dealt with a forwarded report: it leaves the department's worklist."""
+    fire(actor, feedback, "mark_handled", comment=note)
+
+
+def forward_target(feedback: Feedback):
+    """The department a report goes to by default: its item's responsible department."""
+    return feedback.item.department if feedback.item is not None else None
 
 
 #: The rectification states in which the public may answer “is it really fixed?”.

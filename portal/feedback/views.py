@@ -5,22 +5,25 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.accounts.models import Department
 from portal.audit.chain import Actor
 from portal.core.errors import OperationError
 from portal.core.extensions import db, limiter
 from portal.core.handlers import render_error
 from portal.core.loading import load_public
 from portal.core.pages import attempt, flash_errors
-from portal.core.security import roles_required
-from portal.core.titles import action_title
+from portal.core.security import INTERNAL, roles_required
 from portal.core.transitions import fire
 from portal.feedback.forms import (
     KIND_LABELS,
     EditTextForm,
     FeedbackForm,
     FixCheckForm,
+    ForwardForm,
+    HandledForm,
     LookupForm,
     ModerationForm,
     ReplyForm,
@@ -32,13 +35,25 @@ from portal.feedback.operations import (
     edit_text,
     find_by_code,
     fix_check_open,
+    forward_feedback,
+    forward_target,
+    mark_handled,
     submit_feedback,
 )
 from portal.inspections.models import Inspection, RectificationItem
+from portal.public.queries import public_item
+from portal.public.views import render_item
 from workflows import MODERATION
 
 bp = Blueprint("feedback", __name__)
 STATES = [s.id for s in MODERATION.states]
+#: What the person who gave feedback is told of its moderation (spam is not called so to them).
+PUBLIC_STATE_LABELS = {
+    "pending": _l("Waiting for review (待审核)"),
+    "published": _l("Published"),
+    "rejected": _l("Not published"),
+    "spam": _l("Not published"),
+}
 
 
 def _feedback_limit() -> str:
@@ -80,7 +95,9 @@ def give(inspection_id: int, item_id: int | None = None):
         )
         notify_moderators(feedback)  # into the outbox, sent after the commit
         db.session.commit()
-        return render_template("feedback/received.html", code=code, inspection=inspection, item=item), 201
+        return render_template(
+            "feedback/received.html", code=code, feedback=feedback, inspection=inspection, item=item
+        ), 201
     return render_template(
         "feedback/give.html", form=form, inspection=inspection, item=item
     ), 400 if form.errors else 200
@@ -95,7 +112,14 @@ def lookup():
         found = find_by_code(form.code.data)
         if found is None:
             form.code.errors.append(_("No feedback has this tracking code. Check it and try again."))
-    return render_template("feedback/lookup.html", form=form, found=found, kind_labels=KIND_LABELS)
+    return render_template(
+        "feedback/lookup.html",
+        form=form,
+        found=found,
+        kind_labels=KIND_LABELS,
+        public_item=public_item(found.item_id) if found and found.item_id else None,
+        public_label=PUBLIC_STATE_LABELS,
+    )
 
 
 # --- moderation (office) ----------------------------------------------------------------------
@@ -110,7 +134,11 @@ def queue():
     rows = db.session.scalars(
         sa.select(Feedback)
         .where(Feedback.moderation_state == state)
-        .options(sa.orm.selectinload(Feedback.inspection), sa.orm.selectinload(Feedback.item))
+        .options(
+            sa.orm.selectinload(Feedback.inspection),
+            sa.orm.selectinload(Feedback.item).selectinload(RectificationItem.department),
+            sa.orm.selectinload(Feedback.forwarded_department),
+        )
         .order_by(Feedback.id.desc())
         .limit(200)
     ).all()
@@ -129,8 +157,19 @@ def queue():
         form=ModerationForm(formdata=None),
         reply_form=ReplyForm(formdata=None),
         edit_form=EditTextForm(formdata=None),
+        forward_form=ForwardForm(formdata=None),
+        departments=db.session.scalars(sa.select(Department).order_by(Department.name)).all(),
+        forward_target=forward_target,
         can_moderate=current_user.has_role("office"),
     )
+
+
+#: What the bulk form's actions did, for the message (n: how many).
+BULK_DONE = {
+    "publish": lambda n: _("%(n)d published.", n=n),
+    "reject": lambda n: _("%(n)d not to be published.", n=n),
+    "mark_spam": lambda n: _("%(n)d marked as spam.", n=n),
+}
 
 
 @bp.route("/feedback/bulk", methods=["POST"])
@@ -148,14 +187,7 @@ def bulk():
             fire(actor, row, form.action.data, comment=form.comment.data or "")
 
     try:
-        attempt(
-            run,
-            _(
-                "%(n)d pieces of feedback updated: “%(action)s”.",
-                n=len(rows),
-                action=action_title(MODERATION.id, form.action.data),
-            ),
-        )
+        attempt(run, BULK_DONE[form.action.data](len(rows)))
     except OperationError as exc:  # all or nothing: the queue says why and keeps the selection
         db.session.rollback()
         flash(
@@ -182,7 +214,7 @@ def reply(feedback_id: int):
         try:
             attempt(
                 lambda: fire(Actor.of(current_user), row, "reply", comment=form.reply.data),
-                _("Reply saved; it is shown with the feedback once published."),
+                _("Replied to feedback no. %(id)d; the reply is shown with it once published.", id=row.id),
             )
         except OperationError as exc:
             db.session.rollback()
@@ -208,6 +240,38 @@ def edit(feedback_id: int):
     return redirect(url_for("feedback.queue", state=row.moderation_state))
 
 
+@bp.route("/feedback/<int:feedback_id>/forward", methods=["POST"])
+@roles_required("office")
+def forward(feedback_id: int):
+    row = _one(feedback_id)
+    form = ForwardForm()
+    department = db.session.get(Department, form.department_id.data) if form.validate_on_submit() else None
+    if department is None:
+        flash(_("Choose the department to forward it to."), "warning")
+    else:
+        attempt(
+            lambda: forward_feedback(Actor.of(current_user), row, department, form.note.data or ""),
+            _("Feedback no. %(id)d forwarded to %(department)s.", id=row.id, department=department.name),
+        )
+    return redirect(url_for("feedback.queue", state=row.moderation_state, _anchor=f"feedback-{row.id}"))
+
+
+@bp.route("/feedback/<int:feedback_id>/handled", methods=["POST"])
+@roles_required(*INTERNAL)
+def handled(feedback_id: int):
+    """The department marks a report forwarded to it as handled (its worklist's step)."""
+    row = _one(feedback_id)
+    form = HandledForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        attempt(
+            lambda: mark_handled(Actor.of(current_user), row, form.note.data or ""),
+            _("Feedback no. %(id)d marked as handled; the office can see it.", id=row.id),
+        )
+    return redirect(url_for("workflow.worklist", name="forwarded_feedback"))
+
+
 @bp.route("/public/items/<int:item_id>/fixed", methods=["POST"])
 @limiter.limit(_feedback_limit)
 def fix_check(item_id: int):
@@ -217,8 +281,10 @@ def fix_check(item_id: int):
     form = FixCheckForm()
     if form.website.data:  # the honeypot: a person never fills it in
         abort(400)
-    if not form.validate_on_submit():  # say what is wrong (the browser's back keeps the answer)
-        return render_error(400, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    if not form.validate_on_submit():  # the page again, saying what is wrong, with the comment kept
+        if "csrf_token" in form.errors:
+            return render_error(400, " ".join(str(e) for e in form.errors["csrf_token"]))
+        return render_item(item, form), 400
     answer_fix_check(item, form.answer.data, form.comment.data or "")
     db.session.commit()
     flash(_("Thank you. Your answer helps the office decide on a follow-up check (回头看)."), "success")

@@ -1,7 +1,9 @@
-"""Feedback's part of the pipeline: the moderation hooks and the 'reported not fixed' check.
+"""Feedback's part of the pipeline: the moderation hooks, the forwarding condition and the
+'reported not fixed' check.
 
 Moderation runs through portal.core.transitions.fire like every workflow; what is particular
-to feedback (a reply is stored with its step; the audit actions read `moderation.*`) is here.
+to feedback (a reply, a forwarding (转办) or its handling is stored with its step; the audit
+actions read `moderation.*`) is here.
 """
 
 from __future__ import annotations
@@ -24,12 +26,46 @@ class FeedbackHooks(WorkflowHooks):
     conflict_message = _l("This feedback was moderated by someone else in the meantime.")
 
     def values(self, steps, comment: str, feedback) -> dict:
-        if any("store_reply" in step.transition.effects for step in steps):
+        effects = {effect for step in steps for effect in step.transition.effects}
+        if "store_reply" in effects:
             return {"reply": comment, "replied_at": utcnow()}
+        if "store_forward" in effects:  # the department chosen by operations.forward_feedback
+            return {
+                "forwarded_department_id": feedback.forward_to_department_id,
+                "forwarded_at": utcnow(),
+                "forward_note": comment,
+                "forward_handled_at": None,
+            }
+        if "store_handled" in effects:
+            return {"forward_handled_at": utcnow()}
         return {}
 
 
 register_hooks(Feedback, FeedbackHooks())
+
+
+# --- forwarded (转办) to the user's department and not yet handled ----------------------------
+
+
+def _forwarded_to_my_department_sql(user, model, _today):
+    department_id = getattr(user, "department_id", None)
+    if department_id is None:
+        return sa.false()
+    return sa.and_(model.forwarded_department_id == department_id, model.forward_handled_at.is_(None))
+
+
+def _forwarded_to_my_department(ctx) -> bool:
+    department_id = getattr(ctx.user, "department_id", None)
+    return (
+        department_id is not None
+        and ctx.obj.forwarded_department_id == department_id
+        and ctx.obj.forward_handled_at is None
+    )
+
+
+conditions.register(
+    "forwarded_to_my_department", _forwarded_to_my_department, _forwarded_to_my_department_sql
+)
 
 
 # --- “reported not fixed”: completed items the public says are not fixed --------------------

@@ -52,8 +52,14 @@ def inspection(inspection_id: int):
 
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
-    obj = queries.public_item(item_id) or abort(404)
+    return render_item(queries.public_item(item_id) or abort(404))
+
+
+def render_item(obj, fix_form: FixCheckForm | None = None) -> str:
+    """The public item page; `fix_form` is an answer sent back with its errors (kept as given)."""
     extended = bool(queries.extended_items([obj]))  # an approved extension request (延期申请)
+    if fix_form is None and fix_check_open(obj):
+        fix_form = FixCheckForm(formdata=None)
     return render_template(
         "public/item.html",
         item=obj,
@@ -63,12 +69,8 @@ def item(item_id: int):
         extended=extended,
         level=item_level(obj, today()),
         feedback=queries.public_feedback(obj),
-        fix_form=_fix_form(obj),
+        fix_form=fix_form,
     )
-
-
-def _fix_form(item):
-    return FixCheckForm(formdata=None) if fix_check_open(item) else None
 
 
 @bp.route("/evidence/<int:evidence_id>")

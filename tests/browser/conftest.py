@@ -59,26 +59,6 @@ def assert_accessible(page, where: str = "") -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def browser():
-    missing = []
-    if not Path(CHROMIUM).exists():
-        missing.append(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium fonts-noto-cjk)")
-    if not AXE.exists():
-        missing.append(f"axe-core not found at {AXE} (make install-dev runs npm ci in tests/browser)")
-    if missing:
-        message = "; ".join(missing)
-        if os.environ.get("RECTIFY_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from tests.browser.playwright_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def app(demo_app):
     """Journeys start from the demo content (a copy of the session's demo database)."""

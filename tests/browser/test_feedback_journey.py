@@ -1,12 +1,14 @@
 """Journeys: a visitor's feedback goes round the office and back; script never runs."""
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from portal.core.extensions import db
 from portal.demo.cli import demo_password
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
@@ -74,6 +76,14 @@ def test_feedback_round_trip(page, app):
     page.click("#feedback-form [type=submit]")
     code = page.locator("#tracking-code").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+    expect(page.locator("#submitted-at")).to_contain_text(str(date.today().year))
+    expect(page.locator("#copy-code")).to_be_visible()  # shown by copy-code.js, with print
+    expect(page.locator("#print-code")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "feedback_received_1280.png"), full_page=True)
+    page.emulate_media(media="print")  # the slip as printed: the code and its facts, no chrome
+    expect(page.locator("#copy-code")).to_be_hidden()
+    page.screenshot(path=str(SCREENSHOTS / "feedback_received_print.png"), full_page=True)
+    page.emulate_media(media="screen")
 
     with app.app_context():
         from portal.feedback.models import Feedback
@@ -91,7 +101,7 @@ def test_feedback_round_trip(page, app):
     staff_page.locator("#feedback-queue input[name=ids]").first.check()
     staff_page.select_option("#bulk-action", value="publish")
     staff_page.click("#bulk-submit")
-    expect(staff_page.locator(".alert-success")).to_contain_text("已更新 1 条")
+    expect(staff_page.locator(".alert-success")).to_contain_text("已公开 1 条")
     office.close()
 
     page.goto("/public/feedback/lookup")
@@ -142,7 +152,7 @@ def test_script_payloads_stay_inert(page, app):
         )
     staff, office = office_signed_in(page, dialogs)
     office.goto("/feedback/")
-    expect(office.locator("#feedback-queue tr[data-feedback]")).to_have_count(len(XSS) + demo_pending)
+    expect(office.locator("#feedback-queue [data-feedback]")).to_have_count(len(XSS) + demo_pending)
     for box in office.locator("#feedback-queue input[name=ids]").all():
         box.check()
     office.select_option("#bulk-action", value="publish")

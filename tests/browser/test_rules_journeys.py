@@ -15,7 +15,8 @@ from portal.core.extensions import db
 from portal.core.timeutil import today
 from portal.deadlines.operations import request_extension
 from portal.demo.cli import DEMO_STATES, demo_password
-from portal.feedback.operations import answer_fix_check
+from portal.feedback.models import Feedback
+from portal.feedback.operations import answer_fix_check, forward_feedback
 from portal.inspections.models import Inspection, RectificationItem
 from portal.inspections.operations import update_document
 from tests.browser.conftest import SCREENSHOTS
@@ -140,6 +141,9 @@ def _fill_every_worklist(app) -> None:
             reason="需等待预算批复",
             progress_note="方案已拟定",
         )
+        # a public report forwarded (转办) to the staff's department, for its worklist
+        report = db.session.scalar(sa.select(Feedback).where(Feedback.moderation_state == "pending"))
+        forward_feedback(Actor.of(find_user("office")), report, find_user("staff").department)
         db.session.commit()
 
 

@@ -732,3 +732,66 @@ def test_import_transitions_only_inside_an_import(app, world, transition):
                 assert (transition in offered) == (persona in IMPORT_TABLE[transition]), persona
                 assert transition not in {t.id for t in allowed_transitions(world.user(persona), moved)}
         assert transition not in {t.id for t in allowed_transitions(world.user("office"), item)}
+
+
+# --- feedback: forwarding (转办) and its handling ---------------------------------------------
+
+#: (moderation state, forwarded to 财务科?, transition) -> personas allowed. The office moderates,
+#: replies and forwards; the department it was forwarded to (dept_editor is 财务科) marks it
+#: handled, once. Publish, reject and spam only leave pending; nothing moves rejected or spam.
+FEEDBACK_STATES = ["pending", "published", "rejected", "spam"]
+
+
+def feedback_table(forwarded: bool) -> dict[tuple[str, str], set[str]]:
+    open_states = ("pending", "published")
+    table = {(s, "forward"): {"office"} for s in open_states}
+    table |= {(s, "reply"): {"office"} for s in open_states}
+    table |= {("pending", t): {"office"} for t in ("publish", "reject", "mark_spam")}
+    table |= {(s, "mark_handled"): {"dept_editor"} if forwarded else set() for s in open_states}
+    return table
+
+
+def feedback_expected(forwarded, state, persona):
+    return {t for (s, t), who in feedback_table(forwarded).items() if s == state and persona in who}
+
+
+def _feedback_in(app, world, state: str, forwarded: bool) -> int:
+    import sqlalchemy as sa
+
+    from portal.accounts.models import Department
+    from portal.audit.chain import Actor
+    from portal.core.extensions import db
+    from portal.core.transitions import fire
+    from portal.feedback.operations import forward_feedback, submit_feedback
+
+    item_id = world.new_item(state="completed")
+    world.fire("leader_resp", item_id, "publish")
+    with app.app_context():
+        item, office = world.item(item_id), Actor.of(world.user("office"))
+        feedback, _code = submit_feedback(item.inspection, item, kind="suggestion", text="请公开修订稿全文。")
+        if forwarded:
+            finance = db.session.scalar(sa.select(Department).where(Department.name == "财务科"))
+            forward_feedback(office, feedback, finance)
+        if state != "pending":
+            fire(
+                office,
+                feedback,
+                {"published": "publish", "rejected": "reject", "spam": "mark_spam"}[state],
+                comment="不属于本次巡察范围。",
+            )
+        db.session.commit()
+        return feedback.id
+
+
+@pytest.mark.parametrize("forwarded", [False, True], ids=["not_forwarded", "forwarded"])
+@pytest.mark.parametrize("state", FEEDBACK_STATES)
+def test_feedback_engine_matches_table(app, world, state, forwarded):
+    from portal.core.extensions import db
+    from portal.feedback.models import Feedback
+
+    feedback_id = _feedback_in(app, world, state, forwarded)
+    with app.app_context():
+        feedback = db.session.get(Feedback, feedback_id)
+        for persona in PERSONAS:
+            offered = {t.id for t in allowed_transitions(world.user(persona), feedback)}
+            assert offered == feedback_expected(forwarded, state, persona), persona

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from tests.browser.conftest import browser  # noqa: F401  (the session's Chromium)
 from tests.feedback.test_feedback_mail import Inbox, free_port
 from tests.helpers import redis_or_skip
 from tests.stack.launch import production_stack

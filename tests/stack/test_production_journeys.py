@@ -127,7 +127,7 @@ def test_an_item_goes_from_staff_to_leader_to_the_public_and_the_auditor(browser
     office.locator("#feedback-queue input[name=ids]").first.check()
     office.select_option("#bulk-action", value="publish")
     office.click("#bulk-submit")
-    expect(office.locator(".alert-success")).to_contain_text("已更新 1 条")
+    expect(office.locator(".alert-success")).to_contain_text("已公开 1 条")
     office_context.close()
 
     public.goto("/public/feedback/lookup")
