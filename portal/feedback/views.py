@@ -10,9 +10,8 @@ from flask_login import current_user
 
 from portal.accounts.models import Department
 from portal.audit.chain import Actor
-from portal.core.errors import OperationError
+from portal.core.errors import NotFound, OperationError
 from portal.core.extensions import db, limiter
-from portal.core.handlers import render_error
 from portal.core.loading import load_public
 from portal.core.pages import attempt, flash_errors
 from portal.core.security import INTERNAL, roles_required
@@ -21,7 +20,6 @@ from portal.feedback.forms import (
     KIND_LABELS,
     EditTextForm,
     FeedbackForm,
-    FixCheckForm,
     ForwardForm,
     HandledForm,
     LookupForm,
@@ -31,18 +29,14 @@ from portal.feedback.forms import (
 from portal.feedback.mail import notify_moderators
 from portal.feedback.models import Feedback
 from portal.feedback.operations import (
-    answer_fix_check,
     edit_text,
     find_by_code,
-    fix_check_open,
     forward_feedback,
     forward_target,
     mark_handled,
     submit_feedback,
 )
 from portal.inspections.models import Inspection, RectificationItem
-from portal.public.queries import public_item
-from portal.public.views import render_item
 from workflows import MODERATION
 
 bp = Blueprint("feedback", __name__)
@@ -103,6 +97,14 @@ def give(inspection_id: int, item_id: int | None = None):
     ), 400 if form.errors else 200
 
 
+def _publicly_shown(item_id: int) -> RectificationItem | None:
+    """The item a lookup names, if the public may see it (published, nothing suspending it)."""
+    try:
+        return load_public(RectificationItem, item_id)
+    except NotFound:
+        return None
+
+
 @bp.route("/public/feedback/lookup", methods=["GET", "POST"])
 @limiter.limit(_lookup_limit, methods=["POST"])
 def lookup():
@@ -117,7 +119,7 @@ def lookup():
         form=form,
         found=found,
         kind_labels=KIND_LABELS,
-        public_item=public_item(found.item_id) if found and found.item_id else None,
+        public_item=_publicly_shown(found.item_id) if found and found.item_id else None,
         public_label=PUBLIC_STATE_LABELS,
     )
 
@@ -270,22 +272,3 @@ def handled(feedback_id: int):
             _("Feedback no. %(id)d marked as handled; the office can see it.", id=row.id),
         )
     return redirect(url_for("workflow.worklist", name="forwarded_feedback"))
-
-
-@bp.route("/public/items/<int:item_id>/fixed", methods=["POST"])
-@limiter.limit(_feedback_limit)
-def fix_check(item_id: int):
-    item = load_public(RectificationItem, item_id)
-    if not fix_check_open(item):
-        abort(404)
-    form = FixCheckForm()
-    if form.website.data:  # the honeypot: a person never fills it in
-        abort(400)
-    if not form.validate_on_submit():  # the page again, saying what is wrong, with the comment kept
-        if "csrf_token" in form.errors:
-            return render_error(400, " ".join(str(e) for e in form.errors["csrf_token"]))
-        return render_item(item, form), 400
-    answer_fix_check(item, form.answer.data, form.comment.data or "")
-    db.session.commit()
-    flash(_("Thank you. Your answer helps the office decide on a follow-up check (回头看)."), "success")
-    return redirect(url_for("public.item", item_id=item.id))

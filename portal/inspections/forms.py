@@ -53,6 +53,9 @@ def _person_choices(users):
 
 class _Versioned(PortalForm):
     version = HiddenField()
+    #: the number of the document version the form was filled from (to show, on a conflict,
+    #: what changed since: `version` is the concurrency counter, which transitions bump too)
+    seen = HiddenField()
     change_note = StringField(_l("Change note"), validators=[Optional(), max_length(NOTE_MAX_LENGTH)])
 
     def expected_version(self) -> int | None:

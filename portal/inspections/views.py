@@ -56,6 +56,8 @@ from portal.inspections.operations import (
 from portal.inspections.queries import inspection_overview, progress_expression
 from portal.supervision.levels import BY_ID as LEVELS
 from portal.supervision.levels import Level, level_expression
+from portal.versions.display import changed_since
+from portal.versions.operations import latest_number
 from portal.workflow.forms import TransitionForm
 from workflows.rectification import CLOSED as CLOSED_STATES
 from workflows.rectification import RECTIFICATION
@@ -434,6 +436,7 @@ def edit_inspection(inspection_id: int):
     if request.method == "GET":
         form.party_secretary_id.data = obj.party_secretary_id or 0
     keep_input(lambda exc: _refused_form(form, obj, exc))
+    _seen(form, obj)
     if form.validate_on_submit():
         update_document(Actor.of(current_user), obj, _inspection_values(form), form.change_note.data or "")
         db.session.commit()
@@ -571,10 +574,25 @@ def new_item(inspection_id: int):
 
 
 def _refused_form(form, obj, exc):
-    """The edit form again, with what the user typed and why it was refused."""
-    form.form_errors.append(exc.message)
+    """The edit form again, with what the user typed and why it was refused; on a conflict
+    (409), also what changed meanwhile, and the form set to the current version so that saving
+    again replaces it knowingly."""
     title = getattr(obj, "title", None) or obj.label or obj.text[:20]
-    return render_template("inspections/form.html", form=form, title=title, versioned=obj), exc.status
+    changed = None
+    if exc.status == 409 and hasattr(form, "seen"):
+        changed = changed_since(obj, form.seen.data)
+        form.version.data, form.seen.data = getattr(obj, "version", form.version.data), latest_number(obj)
+    if changed is None:  # (the table of changes says it all, with what to do)
+        form.form_errors.append(exc.message)
+    return render_template(
+        "inspections/form.html", form=form, title=title, versioned=obj, changed_meanwhile=changed
+    ), exc.status
+
+
+def _seen(form, obj) -> None:
+    """Note in a freshly shown edit form which version of `obj` it shows."""
+    if request.method == "GET" and hasattr(form, "seen"):
+        form.seen.data = latest_number(obj)
 
 
 def _refused_new(form, title, exc, **context):
@@ -601,6 +619,7 @@ def edit_item(item_id: int):
     obj = load(RectificationItem, item_id, "edit")
     form = _item_form(obj.inspection, obj)
     keep_input(lambda exc: _refused_form(form, obj, exc))
+    _seen(form, obj)
     if form.validate_on_submit():
         update_document(
             Actor.of(current_user),
@@ -649,6 +668,7 @@ def edit_measure(measure_id: int):
     obj = load(Measure, measure_id, "edit")
     form = MeasureForm(obj=obj)
     keep_input(lambda exc: _refused_form(form, obj, exc))
+    _seen(form, obj)
     if form.validate_on_submit():
         update_document(
             Actor.of(current_user),

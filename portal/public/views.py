@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from portal.core.downloads import attachment, stored_file
-from portal.core.extensions import db
+from portal.core.extensions import db, limiter
+from portal.core.handlers import render_error
+from portal.core.loading import load_public
 from portal.core.timeutil import today
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.feedback.forms import FixCheckForm
-from portal.feedback.operations import fix_check_open
-from portal.inspections.models import Inspection
+from portal.feedback.operations import answer_fix_check, fix_check_open
+from portal.inspections.models import Inspection, RectificationItem
 from portal.notices.export import build_notice, render_docx, template_helpers
 from portal.public import queries
 from portal.supervision.levels import item_level
@@ -108,3 +111,23 @@ def notice_docx(inspection_id: int):
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         f"{obj.title}.docx",
     )
+
+
+@bp.route("/items/<int:item_id>/fixed", methods=["POST"])
+@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"])
+def fix_check(item_id: int):
+    """“Is it really fixed?” (真的改好了吗): a visitor's answer on a published item."""
+    item = load_public(RectificationItem, item_id)
+    if not fix_check_open(item):
+        abort(404)
+    form = FixCheckForm()
+    if form.website.data:  # the honeypot: a person never fills it in
+        abort(400)
+    if not form.validate_on_submit():  # the page again, saying what is wrong, with the comment kept
+        if "csrf_token" in form.errors:
+            return render_error(400, " ".join(str(e) for e in form.errors["csrf_token"]))
+        return render_item(item, form), 400
+    answer_fix_check(item, form.answer.data, form.comment.data or "")
+    db.session.commit()
+    flash(_("Thank you. Your answer helps the office decide on a follow-up check (回头看)."), "success")
+    return redirect(url_for("public.item", item_id=item.id))

@@ -200,3 +200,19 @@ def document_name(obj) -> str:
         return title
     label, text = getattr(obj, "label", ""), getattr(obj, "text", "")
     return f"{label}、{text[:30]}" if label else text[:30]
+
+
+def changed_since(obj, seen: int | str | None) -> list[ShownField] | None:
+    """What changed in `obj` since its version `seen`, field by field as a reader reads it;
+    None when that version is unknown (no number, or not one of its versions)."""
+    from portal.versions.operations import TYPE_NAMES, snapshot, versions_of
+
+    try:
+        number = int(seen)
+    except (TypeError, ValueError):
+        return None
+    by_number = {v.number: v for v in versions_of(obj)}
+    if number not in by_number:
+        return None
+    kind = TYPE_NAMES[type(obj)]
+    return [row for row in shown_diff(kind, by_number[number].data, snapshot(obj)) if row.before != row.after]

@@ -21,7 +21,7 @@ NOT_STAFF_WRITES = {
     "accounts.change_password",
     "feedback.give",
     "feedback.lookup",
-    "feedback.fix_check",
+    "public.fix_check",
     # one's own notifications read and one's own e-mail preference, like one's password:
     # they change nothing the auditor audits (and each is audited like any write)
     "notifications.read",

@@ -296,3 +296,46 @@ def test_the_overview_runs_a_constant_number_of_statements(app, world, signed_in
         world.new_item(state="in_progress", deadline=day + timedelta(days=offset))
     many, marked = statements()
     assert marked > 20 and many == few
+
+
+def test_a_409_on_an_edit_keeps_the_input_and_shows_what_changed_meanwhile(app, world, signed_in):
+    """Two people edit the same item: the second save is refused (409) with the second
+    person's text still in the form and a table of what the first one changed; saving again
+    from there replaces it knowingly."""
+    item_id = world.new_item()
+    office, staff = signed_in("office"), signed_in("staff_resp")
+    form = staff.get(f"/items/{item_id}/edit").text
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', form).group(1)
+    mine = {
+        "title": "加强科创中心产业用房管理",
+        "feedback_text": "我补充的反馈原文",
+        "version": version,
+        "seen": seen,
+    }
+    office_form = office.get(f"/items/{item_id}/edit").text
+    theirs = {
+        "category_id": world.categories["single"],
+        "number": "1",
+        "title": "科创中心产业用房管理（办公室改）",
+        "responsible_leader_id": world.users["leader_resp"],
+        "staff_id": world.users["staff_resp"],
+        "department_id": "0",
+        "version": re.search(r'name="version" type="hidden" value="(\d+)"', office_form).group(1),
+    }
+    assert office.post_form(f"/items/{item_id}/edit", theirs).status_code == 302
+    refused = staff.post_form(f"/items/{item_id}/edit", mine)
+    assert refused.status_code == 409
+    changed = re.search(r'<section[^>]*id="changed-meanwhile".*?</section>', refused.text, re.S).group(0)
+    assert 'data-changed="title"' in changed and "科创中心产业用房管理（办公室改）" in changed
+    assert "我补充的反馈原文" in refused.text  # what the staff typed is kept
+    with app.app_context():
+        assert world.item(item_id).feedback_text == ""  # and nothing of it was saved
+    again = {
+        **mine,
+        "version": re.search(r'name="version" type="hidden" value="(\d+)"', refused.text).group(1),
+        "seen": re.search(r'name="seen" type="hidden" value="(\d+)"', refused.text).group(1),
+    }
+    assert staff.post_form(f"/items/{item_id}/edit", again).status_code == 302
+    with app.app_context():
+        assert world.item(item_id).feedback_text == "我补充的反馈原文"
