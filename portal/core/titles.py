@@ -67,7 +67,9 @@ CONDITION_LABELS = {
     "measures_closed": _l("every measure is done, long-term (长期坚持) or not applicable"),
     "follow_up_due": _l("its follow-up check (回头看) has fallen due"),
     "not_under_review": _l("it is not waiting for review (待审核)"),
-    "forwarded_to_my_department": _l("the report was forwarded to the user's department and is not handled yet"),
+    "forwarded_to_my_department": _l(
+        "the report was forwarded to the user's department and is not handled yet"
+    ),
     "freshly_imported": _l("it is being created by a notice import and has taken no step yet"),
 }
 
