@@ -285,6 +285,12 @@ def parse_item(item_id: int, page: str) -> ItemPage:
     for form in re.finditer(r'<form[^>]*data-transition="([a-z_]+)"[^>]*>(.*?)</form>', page, re.S):
         version = re.search(r'name="version" value="(\d+)"', form.group(2))
         transitions[form.group(1)] = version.group(1) if version else ""
+    # the leader's review panel: one form, a button per step (approve, return)
+    review = re.search(r'<form[^>]*id="review-form"[^>]*>(.*?)</form>', page, re.S)
+    if review:
+        version = re.search(r'name="version" value="(\d+)"', review.group(1))
+        for step in re.findall(r'<button[^>]*data-transition="([a-z_]+)"', review.group(1)):
+            transitions[step] = version.group(1) if version else ""
     return ItemPage(
         item_id,
         state.group(1) if state else "",
