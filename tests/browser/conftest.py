@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from portal.demo.cli import demo_password
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -98,6 +100,31 @@ def page(browser, live_server, request):
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
     take(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     context.close()
+
+
+def sign_in(page, login: str, password: str | None = None, *, lands_signed_in: bool = True) -> None:
+    """Sign in through the form as `login` (with its demo password unless given), from no session.
+
+    The cookies are cleared only once nothing is in flight: a late response to the last page
+    (a static file, which refreshes the idle-timeout session cookie) would otherwise bring the
+    previous account's session back, and /login would send the browser home signed in."""
+    from tests.browser.playwright_api import expect
+
+    page.wait_for_load_state("networkidle")
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password if password is not None else demo_password(login))
+    page.click("#login-form [type=submit]")
+    if lands_signed_in:
+        expect(page.locator("#logout")).to_be_visible()
+
+
+def sign_out(page) -> None:
+    from tests.browser.playwright_api import expect
+
+    page.click("#logout")
+    expect(page.locator("#login-link")).to_be_visible()
 
 
 def take_step(page, name: str, comment: str = "") -> None:

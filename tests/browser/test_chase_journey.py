@@ -7,22 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.extensions import db
-from portal.demo.cli import demo_password
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 
 NOTE = "请于本周五前报送整改进展和佐证材料。"
-
-
-def sign_in(page, login):
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
-    expect(page.locator("#logout")).to_be_visible()
 
 
 def _in_progress_item(app) -> tuple[int, str]:

@@ -8,21 +8,12 @@ from collections import Counter
 import pytest
 from openpyxl import load_workbook
 
-from portal.demo.cli import demo_password
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.playwright_api import expect
 from workflows import RECTIFICATION
 
 pytestmark = pytest.mark.browser
 STATUS_COLUMN = 9  # 整改状态 in the ledger (portal.ledger.xlsx.COLUMNS)
-
-
-def sign_in(page, login):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
-    expect(page.locator("#logout")).to_be_visible()
 
 
 def page_state_counts(page) -> dict[str, int]:

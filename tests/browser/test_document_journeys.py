@@ -16,7 +16,7 @@ from portal.inspections.operations import (
     create_inspection,
     create_item,
 )
-from tests.browser.conftest import SCREENSHOTS, take_step
+from tests.browser.conftest import SCREENSHOTS, sign_in, sign_out, take_step
 from tests.browser.playwright_api import expect
 from tests.conftest import TEST_PASSWORD
 from tests.evidence.test_evidence import PDF
@@ -74,26 +74,13 @@ def people(app, live_server):
         return {"item": item.id, "dual_item": dual_item.id}
 
 
-def sign_in(page, login, password=TEST_PASSWORD):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password)
-    page.click("#login-form [type=submit]")
-    expect(page.locator("#logout")).to_be_visible()
-
-
-def sign_out(page):
-    page.click("#logout")
-
-
 def transition(page, name, comment=""):
     take_step(page, name, comment)
 
 
 def test_office_builds_an_inspection(page, app):
-    from portal.demo.cli import demo_password
 
-    sign_in(page, "office", demo_password("office"))
+    sign_in(page, "office")
     page.locator("#nav-entries").get_by_text("巡察整改", exact=True).click()
     page.click("#new-inspection")
     page.fill("input[name=title]", "区司法局党组巡察整改")
@@ -128,7 +115,7 @@ def test_office_builds_an_inspection(page, app):
 
 
 def test_submit_return_resubmit_approve(page, people):
-    sign_in(page, "lihua")
+    sign_in(page, "lihua", TEST_PASSWORD)
     page.locator("#nav-entries").get_by_text("我的整改事项", exact=True).click()
     page.locator("#worklist").get_by_text("财务制度执行不到位").click()
     transition(page, "start")
@@ -154,7 +141,7 @@ def test_submit_return_resubmit_approve(page, people):
     expect(page.locator("#item-state [data-state]")).to_have_text("待审核")
     sign_out(page)
 
-    sign_in(page, "zhangwei")
+    sign_in(page, "zhangwei", TEST_PASSWORD)
     expect(page.locator("[data-badge=awaiting_review]")).to_have_text("1")
     page.locator("#nav-entries").get_by_text("待我审核", exact=True).click()
     page.locator("#worklist").get_by_text("财务制度执行不到位").click()
@@ -162,7 +149,7 @@ def test_submit_return_resubmit_approve(page, people):
     expect(page.locator("#item-state [data-state]")).to_have_text("整改中")
     sign_out(page)
 
-    sign_in(page, "lihua")
+    sign_in(page, "lihua", TEST_PASSWORD)
     page.goto(f"/items/{people['item']}")
     expect(page.locator("#timeline")).to_contain_text("请补充培训签到表。")
     page.fill("#evidence-form textarea[name=note]", "培训签到表（扫描件）")
@@ -170,7 +157,7 @@ def test_submit_return_resubmit_approve(page, people):
     transition(page, "submit", "已补充。")
     sign_out(page)
 
-    sign_in(page, "zhangwei")
+    sign_in(page, "zhangwei", TEST_PASSWORD)
     page.goto(f"/items/{people['item']}")
     transition(page, "approve", "同意。")
     expect(page.locator("#item-state [data-state]")).to_have_text("已完成")
@@ -182,13 +169,13 @@ def test_submit_return_resubmit_approve(page, people):
 
 
 def test_dual_approval(page, people):
-    sign_in(page, "zhaolei")
+    sign_in(page, "zhaolei", TEST_PASSWORD)
     page.goto(f"/items/{people['dual_item']}")
     transition(page, "approve", "同意。")
     expect(page.locator("#item-state [data-state]")).to_have_text("待审核")
     expect(page.locator("#approvals")).to_contain_text("赵磊")
     sign_out(page)
-    sign_in(page, "wangjun")
+    sign_in(page, "wangjun", TEST_PASSWORD)
     expect(page.locator("[data-badge=awaiting_review]")).to_have_text("1")
     page.goto(f"/items/{people['dual_item']}")
     transition(page, "approve", "同意。")
@@ -196,9 +183,8 @@ def test_dual_approval(page, people):
 
 
 def test_edit_diff_revert(page, people):
-    from portal.demo.cli import demo_password
 
-    sign_in(page, "office", demo_password("office"))
+    sign_in(page, "office")
     page.goto(f"/items/{people['item']}")
     page.click("#edit-item")
     page.fill("input[name=title]", "财务制度执行不够到位")
@@ -227,12 +213,11 @@ def test_edit_diff_revert(page, people):
 
 
 def test_office_shares_review_of_an_item(page, people):
-    from portal.demo.cli import demo_password
 
-    sign_in(page, "zhangwei")
+    sign_in(page, "zhangwei", TEST_PASSWORD)
     expect(page.locator("[data-badge=awaiting_review]")).to_have_text("0")
     sign_out(page)
-    sign_in(page, "office", demo_password("office"))
+    sign_in(page, "office")
     page.goto(f"/items/{people['dual_item']}")
     page.click("#item-sharing")
     expect(page.locator("#grants [data-derived=Reviewer]").first).to_be_visible()
@@ -244,5 +229,5 @@ def test_office_shares_review_of_an_item(page, people):
     )
     expect(page.locator("#grants [data-role=Reviewer][data-grant]")).to_contain_text("张伟")
     sign_out(page)
-    sign_in(page, "zhangwei")
+    sign_in(page, "zhangwei", TEST_PASSWORD)
     expect(page.locator("[data-badge=awaiting_review]")).to_have_text("1")

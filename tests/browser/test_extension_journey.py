@@ -11,21 +11,12 @@ import sqlalchemy as sa
 from portal.audit.chain import Actor
 from portal.core.extensions import db
 from portal.core.timeutil import today
-from portal.demo.cli import demo_password
 from portal.inspections.models import RectificationItem
 from portal.supervision.warnings import run_pass
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, login):
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
 
 
 def _open_item_due_soonest(app):

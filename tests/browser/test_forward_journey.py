@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.extensions import db
-from portal.demo.cli import demo_password
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import sign_in as sign_in_through_the_form
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
@@ -17,13 +17,8 @@ DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 375, "height": 800}
 
 
 def sign_in(page, login):
-    page.context.clear_cookies()
     page.set_viewport_size(DESKTOP)
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
-    expect(page.locator("#logout")).to_be_visible()
+    sign_in_through_the_form(page, login)
 
 
 def at_both_widths(page, name):

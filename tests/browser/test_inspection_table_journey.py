@@ -5,19 +5,10 @@ column of cards."""
 
 import pytest
 
-from portal.demo.cli import demo_password
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, login):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
-    expect(page.locator("#logout")).to_be_visible()
 
 
 def test_office_sorts_filters_and_bulk_assigns(page):

@@ -13,16 +13,15 @@ import portal.accounts.auth as auth
 import portal.audit.chain as chain
 from portal.demo.cli import demo_password
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import sign_in as sign_in_through_the_form
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in(page, login):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
+    """The password step only: where it leads (enrolment, the code, home) is the test's."""
+    sign_in_through_the_form(page, login, lands_signed_in=False)
 
 
 def shot(page, name):

@@ -7,22 +7,14 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.extensions import db
-from portal.demo.cli import demo_password
 from portal.inspections.models import RectificationItem
-from tests.browser.conftest import SCREENSHOTS, take_step
+from tests.browser.conftest import SCREENSHOTS, sign_in, take_step
 from tests.browser.playwright_api import expect
 from tests.evidence.test_evidence import PDF
 
 pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 375, "height": 800}
-
-
-def sign_in(page, login):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
 
 
 def shots(page, name):

@@ -14,27 +14,15 @@ from portal.core import worklists
 from portal.core.extensions import db
 from portal.core.timeutil import today
 from portal.deadlines.operations import request_extension
-from portal.demo.cli import DEMO_STATES, demo_password
+from portal.demo.cli import DEMO_STATES
 from portal.feedback.models import Feedback
 from portal.feedback.operations import answer_fix_check, forward_feedback
 from portal.inspections.models import Inspection, RectificationItem
 from portal.inspections.operations import update_document
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_in, sign_out
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, login):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
-    expect(page.locator("#logout")).to_be_visible()
-
-
-def sign_out(page):
-    page.click("#logout")
 
 
 def demo_inspection_id(app) -> int:

@@ -8,20 +8,11 @@ import sqlalchemy as sa
 
 from portal.core.extensions import db
 from portal.core.timeutil import today
-from portal.demo.cli import demo_password
 from portal.inspections.models import RectificationItem
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, login):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
-    expect(page.locator("#logout")).to_be_visible()
 
 
 def _due_in(app, days: int) -> RectificationItem:

@@ -5,18 +5,10 @@ import re
 
 import pytest
 
-from portal.demo.cli import demo_password
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.playwright_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, login):
-    page.goto("/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", demo_password(login))
-    page.click("#login-form [type=submit]")
 
 
 def test_leader_approves_a_submitted_item(page):
