@@ -298,6 +298,18 @@ def test_the_overview_runs_a_constant_number_of_statements(app, world, signed_in
     assert marked > 20 and many == few
 
 
+def test_a_form_just_opened_says_nothing_of_changes_meanwhile(app, world, signed_in):
+    """The 409 box is for a refused save only: an edit form just opened, and a form that
+    creates, have none; and a form that creates asks for no change note (修改说明)."""
+    item_id = world.new_item()
+    office = signed_in("office")
+    edit = office.get(f"/items/{item_id}/edit")
+    new = office.get("/inspections/new")
+    assert edit.status_code == new.status_code == 200
+    assert 'id="changed-meanwhile"' not in edit.text and 'id="changed-meanwhile"' not in new.text
+    assert 'name="change_note"' in edit.text and 'name="change_note"' not in new.text
+
+
 def test_a_409_on_an_edit_keeps_the_input_and_shows_what_changed_meanwhile(app, world, signed_in):
     """Two people edit the same item: the second save is refused (409) with the second
     person's text still in the form and a table of what the first one changed; saving again

@@ -109,7 +109,7 @@ def test_the_diff_page_shows_names_not_ids(app, world, signed_in):
     data = _edit_form(world, item_id, department_id=_finance(app), change_note="明确责任部门")
     assert office.post_form(f"/items/{item_id}/edit", data).status_code == 302
     page = office.get(f"/versions/item/{item_id}?a=1&b=2").text
-    diff = re.search(r'<table class="table table-sm" id="diff">(.*?)</table>', page, re.S).group(1)
+    diff = re.search(r'<table class="[^"]*" id="diff">(.*?)</table>', page, re.S).group(1)
     row = re.search(r'<tr data-field="department_id">(.*?)</tr>', diff, re.S).group(1)
     assert _text(row) == "责任部门 财务科"
     assert "department_id" not in _text(diff) and f"→ {_finance(app)}" not in _text(diff)
