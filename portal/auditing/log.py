@@ -25,11 +25,13 @@ import sqlalchemy as sa
 from flask import has_request_context
 from flask_babel import get_timezone
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.audit.chain import format_time
 from portal.audit.models import AuditEvent
 from portal.core.extensions import db
 from portal.core.titles import state_title
+from portal.versions.display import FIELD_LABELS
 from portal.versions.operations import char_runs
 from workflows import WORKFLOWS
 
@@ -398,6 +400,54 @@ class Change:
 #: Keys of a transition's payload that repeat its action or serve the machinery: shown with
 #: the raw record, not among the values people read.
 TRANSITION_MACHINERY = frozenset({"automatic", "history_id", "transition", "workflow", "version"})
+
+
+#: The words for a payload's keys that are not a document's fields (those are named as the
+#: edit forms name them, portal.versions.display.FIELD_LABELS); the key itself is shown too.
+PAYLOAD_LABELS = {
+    "active": _l("Active"),
+    "comment": _l("Comment"),
+    "contact_given": _l("Contact given"),
+    "deadline": _l("Deadline"),
+    "department": _l("Department"),
+    "display_name": _l("Display name"),
+    "email": _l("Email"),
+    "evidence_id": _l("Evidence"),
+    "evidence_ids": _l("Evidence"),
+    "filename": _l("File"),
+    "inspection_id": _l("Inspection"),
+    "item_id": _l("Item"),
+    "items": _l("Items"),
+    "kind": _l("Kind"),
+    "login": _l("Login name"),
+    "mailed_user_ids": _l("Mailed to"),
+    "name": _l("Name"),
+    "note": _l("Note"),
+    "notification_ids": _l("Notifications"),
+    "params": _l("Parameters"),
+    "public": _l("Public"),
+    "publication_state": _l("Publication"),
+    "reason": _l("Reason"),
+    "remote_addr": _l("Sign-in address"),
+    "reverted_from": _l("Reverted from version"),
+    "roles": _l("Roles"),
+    "size": _l("Size (bytes)"),
+    "state": _l("State"),
+    "states": _l("States"),
+    "status": _l("Status"),
+    "text": _l("Text"),  # (a measure's, a feedback's, a chase's: the words of each)
+    "transition": _l("Transition"),
+    "user_ids": _l("Users"),
+    "version": _l("Version"),
+    "warnings": _l("Warnings"),
+    "workflow": _l("Workflow"),
+}
+
+
+def payload_label(key: str) -> str | None:
+    """The words for a payload key or changed field, or None where the key is all there is."""
+    label = PAYLOAD_LABELS.get(key) or FIELD_LABELS.get(key)
+    return str(label) if label is not None else None
 
 
 #: the longest value the log page shows whole, as `before → after`, in place of a diff

@@ -59,6 +59,7 @@ from portal.workflow.models import Approval
 from workflows import WORKFLOWS
 
 bp = Blueprint("auditing", __name__, url_prefix="/audit")
+bp.add_app_template_global(log.payload_label)
 
 VERIFY_SCRIPT = Path(__file__).with_name("verify_export.py")
 

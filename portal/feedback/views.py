@@ -178,8 +178,12 @@ BULK_DONE = {
 @roles_required("office")
 def bulk():
     form = ModerationForm()
-    if not form.validate_on_submit() or not form.ids.data:
-        flash(_("Please select at least one piece of feedback first."), "warning")
+    valid = form.validate_on_submit()
+    if not valid or not form.ids.data:
+        if form.ids.data and form.action.errors:  # (the list offers no step until one is chosen)
+            flash(_("Please choose what to do with the selected feedback."), "warning")
+        else:
+            flash(_("Please select at least one piece of feedback first."), "warning")
         return redirect(url_for("feedback.queue"))
     rows = db.session.scalars(sa.select(Feedback).where(Feedback.id.in_(form.ids.data))).all()
     actor = Actor.of(current_user)

@@ -65,6 +65,26 @@ from workflows.rectification import RECTIFICATION
 bp = Blueprint("inspections", __name__)
 
 
+@bp.app_template_global()
+def document_trail(obj) -> list[tuple[str, str]]:
+    """The breadcrumbs above a page about a document (its edit form, its sharing, its versions,
+    its notice): 巡察整改, then its inspection, then its item, each a link; `obj` included."""
+    trail = [(_("Inspections"), url_for("inspections.inspections"))]
+    item = obj.item if isinstance(obj, Measure) else obj
+    if isinstance(item, RectificationItem):
+        inspection = item.inspection
+    elif isinstance(obj, Category):
+        inspection = obj.inspection
+    else:
+        inspection = obj if isinstance(obj, Inspection) else None
+    if inspection is not None:
+        url = url_for("inspections.inspection", inspection_id=inspection.id)
+        trail.append((inspection.title, url))
+    if isinstance(item, RectificationItem):
+        trail.append((item.title, url_for("inspections.item", item_id=item.id)))
+    return trail
+
+
 def _text(field) -> str:
     return (field.data or "").strip()
 

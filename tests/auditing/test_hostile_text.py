@@ -57,7 +57,7 @@ def test_the_log_page_computes_no_diff(app, auditor, long_edit, monkeypatch):
     monkeypatch.setattr(log, "char_runs", no_diff)
     body = auditor.get("/audit/").get_data(as_text=True)
     row = _row(body, long_edit)
-    assert "<code>completion_summary</code>" in row
+    assert "整改成效" in row and 'data-key="completion_summary"' in row
     assert "改动：" in row and "10000 个字符" in row  # its sizes, not a diff
     assert f'href="/audit/?event={long_edit}" data-diff-link' in row
     assert "查看差异" in row

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from portal.audit.chain import chain_head
 from portal.audit.models import AuditEvent
@@ -196,12 +197,16 @@ def test_edits_show_their_values_and_link_to_their_diff_with_seq_and_hash(app, a
     row = body[body.index(f'<tr data-seq="{event.seq}"') :]
     row = row[: row.find("<tr data-seq=", 10) if "<tr data-seq=" in row[10:] else None]
     field, values = next(iter(change.items()))
-    assert f"<code>{field}</code>" in row
+    # the field in words, as the edit form names it, with its stored key beside it
+    with app.test_request_context(), force_locale("zh"):  # as the page speaks
+        words = log.payload_label(field)
+    named = f'<span title="{field}" data-key="{field}">{words}</span>'
+    assert words and words != field and named in row
     assert '<ins class="diff-insert">' in row  # the new value, whole (no diff on this page)
     assert event.hash in row and event.prev_hash in row
     assert f'href="/audit/?event={event.seq}" data-diff-link' in row
     page = auditor.get(f"/audit/?event={event.seq}").get_data(as_text=True)
-    assert f"<code>{field}</code>" in page and '<ins class="diff-insert">' in page
+    assert named in page and '<ins class="diff-insert">' in page
 
 
 #: A register name lookup: one page's objects of one type, by id.

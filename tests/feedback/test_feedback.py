@@ -137,6 +137,13 @@ def test_moderation_reply_publish_and_public_display(app, published_item, signed
     )  # reject without a comment is refused
     with app.app_context():
         assert db.session.get(Feedback, feedback_id).moderation_state == "pending"
+    # the list starts at "please choose": applying it says so, and changes nothing
+    assert 'value="" selected' in office.get("/feedback/").text
+    unchosen = office.post_form("/feedback/bulk", {"ids": [feedback_id], "action": ""})
+    assert unchosen.status_code == 302
+    assert "请先选择对所选反馈的处理方式" in office.get(unchosen.location).text
+    with app.app_context():
+        assert db.session.get(Feedback, feedback_id).moderation_state == "pending"
     assert office.post_form("/feedback/bulk", {"ids": [feedback_id], "action": "publish"}).status_code == 302
     page = visitor.get(f"/public/items/{published_item['item']}").text
     assert "已核实，正在督促整改。" in page and "&lt;script&gt;" in page
