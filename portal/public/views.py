@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from portal.core.downloads import attachment, stored_file
 from portal.core.extensions import db, limiter
 from portal.core.handlers import render_error
+from portal.core.http_cache import public_page
 from portal.core.loading import load_public
 from portal.core.timeutil import today
 from portal.evidence.models import Evidence
@@ -31,11 +32,13 @@ def _public_inspection(inspection_id: int) -> Inspection:
 
 
 @bp.route("/")
+@public_page
 def inspections():
     return render_template("public/inspections.html", rows=queries.published_inspections())
 
 
 @bp.route("/inspections/<int:inspection_id>")
+@public_page
 def inspection(inspection_id: int):
     obj = _public_inspection(inspection_id)
     state = request.args.get("state") if request.args.get("state") in FILTERS else None
@@ -54,6 +57,7 @@ def inspection(inspection_id: int):
 
 
 @bp.route("/items/<int:item_id>")
+@public_page
 def item(item_id: int):
     return render_item(queries.public_item(item_id) or abort(404))
 
@@ -94,6 +98,7 @@ def evidence(evidence_id: int):
 
 
 @bp.route("/inspections/<int:inspection_id>/notice")
+@public_page
 def notice(inspection_id: int):
     obj = _public_inspection(inspection_id)
     items = [r.item for r in queries.inspection_rows(obj)]

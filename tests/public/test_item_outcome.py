@@ -9,9 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import Department
+from portal.audit.chain import Actor
 from portal.core.extensions import db
 from portal.feedback.models import FixCheck
 from portal.inspections.models import RectificationItem
+from portal.inspections.operations import update_document
 
 
 @pytest.fixture
@@ -31,8 +33,9 @@ def test_the_item_page_shows_problem_outcome_unit_and_deadline(app, item_id):
     assert re.search(r'id="public-deadline">2026-06-30<', page)
     assert "反馈问题" in page and "加强科创中心产业用房管理" in page
     assert "整改成效" in page and "暂未公开整改成效" in page  # no public summary yet
-    with app.app_context():
-        db.session.get(RectificationItem, item_id).public_summary = "已修订并公开发布管理规定。"
+    with app.app_context():  # (through the operation, as every write: the page's tag moves)
+        item = db.session.get(RectificationItem, item_id)
+        update_document(Actor.system("test"), item, {"public_summary": "已修订并公开发布管理规定。"})
         db.session.commit()
     page = app.test_client().get(f"/public/items/{item_id}").text
     assert re.search(r'id="public-summary">已修订并公开发布管理规定。<', page)

@@ -1,0 +1,99 @@
+"""HTTP caching of the anonymous public pages: ETag and Last-Modified with 304, and a cache of
+the rendered page, kept in Redis when REDIS_URL is set (Flask-Caching, as portal.core.cache).
+
+A public page changes only with the data (and with the day: a deadline passes). Every write
+goes through an operation that records its audit event in the same transaction, so the audit
+chain's head names the state of the data: an entity tag made of the head, the day, the
+language and the URL changes with any committed write that could change the page, and with
+nothing else. A write thus invalidates every cached page at once, without any write path having
+to know which pages it changes; older entries are never read again and expire.
+
+- A browser that sends the current tag back (If-None-Match) gets 304 before anything is
+  rendered; Cache-Control says to ask each time (no-cache), so nobody sees a stale page.
+- Another visitor's request is served from the cached page. The CSRF token each page carries
+  (the language form, the meta tag, the “is it fixed?” form) is the visitor's own: the cached
+  body holds a placeholder in its place, filled in per request.
+- Signed-in users, non-GET requests, pages showing a flashed message and answers other than
+  200 are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, current_app, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from portal.audit.models import AuditEvent
+from portal.core.cache import computed_once
+from portal.core.extensions import db
+from portal.core.policy import is_signed_in
+from portal.core.timeutil import today
+
+#: stands for the visitor's CSRF token in a cached body
+CSRF_PLACEHOLDER = "\x00csrf\x00"
+#: how long a cached page may stay unread (a write makes it unreachable long before)
+TIMEOUT_SECONDS = 10 * 60
+
+
+def _head() -> tuple[int, str, Any]:
+    """The audit chain's head: (seq, hash, time), or (0, "", None) for an empty chain."""
+    row = db.session.execute(
+        sa.select(AuditEvent.seq, AuditEvent.hash, AuditEvent.at).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash, row.at) if row else (0, "", None)
+
+
+def _cacheable() -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not is_signed_in(current_user)
+        and not session.get("_flashes")
+        and current_app.config.get("PUBLIC_PAGE_CACHE", True)
+    )
+
+
+def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve an anonymous public page with an entity tag, from the page cache when it holds it."""
+
+    @wraps(view)
+    def cached_view(*args, **kwargs):
+        if not _cacheable():
+            return view(*args, **kwargs)
+        seq, digest, at = _head()
+        basis = f"{seq}|{digest}|{today().isoformat()}|{get_locale()}|{request.full_path}"
+        tag = hashlib.sha256(basis.encode()).hexdigest()[:32]
+        if tag in request.if_none_match:
+            return _conditional(Response(status=304), tag, at)
+        token = generate_csrf()
+        fresh: list[Response] = []
+
+        def render() -> tuple[str, str] | None:
+            response = make_response(view(*args, **kwargs))
+            fresh.append(response)
+            if response.status_code != 200 or response.direct_passthrough or session.get("_flashes"):
+                return None  # not a page to keep (a redirect, say)
+            return response.get_data(as_text=True).replace(token, CSRF_PLACEHOLDER), response.mimetype
+
+        stored = computed_once(("public-page", tag), render, timeout=TIMEOUT_SECONDS)
+        if stored is None:
+            return fresh[0] if fresh else view(*args, **kwargs)
+        body, mimetype = stored
+        return _conditional(Response(body.replace(CSRF_PLACEHOLDER, token), mimetype=mimetype), tag, at)
+
+    return cached_view
+
+
+def _conditional(response: Response, tag: str, at) -> Response:
+    response.set_etag(tag)
+    if at is not None:
+        response.last_modified = at
+    response.cache_control.no_cache = True
+    response.vary.add("Cookie")  # (the language chosen is in the session)
+    return response
