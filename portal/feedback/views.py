@@ -16,6 +16,7 @@ from portal.core.loading import load_public
 from portal.core.pages import attempt, flash_errors
 from portal.core.security import INTERNAL, roles_required
 from portal.core.transitions import fire
+from portal.core.worklists import Page
 from portal.feedback.forms import (
     KIND_LABELS,
     EditTextForm,
@@ -127,12 +128,24 @@ def lookup():
 # --- moderation (office) ----------------------------------------------------------------------
 
 
+#: reports on one page of the moderation queue
+QUEUE_PER_PAGE = 25
+
+
 @bp.route("/feedback/")
 @roles_required("office", "auditor")
 def queue():
     state = request.args.get("state", "pending")
     if state not in STATES:
         abort(404)
+    counts = dict(
+        db.session.execute(
+            sa.select(Feedback.moderation_state, sa.func.count()).group_by(Feedback.moderation_state)
+        ).all()
+    )
+    total = counts.get(state, 0)
+    pages = max(1, -(-total // QUEUE_PER_PAGE))
+    number = min(max(1, request.args.get("page", 1, type=int)), pages)
     rows = db.session.scalars(
         sa.select(Feedback)
         .where(Feedback.moderation_state == state)
@@ -142,16 +155,13 @@ def queue():
             sa.orm.selectinload(Feedback.forwarded_department),
         )
         .order_by(Feedback.id.desc())
-        .limit(200)
+        .limit(QUEUE_PER_PAGE)
+        .offset((number - 1) * QUEUE_PER_PAGE)
     ).all()
-    counts = dict(
-        db.session.execute(
-            sa.select(Feedback.moderation_state, sa.func.count()).group_by(Feedback.moderation_state)
-        ).all()
-    )
     return render_template(
         "feedback/queue.html",
         rows=rows,
+        page=Page(rows, total, number, QUEUE_PER_PAGE),
         state=state,
         states=STATES,
         counts=counts,

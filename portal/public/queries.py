@@ -17,6 +17,7 @@ from portal.core.extensions import db
 from portal.core.filters import active_in, permitted
 from portal.core.models import WorkflowHistory
 from portal.core.policy import ANONYMOUS
+from portal.core.worklists import Page
 from portal.deadlines.history import approved_extension_counts
 from portal.evidence.models import Evidence
 from portal.feedback.models import Feedback
@@ -139,24 +140,61 @@ class PublicRow:
     extended: bool = False
 
 
+#: published items on one page of the public inspection page
+PER_PAGE = 50
+
+
+def has_published_items(inspection: Inspection) -> bool:
+    """Whether the inspection shows on the public side: one published item is enough (EXISTS)."""
+    return bool(
+        db.session.scalar(sa.select(sa.exists().where(Item.inspection_id == inspection.id, published())))
+    )
+
+
+def _chosen(inspection: Inspection, state: str | None, category_id: int | None) -> list:
+    where = [Item.inspection_id == inspection.id, published()]
+    if state == "completed":
+        where.append(Item.state.in_(DONE))
+    elif state == "under_way":
+        where.append(Item.state.in_(UNDER_WAY))
+    elif state == "not_completed":
+        where.append(Item.state.not_in(DONE))
+    if category_id:
+        where.append(Item.category_id == category_id)
+    return where
+
+
+def inspection_page(
+    inspection: Inspection, state: str | None, category_id: int | None, today, page: int
+) -> Page:
+    """One page of the published items (PER_PAGE, in order), with how many are chosen in all."""
+    where = _chosen(inspection, state, category_id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Item).where(*where)) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = inspection_rows(
+        inspection, state, category_id, today=today, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
+    return Page(rows, total, page, PER_PAGE)
+
+
 def inspection_rows(
-    inspection: Inspection, state: str | None = None, category_id: int | None = None, today=None
+    inspection: Inspection,
+    state: str | None = None,
+    category_id: int | None = None,
+    today=None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PublicRow]:
     """The published items; with `today`, their deadline levels and extended marks too."""
     level = level_expression(Item, today) if today else sa.literal(LEVELS["none"].id)
     query = (
         sa.select(Item, progress_expression(), level)
-        .where(Item.inspection_id == inspection.id, published())
+        .where(*_chosen(inspection, state, category_id))
         .order_by(Item.id)
+        .offset(offset)
+        .limit(limit)
     )
-    if state == "completed":
-        query = query.where(Item.state.in_(DONE))
-    elif state == "under_way":
-        query = query.where(Item.state.in_(UNDER_WAY))
-    elif state == "not_completed":
-        query = query.where(Item.state.not_in(DONE))
-    if category_id:
-        query = query.where(Item.category_id == category_id)
     rows = [
         PublicRow(item, int(progress or 0), LEVELS[lvl]) for item, progress, lvl in db.session.execute(query)
     ]

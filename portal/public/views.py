@@ -26,7 +26,7 @@ FILTERS = ("completed", "under_way", "not_completed")
 
 def _public_inspection(inspection_id: int) -> Inspection:
     inspection = db.session.get(Inspection, inspection_id)
-    if inspection is None or not queries.inspection_rows(inspection):
+    if inspection is None or not queries.has_published_items(inspection):
         abort(404)
     return inspection
 
@@ -43,11 +43,12 @@ def inspection(inspection_id: int):
     obj = _public_inspection(inspection_id)
     state = request.args.get("state") if request.args.get("state") in FILTERS else None
     category_id = request.args.get("category", type=int)
-    shown = queries.inspection_rows(obj, state, category_id, today=today())
+    shown = queries.inspection_page(obj, state, category_id, today(), request.args.get("page", 1, type=int))
     return render_template(
         "public/inspection.html",
         inspection=obj,
-        rows=shown,
+        rows=shown.items,
+        page=shown,
         headline=queries.totals(obj),
         categories=queries.categories_of(obj),
         per_category=queries.category_progress(obj),

@@ -185,3 +185,26 @@ def test_feedback_without_a_csrf_token_is_refused(app, published_item):
     assert response.status_code == 400 and "安全令牌" in response.text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 0
+
+
+def test_the_moderation_queue_comes_a_page_at_a_time(app, world, signed_in, monkeypatch):
+    """No report is cut off: the queue shows QUEUE_PER_PAGE at a time, newest first, with
+    page links that keep the tab."""
+    import re
+
+    from portal.feedback import views
+    from portal.feedback.operations import submit_feedback
+    from portal.inspections.models import Inspection
+
+    monkeypatch.setattr(views, "QUEUE_PER_PAGE", 2)
+    with app.app_context():
+        inspection = db.session.get(Inspection, world.inspections["single"])
+        for n in range(3):
+            submit_feedback(inspection, None, kind="suggestion", text=f"第{n}条建议")
+        db.session.commit()
+    office = signed_in("office")
+    first = office.get("/feedback/?state=pending").text
+    second = office.get("/feedback/?state=pending&page=2").text
+    assert "第2条建议" in first and "第1条建议" in first and "第0条建议" not in first
+    assert "第0条建议" in second and "第2条建议" not in second
+    assert re.search(r'href="/feedback/\?state=pending&amp;page=2"', first)

@@ -1,6 +1,7 @@
 """Public pages: what they show, and a crawl proving nothing private leaks."""
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -237,3 +238,25 @@ def test_an_extended_deadline_is_marked(app, world):
     page = client.get(f"/public/items/{item_id}").text
     assert 'id="extended"' in page and in_days(90).isoformat() in page
     assert "延期至年底" not in page and "更正录入错误" not in page  # reasons and notes are internal
+
+
+def test_the_public_inspection_page_is_paginated(app, world, monkeypatch):
+    """A long list comes a page at a time, its filters kept in the page links; a page past the
+    end shows the last page."""
+    from portal.public import queries
+
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    ids = [world.new_item(state="completed") for _ in range(3)]
+    for item_id in ids:
+        world.fire("leader_resp", item_id, "publish")
+    visitor = app.test_client()
+    url = f"/public/inspections/{world.inspections['single']}"
+    first = visitor.get(f"{url}?state=completed").text
+    assert [int(i) for i in re.findall(r'<tr data-item="(\d+)"', first)] == ids[:2]
+    assert "第 1–2 条，共 3 条" in first
+    assert f'href="{url}?state=completed&amp;page=2"' in first and 'rel="next"' in first
+    second = visitor.get(f"{url}?state=completed&page=2").text
+    assert [int(i) for i in re.findall(r'<tr data-item="(\d+)"', second)] == ids[2:]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    past = visitor.get(f"{url}?state=completed&page=99").text
+    assert [int(i) for i in re.findall(r'<tr data-item="(\d+)"', past)] == ids[2:]
