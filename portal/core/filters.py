@@ -130,6 +130,14 @@ def _holds_any(who: Who, model: type, roles: frozenset[str]) -> sa.ColumnElement
     return sa.or_(sa.false(), *([_granted(who, model, local)] if local else []), *_derived(who, model, roles))
 
 
+def never_holds(user, model: type, roles) -> bool:
+    """Whether `user` can hold none of `roles` on any row of `model` (holds_any is then false
+    without asking the database): none of them is a global role of theirs, a local role or a
+    role derived from the rows' fields for them."""
+    who, roles = Who.of(user), frozenset(roles)
+    return roles.isdisjoint(who.roles) and roles.isdisjoint(LOCAL_ROLES) and not _derived(who, model, roles)
+
+
 def permitted(user, model: type, permission: str) -> sa.ColumnElement[bool]:
     """SQL: `user` has `permission` on the row in its current state (see policy.has_permission)."""
     return _permitted(Who.of(user), model, permission)

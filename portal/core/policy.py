@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import g, has_request_context, request
 from flask_login import AnonymousUserMixin
 
 from portal.core import conditions
@@ -66,13 +68,44 @@ def grant_scope(obj) -> list[tuple[str, int]]:
     return scope
 
 
+def _grants_memo() -> dict | None:
+    """The grants looked up during this GET (or HEAD) request, or None outside one.
+
+    A page asks `can()` about the same objects many times (the item page: its actions, its
+    panels, the menu); the grants reaching one object are read once per request. Only a safe
+    request keeps them (one that writes may grant or revoke meanwhile), and a flush that writes
+    a grant forgets them all (see _forget_grants).
+    """
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return None
+    current = request._get_current_object()
+    held = g.get("granted_roles")
+    if held is None or held[0] is not current:  # (an app context may outlive a request)
+        held = g.granted_roles = (current, {})
+    return held[1]
+
+
+@sa.event.listens_for(so.Session, "after_flush")
+def _forget_grants(session, _context) -> None:
+    if has_request_context() and g.get("granted_roles") is not None:
+        changed = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(row, LocalRole) for row in changed):
+            g.granted_roles[1].clear()
+
+
 def granted_roles(user, obj) -> set[str]:
     if sharing_type(type(obj)) is None:
         return set()
-    where = sa.or_(
-        *(sa.and_(LocalRole.object_type == t, LocalRole.object_id == i) for t, i in grant_scope(obj))
-    )
-    return set(db.session.scalars(sa.select(LocalRole.role).where(principal_clause(user), where)))
+    scope = tuple(grant_scope(obj))
+    memo = _grants_memo()
+    key = (user.id, user.department_id, scope)
+    if memo is not None and key in memo:
+        return set(memo[key])
+    where = sa.or_(*(sa.and_(LocalRole.object_type == t, LocalRole.object_id == i) for t, i in scope))
+    found = set(db.session.scalars(sa.select(LocalRole.role).where(principal_clause(user), where)))
+    if memo is not None:
+        memo[key] = frozenset(found)
+    return found
 
 
 def derived_roles(user, obj) -> set[str]:

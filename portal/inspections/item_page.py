@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-import sqlalchemy.orm as so
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,14 +15,12 @@ from flask_login import current_user
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired
 
-from portal.core.extensions import db
 from portal.core.forms import PortalForm, max_length
 from portal.core.policy import allowed_transitions, can, suspension
 from portal.core.timeutil import today
 from portal.core.titles import transition_title
 from portal.deadlines.page import extension_panel
 from portal.evidence.forms import EvidenceForm
-from portal.evidence.models import Evidence
 from portal.feedback.operations import fix_check_counts
 from portal.inspections.forms import (
     MEASURE_STATUS_TITLES,
@@ -34,14 +30,13 @@ from portal.inspections.forms import (
 )
 from portal.inspections.models import MEASURE_LONG_TERM, TEXT_MAX_LENGTH, RectificationItem
 from portal.inspections.operations import SUBMITTED_STATES, item_progress, open_measures
-from portal.inspections.timeline import item_timeline
+from portal.inspections.timeline import item_approvals, item_evidence, item_timeline
 from portal.notifications.forms import ChaseForm
 from portal.notifications.operations import may_chase
 from portal.supervision.closing_sheet import may_download as may_download_closing_sheet
 from portal.supervision.letters import LETTERS
 from portal.supervision.levels import item_level, measure_level
 from portal.workflow.forms import TransitionForm
-from portal.workflow.models import Approval
 from portal.workflow.recent import worklist_notes
 from workflows.publication import PUBLICATION
 from workflows.rectification import RECTIFICATION
@@ -138,21 +133,10 @@ def render_item(
     summary_conflict: bool = False,
 ):
     """The item page; re-rendered with the user's input and messages when something is refused."""
-    approvals = db.session.scalars(
-        sa.select(Approval)
-        .options(so.joinedload(Approval.user))
-        .where(Approval.item_id == item.id)
-        .order_by(Approval.id)
-    ).all()
-    evidence = db.session.scalars(
-        sa.select(Evidence)
-        .options(so.joinedload(Evidence.added_by))
-        .where(Evidence.item_id == item.id)
-        .order_by(Evidence.id)
-    ).all()
+    approvals, evidence = item_approvals(item), item_evidence(item)  # loaded once, for the timeline too
     still_open = open_measures(item) if item.state not in SUBMITTED_STATES else []
     day = today()
-    timeline = item_timeline(item)
+    timeline = item_timeline(item, evidence, approvals)
     transitions = allowed_transitions(current_user, item)
     can_edit, can_work = can(current_user, "edit", item), can(current_user, "work", item)
     review_steps = [t for t in transitions if "review" in t.guard.permissions]

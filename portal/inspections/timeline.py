@@ -1,7 +1,8 @@
 """The item timeline: workflow steps, versions, evidence, approvals, chase notes (催办) and the
 supervision pass's warnings (督办), newest first.
 
-Six queries whatever the length of the history (actors are loaded with each row).
+Six queries whatever the length of the history (actors are loaded with each row), four when
+the caller passes the evidence and approvals it has loaded already.
 
 A step that records an approval and stays in its state (审核同意) is shown once: as that step,
 with its comment and whether the approval still counts, never as a "待审核 → 待审核" move next to
@@ -54,7 +55,31 @@ def _records_approval(h: WorkflowHistory) -> bool:
     return "record_approval" in workflow.transition(h.action).effects
 
 
-def item_timeline(item: RectificationItem) -> list[Entry]:
+def item_evidence(item: RectificationItem) -> list[Evidence]:
+    """The item's evidence, oldest first, with who added and who withdrew each piece."""
+    return db.session.scalars(
+        sa.select(Evidence)
+        .options(so.joinedload(Evidence.added_by), so.joinedload(Evidence.withdrawn_by))
+        .where(Evidence.item_id == item.id)
+        .order_by(Evidence.id)
+    ).all()
+
+
+def item_approvals(item: RectificationItem) -> list[Approval]:
+    """The item's approvals, oldest first, with their approvers."""
+    return db.session.scalars(
+        sa.select(Approval)
+        .options(so.joinedload(Approval.user))
+        .where(Approval.item_id == item.id)
+        .order_by(Approval.id)
+    ).all()
+
+
+def item_timeline(
+    item: RectificationItem, evidence: list[Evidence] | None = None, approvals: list[Approval] | None = None
+) -> list[Entry]:
+    """The timeline; `evidence` and `approvals` are the item's (item_evidence, item_approvals)
+    when the caller has them already (the item page shows them too)."""
     entries: list[Entry] = []
     # The steps that recorded an approval, per approver in order: each wrote exactly one.
     approving: dict[int | None, list[Entry]] = {}
@@ -78,22 +103,13 @@ def item_timeline(item: RectificationItem) -> list[Entry]:
         )
     ):
         entries.append(Entry(v.at, "version", _name(v.actor), v, v.id))
-    for e in db.session.scalars(
-        sa.select(Evidence)
-        .options(so.joinedload(Evidence.added_by), so.joinedload(Evidence.withdrawn_by))
-        .where(Evidence.item_id == item.id)
-    ):
+    for e in item_evidence(item) if evidence is None else evidence:
         entries.append(Entry(e.added_at, "evidence_added", _name(e.added_by), e, e.id))
         if e.withdrawn_at is not None:
             entries.append(Entry(e.withdrawn_at, "evidence_withdrawn", _name(e.withdrawn_by), e, e.id))
     for step in approving.values():
         step.sort(key=lambda e: e.order)
-    for a in db.session.scalars(
-        sa.select(Approval)
-        .options(so.joinedload(Approval.user))
-        .where(Approval.item_id == item.id)
-        .order_by(Approval.id)
-    ):
+    for a in item_approvals(item) if approvals is None else approvals:
         steps = approving.get(a.user_id)
         if steps:
             steps.pop(0).approval = a  # the step that recorded it says it already
