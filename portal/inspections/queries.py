@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from portal.core.extensions import db
 from portal.core.filters import visible
 from portal.inspections.models import MEASURE_OPEN, Category, Inspection, Measure, RectificationItem
-from portal.supervision.levels import BY_ID as LEVELS
-from portal.supervision.levels import Level, level_expression
 from workflows.rectification import CLOSED as CLOSED_STATES
 
 Item = RectificationItem
@@ -34,21 +32,15 @@ def progress_expression():
 
 
 @dataclass
-class ItemRow:
-    item: RectificationItem
-    progress: int
-    #: its deadline level (三色), decided in SQL
-    level: Level
-
-
-@dataclass
 class CategoryBlock:
     category: Category | None
-    rows: list[ItemRow] = field(default_factory=list)
+    #: how many items of the category the user may see, and the sum of their progress
+    count: int = 0
+    progress_sum: int = 0
 
     @property
     def progress(self) -> int:
-        return round(sum(r.progress for r in self.rows) / len(self.rows)) if self.rows else 0
+        return round(self.progress_sum / self.count) if self.count else 0
 
 
 @dataclass
@@ -58,17 +50,18 @@ class Overview:
     state_counts: dict[str, int]
 
     @property
-    def rows(self) -> list[ItemRow]:
-        return [r for b in self.blocks for r in b.rows]
+    def total(self) -> int:
+        return sum(b.count for b in self.blocks)
 
     @property
     def progress(self) -> int:
-        rows = self.rows
-        return round(sum(r.progress for r in rows) / len(rows)) if rows else 0
+        total = self.total
+        return round(sum(b.progress_sum for b in self.blocks) / total) if total else 0
 
 
-def inspection_overview(inspection: Inspection, user, today) -> Overview:
-    """Categories with the items `user` may see, their progress and deadline levels."""
+def inspection_overview(inspection: Inspection, user) -> Overview:
+    """The inspection's roll-up over the items `user` may see: per category, how many and their
+    progress; per state, how many. One grouped query, whatever the number of items."""
     categories = db.session.scalars(
         sa.select(Category)
         .where(Category.inspection_id == inspection.id)
@@ -76,17 +69,26 @@ def inspection_overview(inspection: Inspection, user, today) -> Overview:
     ).all()
     blocks = {c.id: CategoryBlock(c) for c in categories}
     uncategorised = CategoryBlock(None)
-    rows = db.session.execute(
-        sa.select(Item, progress_expression(), level_expression(Item, today))
+    per_item = (
+        sa.select(Item.category_id, Item.state, progress_expression().label("progress"))
         .where(Item.inspection_id == inspection.id, visible(user, Item))
-        .order_by(Item.id)
+        .subquery()
+    )
+    grouped = db.session.execute(
+        sa.select(
+            per_item.c.category_id,
+            per_item.c.state,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(per_item.c.progress), 0),
+        ).group_by(per_item.c.category_id, per_item.c.state)
     ).all()
     counts: dict[str, int] = {}
-    for item, progress, level in rows:
-        row = ItemRow(item, int(progress or 0), LEVELS[level])
-        blocks.get(item.category_id, uncategorised).rows.append(row)
-        counts[item.state] = counts.get(item.state, 0) + 1
-    ordered = list(blocks.values()) + ([uncategorised] if uncategorised.rows else [])
+    for category_id, state, n, progress in grouped:
+        block = blocks.get(category_id, uncategorised)
+        block.count += n
+        block.progress_sum += int(progress)
+        counts[state] = counts.get(state, 0) + n
+    ordered = list(blocks.values()) + ([uncategorised] if uncategorised.count else [])
     return Overview(inspection, ordered, counts)
 
 

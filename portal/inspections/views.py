@@ -300,7 +300,7 @@ def _render_inspection(
 ):
     day = today()
     args = request.args if args is None else args
-    overview = inspection_overview(obj, current_user, day)
+    overview = inspection_overview(obj, current_user)
     filters, bulk = _table_forms(obj, args, bulk)
     withdrawal = None
     if suspension(obj) is not None:
