@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import g, has_request_context, request
 
 from portal.core import conditions
 from portal.core.content import (
@@ -29,6 +30,7 @@ from portal.core.content import (
     via,
     workflows_of,
 )
+from portal.core.extensions import db
 from portal.core.models import LocalRole
 from portal.core.policy import is_signed_in
 from workflows import WORKFLOWS
@@ -37,58 +39,91 @@ from workflows.roles import LOCAL_ROLES
 
 @dataclass(frozen=True)
 class Who:
-    """What the filters know of a user: account, department, global and pseudo roles.
+    """What the filters know of a user: account, department, global and pseudo roles, and the
+    local grants that reach them ((object type, object id, role), to the account or to its
+    department), read once per request.
 
-    Filters are built per Who and cached: the same user asking again reuses the construct.
+    Filters are built per Who and cached: the same user with the same grants asking again
+    reuses the construct; a grant made or revoked makes another Who, hence another filter.
     """
 
     id: int | None
     department_id: int | None
     roles: frozenset[str]
+    grants: frozenset[tuple[str, int, str]] = frozenset()
 
     @classmethod
     def of(cls, user) -> Who:
         if not is_signed_in(user):
             return cls(None, None, frozenset({"Anonymous"}))
-        return cls(user.id, user.department_id, frozenset({"Anonymous", "Authenticated"} | user.roles))
+        roles = frozenset({"Anonymous", "Authenticated"} | user.roles)
+        return cls(user.id, user.department_id, roles, _grants_of(user.id, user.department_id))
 
     @property
     def signed_in(self) -> bool:
         return self.id is not None
 
 
-def _principal(who: Who) -> sa.ColumnElement[bool]:
-    """Grants that reach the user: made to the account or to its department."""
-    clause = LocalRole.user_id == who.id
-    if who.department_id is not None:
-        clause = sa.or_(clause, LocalRole.department_id == who.department_id)
-    return clause
+def _grants_of(user_id: int, department_id: int | None) -> frozenset[tuple[str, int, str]]:
+    """The grants reaching the account or its department, remembered for the request (a flush
+    that writes a grant forgets them: see _forget_grants)."""
+    memo = None
+    if has_request_context():
+        current = request._get_current_object()
+        held = g.get("filter_grants")
+        if held is None or held[0] is not current:  # (an app context may outlive a request)
+            held = g.filter_grants = (current, {})
+        memo = held[1]
+        if (user_id, department_id) in memo:
+            return memo[user_id, department_id]
+    principal = LocalRole.user_id == user_id
+    if department_id is not None:
+        principal = sa.or_(principal, LocalRole.department_id == department_id)
+    rows = db.session.execute(
+        sa.select(LocalRole.object_type, LocalRole.object_id, LocalRole.role).where(principal)
+    ).all()
+    found = frozenset((t, i, r) for t, i, r in rows)
+    if memo is not None:
+        memo[user_id, department_id] = found
+    return found
+
+
+@sa.event.listens_for(so.Session, "after_flush")
+def _forget_grants(session, _context) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if (
+        has_request_context()
+        and g.get("filter_grants") is not None
+        and any(isinstance(row, LocalRole) for row in changed)
+    ):
+        g.filter_grants[1].clear()
 
 
 def _granted(who: Who, model: type, roles: tuple[str, ...]) -> sa.ColumnElement[bool]:
-    """A local grant of one of `roles` reaches the row: on itself or an unblocked ancestor."""
+    """A local grant of one of `roles` reaches the row: on itself or an unblocked ancestor.
+
+    The user's grants are known (Who.grants), so each step is `column IN (granted ids)`, which
+    the primary-key and foreign-key indexes answer, instead of a sub-query per row."""
     kind = sharing_type(model)
     if kind is None or not roles or not who.signed_in:
         return sa.false()
 
-    def grant_on(object_type: str, id_column) -> sa.ColumnElement[bool]:
-        return sa.exists().where(
-            _principal(who),
-            LocalRole.role.in_(roles),
-            LocalRole.object_type == object_type,
-            LocalRole.object_id == id_column,
-        )
+    def granted_ids(object_type: str) -> list[int]:
+        return sorted({i for t, i, role in who.grants if t == object_type and role in roles})
 
-    reach = [grant_on(kind, model.id)]
+    reach = []
+    if ids := granted_ids(kind):
+        reach.append(model.id.in_(ids))
     open_path: list[sa.ColumnElement[bool]] = []
     if can_block(model):
         open_path.append(sa.not_(model.local_roles_blocked))
     for hop in hops(model):
         key = getattr(model, hop.foreign_key)
-        reach.append(sa.and_(*open_path, grant_on(sharing_type(hop.target), key)))
+        if ids := granted_ids(sharing_type(hop.target)):
+            reach.append(sa.and_(key.in_(ids), *open_path))
         if can_block(hop.target):
             open_path.append(~sa.exists().where(hop.target.id == key, hop.target.local_roles_blocked))
-    return sa.or_(*reach)
+    return sa.or_(sa.false(), *reach)
 
 
 def _derived(who: Who, model: type, roles: frozenset[str]) -> list[sa.ColumnElement[bool]]:
