@@ -95,6 +95,10 @@ class Config:
     #: attempts at one e-mail before the outbox gives up on it (pauses of 1, 2, 4 … 60 minutes)
     MAIL_MAX_ATTEMPTS = 10
 
+    #: anonymous public pages served from a page cache keyed by the audit chain's head
+    #: (portal.core.http_cache); their ETags and 304s work either way
+    PUBLIC_PAGE_CACHE = True
+
     SESSION_COOKIE_NAME = "rectify_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

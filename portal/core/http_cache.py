@@ -52,10 +52,7 @@ def _head() -> tuple[int, str, Any]:
 
 def _cacheable() -> bool:
     return (
-        request.method in ("GET", "HEAD")
-        and not is_signed_in(current_user)
-        and not session.get("_flashes")
-        and current_app.config.get("PUBLIC_PAGE_CACHE", True)
+        request.method in ("GET", "HEAD") and not is_signed_in(current_user) and not session.get("_flashes")
     )
 
 
@@ -71,6 +68,9 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
         tag = hashlib.sha256(basis.encode()).hexdigest()[:32]
         if tag in request.if_none_match:
             return _conditional(Response(status=304), tag, at)
+        if not current_app.config["PUBLIC_PAGE_CACHE"]:  # tags and 304s, every page rendered
+            response = make_response(view(*args, **kwargs))
+            return _conditional(response, tag, at) if response.status_code == 200 else response
         token = generate_csrf()
         fresh: list[Response] = []
 

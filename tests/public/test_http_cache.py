@@ -106,3 +106,13 @@ def test_a_missing_page_is_a_404_and_is_not_kept(app, missing):
     visitor = app.test_client()
     assert visitor.get(missing).status_code == 404
     assert visitor.get(missing).status_code == 404
+
+
+def test_without_the_page_cache_tags_and_304s_still_work(app, public):  # noqa: F811
+    app.config["PUBLIC_PAGE_CACHE"] = False
+    url = f"/public/items/{public['shown']}"
+    visitor = app.test_client()
+    first, rendered = statements(app, lambda: visitor.get(url))
+    second, again = statements(app, lambda: app.test_client().get(url))
+    assert first.headers["ETag"] == second.headers["ETag"] and again == rendered > 2  # rendered twice
+    assert visitor.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
