@@ -185,6 +185,9 @@ def test_names_come_from_the_documents_in_one_query_per_type(app):
             fake(105, "audit", "export", {"format": "csv"}, action="audit.export"),
             fake(106, "spaceship", "x1", action="test.clock", actor="cli:root"),
         ]
+        from portal.core.filters import Who
+
+        Who.of(leader)  # the leader's grants, read once per request (not per type)
         seen = []
 
         def listener(_conn, _cursor, statement, *_args):
