@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import g, has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 
 from portal.core import conditions
 from portal.core.content import (
@@ -64,18 +64,29 @@ class Who:
         return self.id is not None
 
 
+def _grants_memo() -> dict | None:
+    """Where the grants read are remembered: for the request, or outside one (a command, a
+    task) for the database transaction; None when neither is there."""
+    if has_request_context():
+        scope = request._get_current_object()
+    elif has_app_context():
+        scope = db.session().get_transaction()
+        if scope is None:
+            return None
+    else:
+        return None
+    held = g.get("filter_grants")
+    if held is None or held[0] is not scope:  # (an app context may outlive a request)
+        held = g.filter_grants = (scope, {})
+    return held[1]
+
+
 def _grants_of(user_id: int, department_id: int | None) -> frozenset[tuple[str, int, str]]:
     """The grants reaching the account or its department, remembered for the request (a flush
     that writes a grant forgets them: see _forget_grants)."""
-    memo = None
-    if has_request_context():
-        current = request._get_current_object()
-        held = g.get("filter_grants")
-        if held is None or held[0] is not current:  # (an app context may outlive a request)
-            held = g.filter_grants = (current, {})
-        memo = held[1]
-        if (user_id, department_id) in memo:
-            return memo[user_id, department_id]
+    memo = _grants_memo()
+    if memo is not None and (user_id, department_id) in memo:
+        return memo[user_id, department_id]
     principal = LocalRole.user_id == user_id
     if department_id is not None:
         principal = sa.or_(principal, LocalRole.department_id == department_id)
@@ -92,7 +103,7 @@ def _grants_of(user_id: int, department_id: int | None) -> frozenset[tuple[str, 
 def _forget_grants(session, _context) -> None:
     changed = (*session.new, *session.dirty, *session.deleted)
     if (
-        has_request_context()
+        has_app_context()
         and g.get("filter_grants") is not None
         and any(isinstance(row, LocalRole) for row in changed)
     ):
