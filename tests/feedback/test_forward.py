@@ -96,9 +96,7 @@ def test_only_the_office_forwards_and_only_the_department_marks_handled(app, wor
 def test_forward_from_the_queue_then_the_department_handles_it(app, world, report, signed_in):
     office = signed_in("office")
     queue = office.get("/feedback/").text
-    row = re.search(rf'<article class="[^"]*" data-feedback="{report}".*?</article>', queue, re.S).group(
-        0
-    )
+    row = re.search(rf'<article class="[^"]*" data-feedback="{report}".*?</article>', queue, re.S).group(0)
     assert 'href="/items/' in row and "data-item-link" in row  # a link to its item
     assert re.search(r'<option value="\d+" selected>财务科</option>', row)  # its department, preselected
     with app.app_context():
