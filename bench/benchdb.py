@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import time
+from pathlib import Path
+
 import flask_migrate
 import sqlalchemy as sa
 
@@ -50,3 +56,42 @@ def build_structure(actor, party_secretary) -> dict:
             for label in ("一", "二", "三", "四")
         ]
     return {"departments": [d.id for d in departments], "categories": categories}
+
+
+@contextlib.contextmanager
+def gunicorn_serving(app_spec: str, env: dict, log_path: Path, workers: int = 1, start_seconds: int = 90):
+    """gunicorn serving `app_spec` ("module:factory()" in bench/) with `workers` sync workers on
+    a free loopback port, with `env` added; yields the port once /bench/bare answers 200. A
+    traceback in its log is printed when it stops."""
+    from audit_scale import Client, free_port
+
+    root = Path(__file__).resolve().parents[1]
+    port = free_port()
+    out = open(log_path, "w+b")  # noqa: SIM115
+    command = [str(root / ".venv" / "bin" / "gunicorn"), "--chdir", str(root / "bench")]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync"]
+    command += ["--log-level", "warning", app_spec]
+    proc = subprocess.Popen(command, cwd=root, env={**os.environ, **env}, stdout=out, stderr=out)  # noqa: S603
+    try:
+        deadline = time.time() + start_seconds
+        while True:
+            with contextlib.suppress(OSError):
+                if Client(port).request("GET", "/bench/bare")[0] == 200:
+                    break
+            if proc.poll() is not None or time.time() > deadline:
+                out.seek(0)
+                raise SystemExit("gunicorn did not start:\n" + out.read().decode(errors="replace"))
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        out.seek(0)
+        tail = out.read().decode(errors="replace").strip()
+        out.close()
+        if "Traceback" in tail:
+            print("gunicorn logged a traceback:\n" + tail[-3000:], flush=True)

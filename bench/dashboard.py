@@ -250,36 +250,12 @@ def in_process_ms(app, repeat: int = 20) -> tuple[float, float]:
 
 @contextlib.contextmanager
 def served(url: str, instance: str):
-    """gunicorn, 1 sync worker, serving make_served_app() on a free port; yields the port."""
-    from audit_scale import Client, free_port
+    """gunicorn, 1 sync worker(s), serving make_served_app() on a free port; yields the port."""
+    from benchdb import gunicorn_serving
 
-    port = free_port()
-    log = open(Path(instance) / "gunicorn.log", "w+b")  # noqa: SIM115
-    env = {**os.environ, ENV_URL: url, ENV_INSTANCE: instance}
-    command = [str(BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", "1", "--worker-class", "sync", "--log-level", "warning"]
-    proc = subprocess.Popen(  # noqa: S603
-        [*command, "dashboard:make_served_app()"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    try:
-        deadline = time.time() + 60
-        while True:
-            with contextlib.suppress(OSError):
-                if Client(port).request("GET", "/bench/bare")[0] == 200:
-                    break
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                raise SystemExit("gunicorn did not start:\n" + log.read().decode(errors="replace"))
-            time.sleep(0.2)
+    env = {ENV_URL: url, ENV_INSTANCE: instance}
+    with gunicorn_serving("dashboard:make_served_app()", env, Path(instance) / "gunicorn.log", 1, 60) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def with_wrk(port: int, path: str, cookie: str, seconds: int, instance: str) -> tuple[float, float, int]:

@@ -261,41 +261,14 @@ def count_statements(url: str, instance: str, pages: list[tuple[str, str | None,
 
 @contextlib.contextmanager
 def served(url: str, instance: str):
-    """gunicorn, WORKERS sync workers, serving make_served_app() on a free port; yields the port."""
-    from audit_scale import Client, free_port
+    """gunicorn, WORKERS sync worker(s), serving make_served_app() on a free port; yields the port."""
+    from benchdb import gunicorn_serving
 
-    port = free_port()
-    log_path = Path(instance) / "gunicorn.log"
-    out = open(log_path, "w+b")  # noqa: SIM115
-    env = {**os.environ, ENV_URL: url, ENV_INSTANCE: instance}
-    command = [str(BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(WORKERS), "--worker-class", "sync", "--log-level", "warning"]
-    proc = subprocess.Popen(  # noqa: S603
-        [*command, "pages:make_served_app()"], cwd=ROOT, env=env, stdout=out, stderr=out
-    )
-    try:
-        deadline = time.time() + 90
-        while True:
-            with contextlib.suppress(OSError):
-                if Client(port).request("GET", "/bench/bare")[0] == 200:
-                    break
-            if proc.poll() is not None or time.time() > deadline:
-                out.seek(0)
-                raise SystemExit("gunicorn did not start:\n" + out.read().decode(errors="replace"))
-            time.sleep(0.2)
+    env = {ENV_URL: url, ENV_INSTANCE: instance}
+    with gunicorn_serving(
+        "pages:make_served_app()", env, Path(instance) / "gunicorn.log", WORKERS, 90
+    ) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        out.seek(0)
-        tail = out.read().decode(errors="replace").strip()
-        out.close()
-        if "Traceback" in tail:
-            log("gunicorn logged a traceback:\n" + tail[-3000:])
 
 
 def run_wrk(wrk: str, port: int, path: str, cookie: str, seconds: float, script: Path) -> dict:
