@@ -59,10 +59,18 @@ def build_structure(actor, party_secretary) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn_serving(app_spec: str, env: dict, log_path: Path, workers: int = 1, start_seconds: int = 90):
+def gunicorn_serving(
+    app_spec: str,
+    env: dict,
+    log_path: Path,
+    workers: int = 1,
+    start_seconds: int = 90,
+    master: list[int] | None = None,
+):
     """gunicorn serving `app_spec` ("module:factory()" in bench/) with `workers` sync workers on
-    a free loopback port, with `env` added; yields the port once /bench/bare answers 200. A
-    traceback in its log is printed when it stops."""
+    a free loopback port, with `env` added; yields the port once /bench/bare answers 200 (and
+    puts the master's pid in `master`, when given). A traceback in its log is printed when it
+    stops."""
     from audit_scale import Client, free_port
 
     root = Path(__file__).resolve().parents[1]
@@ -72,6 +80,8 @@ def gunicorn_serving(app_spec: str, env: dict, log_path: Path, workers: int = 1,
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync"]
     command += ["--log-level", "warning", app_spec]
     proc = subprocess.Popen(command, cwd=root, env={**os.environ, **env}, stdout=out, stderr=out)  # noqa: S603
+    if master is not None:
+        master.append(proc.pid)
     try:
         deadline = time.time() + start_seconds
         while True:
@@ -95,3 +105,14 @@ def gunicorn_serving(app_spec: str, env: dict, log_path: Path, workers: int = 1,
         out.close()
         if "Traceback" in tail:
             print("gunicorn logged a traceback:\n" + tail[-3000:], flush=True)
+
+
+def workers_rss_mib(master_pid: int) -> list[float]:
+    """The resident memory (MiB) of each worker of the gunicorn master `master_pid` (Linux)."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        sizes.append(kib / 1024)
+    return sizes

@@ -8,7 +8,8 @@ about half published, public feedback, "is it fixed?" answers and extension requ
 audit chain then padded to --events (100,000) by bulk insertion (bench/audit_scale.py's
 `pad_chain`, only what the operations did not write themselves: at 10,000 items they write
 about 100,000 events, so little or nothing is padded), then ANALYZE. A small data set of
---small-items (100) items is built the same way, with events in proportion.
+--small-items (100) items is built the same way, with events in proportion, over as many
+inspections (20 x 5 items): the same pages with fewer items.
 
 On SQLite (the default) each data set is built once into --cache (instance/bench-cache/,
 ignored by git), keyed by its parameters, the migrations' head and the builder's source, and
@@ -17,14 +18,18 @@ for each data set and dropped at the end.
 
 SQL statements per request are counted in-process (a SQLAlchemy before_cursor_execute
 listener, the Flask test client signed in as the page's role) at both sizes: the second
-request of each page (caches warm, as under load), and in brackets the first when it differs.
+request of each page (caches warm, as under load), and in brackets the first when it differs;
+then --in-process-requests more are timed (median ms). Both with the page caches off: each page
+rendered, as for the first visitor after a write.
 
 Then gunicorn (2 sync workers, on loopback) serves the large data set with a bare route,
 `/bench/bare`, in the same app; wrk (8 connections, 2 threads) drives each page for --seconds
 right after the bare route for --bare-seconds, over --rounds rounds. The bare route is asked
 without a cookie; each page with its role's session cookie. The table gives each page's rps
 and latency percentiles (medians over the rounds) and the ratio page rps / bare rps of the
-same round (median over the rounds).
+same round (median over the rounds). Signed-in pages are served as in production, from the
+page cache (portal.core.http_cache.private_page) once rendered; --no-private-cache renders them
+for every request. The workers' resident memory is read from /proc after the run.
 
     .venv/bin/python bench/pages.py                                   # 10k items, 100k events
     .venv/bin/python bench/pages.py --items 200 --events 2000 --seconds 1 --bare-seconds 1
@@ -56,6 +61,7 @@ import pages_data  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 ENV_URL, ENV_INSTANCE = "PAGES_BENCH_DATABASE_URL", "PAGES_BENCH_INSTANCE"
+ENV_PRIVATE_CACHE = "PAGES_BENCH_PRIVATE_CACHE"
 WORKERS, CONNECTIONS, THREADS = 2, 8, 2
 BARE = ("bare", None, "/bench/bare")
 #: (label, role signed in or None for the public, path with {inspection} {public_item} {staff_item})
@@ -101,8 +107,10 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def app_config(url: str, instance: str) -> dict:
+def app_config(url: str, instance: str, private_cache: bool = True) -> dict:
     return {
+        # off: every signed-in page rendered for each request (--no-private-cache)
+        "PRIVATE_PAGE_CACHE": private_cache,
         "CONFIG": "production",
         # pages are measured, not the second sign-in step (production requires it)
         "MFA_REQUIRED_ROLES": (),
@@ -116,7 +124,8 @@ def make_served_app():
     """The WSGI app gunicorn serves: the portal on the bench database, plus a bare route."""
     from portal import create_app
 
-    app = create_app(app_config(os.environ[ENV_URL], os.environ[ENV_INSTANCE]))
+    private_cache = os.environ.get(ENV_PRIVATE_CACHE, "1") == "1"
+    app = create_app(app_config(os.environ[ENV_URL], os.environ[ENV_INSTANCE], private_cache))
     app.add_url_rule(
         "/bench/bare", "bench_bare", lambda: ("bare", 200, {"Content-Type": "text/plain; charset=utf-8"})
     )
@@ -135,13 +144,13 @@ def drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
-def build_into(url: str, instance: str, items: int, events: int, args) -> dict:
+def build_into(url: str, instance: str, items: int, per: int, events: int, args) -> dict:
     from benchdb import migrated_app
 
     t0 = time.perf_counter()
     app = migrated_app(url, instance)
     migrate_s = time.perf_counter() - t0
-    info = pages_data.build(app, url, items, args.per_inspection, events, args.seed, log)
+    info = pages_data.build(app, url, items, per, events, args.seed, log)
     info["times"]["migrate"] = migrate_s
     info["times"]["total"] = time.perf_counter() - t0
     return info
@@ -158,10 +167,10 @@ def describe(label: str, items: int, info: dict, cached: bool) -> None:
     log(f"    made: {json.dumps(info['counts'], ensure_ascii=False, sort_keys=True)}")
 
 
-def sqlite_dataset(items: int, events: int, args, workdir: str) -> tuple[str, str, dict, bool]:
+def sqlite_dataset(items: int, per: int, events: int, args, workdir: str) -> tuple[str, str, dict, bool]:
     """A working copy of the cached data set (built first if missing): (url, instance, info, cached)."""
     key = (
-        f"pages-{items}i-{args.per_inspection}per-{events}e-seed{args.seed}-"
+        f"pages-{items}i-{per}per-{events}e-seed{args.seed}-"
         f"{pages_data.head_revision()}-{pages_data.source_hash()}"
     )
     cache = Path(args.cache) / key
@@ -169,13 +178,13 @@ def sqlite_dataset(items: int, events: int, args, workdir: str) -> tuple[str, st
     if not cached and args.no_cache:
         instance = Path(workdir) / key
         instance.mkdir()
-        info = build_into(f"sqlite:///{instance}/bench.db", str(instance), items, events, args)
+        info = build_into(f"sqlite:///{instance}/bench.db", str(instance), items, per, events, args)
         return f"sqlite:///{instance}/bench.db", str(instance), info, False
     if not cached:
         log(f"  building {items:,} items / {events:,} events into {cache}")
         building = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=Path(args.cache)))
         try:
-            info = build_into(f"sqlite:///{building}/bench.db", str(building), items, events, args)
+            info = build_into(f"sqlite:///{building}/bench.db", str(building), items, per, events, args)
             (building / "build.json").write_text(json.dumps(info))
             shutil.rmtree(cache, ignore_errors=True)
             building.rename(cache)
@@ -215,22 +224,31 @@ def sign_in_test_client(app, role: str):
     return client
 
 
-def count_statements(url: str, instance: str, pages: list[tuple[str, str | None, str]]) -> dict:
-    """label -> (statements of the second request, of the first)."""
+def in_process(url: str, instance: str, pages: list[tuple[str, str | None, str]], repeat: int) -> dict:
+    """label -> (statements of the second request, of the first, median ms of `repeat` more), each
+    page rendered for each request (the page caches off: what the first visitor after a write
+    waits for), through the Flask test client."""
     import sqlalchemy as sa
 
     from portal import create_app
     from portal.core.extensions import db
 
-    app = create_app(app_config(url, instance))
+    app = create_app({**app_config(url, instance, private_cache=False), "PUBLIC_PAGE_CACHE": False})
     app.add_url_rule("/bench/bare", "bench_bare", lambda: "bare")
-    counted = {}
+    measured = {}
     with app.app_context():
         engine = db.engine
     statements = [0]
 
     def count(*_args):
         statements[0] += 1
+
+    def get(label, role, path):
+        answer = clients[role].get(path, base_url="https://localhost")
+        if answer.status_code != 200:
+            raise SystemExit(
+                f"{label}: GET {path} answered {answer.status_code} in-process (as {role or 'public'})"
+            )
 
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
@@ -241,32 +259,33 @@ def count_statements(url: str, instance: str, pages: list[tuple[str, str | None,
             seen = []
             for _ in range(2):
                 statements[0] = 0
-                answer = clients[role].get(path, base_url="https://localhost")
-                if answer.status_code != 200:
-                    raise SystemExit(
-                        f"{label}: GET {path} answered {answer.status_code} in-process "
-                        f"(as {role or 'public'})"
-                    )
+                get(label, role, path)
                 seen.append(statements[0])
-            counted[label] = (seen[1], seen[0])
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                get(label, role, path)
+                times.append((time.perf_counter() - t0) * 1000)
+            measured[label] = (seen[1], seen[0], statistics.median(times))
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
         with app.app_context():
             db.engine.dispose()
-    return counted
+    return measured
 
 
 # --- serving and measuring ------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def served(url: str, instance: str):
-    """gunicorn, WORKERS sync worker(s), serving make_served_app() on a free port; yields the port."""
+def served(url: str, instance: str, private_cache: bool, master: list[int]):
+    """gunicorn, WORKERS sync worker(s), serving make_served_app() on a free port; yields the port
+    (and puts the master's pid in `master`)."""
     from benchdb import gunicorn_serving
 
-    env = {ENV_URL: url, ENV_INSTANCE: instance}
+    env = {ENV_URL: url, ENV_INSTANCE: instance, ENV_PRIVATE_CACHE: "1" if private_cache else "0"}
     with gunicorn_serving(
-        "pages:make_served_app()", env, Path(instance) / "gunicorn.log", WORKERS, 90
+        "pages:make_served_app()", env, Path(instance) / "gunicorn.log", WORKERS, 90, master
     ) as port:
         yield port
 
@@ -280,7 +299,7 @@ def run_wrk(wrk: str, port: int, path: str, cookie: str, seconds: float, script:
         [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=False
     )
     figures = {k: int(v) for k, v in re.findall(r"^(\w+) (\d+)$", done.stdout, re.M)}
-    if done.returncode != 0 or "requests" not in figures:
+    if done.returncode != 0 or not figures.get("requests") or not figures.get("duration_us"):
         raise SystemExit(f"wrk failed on {path} (exit {done.returncode}):\n{done.stdout}{done.stderr}")
     if figures["errors"] or figures["not200"]:
         raise SystemExit(
@@ -295,14 +314,17 @@ def run_wrk(wrk: str, port: int, path: str, cookie: str, seconds: float, script:
     }
 
 
-def measure(url: str, instance: str, pages: list, args, wrk: str) -> dict:
-    """label -> list of per-round figures (each page's with the ratio to the bare route before it)."""
+def measure(url: str, instance: str, pages: list, args, wrk: str) -> tuple[dict, list[float]]:
+    """(label -> list of per-round figures, each page's with the ratio to the bare route before
+    it; the workers' resident memory in MiB after the run)."""
     from audit_scale import Client
+    from benchdb import workers_rss_mib
 
     script = Path(instance) / "pages.lua"
     script.write_text(WRK_SCRIPT)
     results: dict[str, list[dict]] = {label: [] for label, _r, _p in [BARE, *pages]}
-    with served(url, instance) as port:
+    master: list[int] = []
+    with served(url, instance, args.private_cache, master) as port:
         cookies = {None: ""}
         for role in sorted({r for _l, r, _p in pages if r}):
             client = Client(port)
@@ -330,7 +352,8 @@ def measure(url: str, instance: str, pages: list, args, wrk: str) -> dict:
                 results[BARE[0]].append(bare)
                 results[label].append(page)
             log(f"    round {n + 1}/{args.rounds} done in {time.perf_counter() - t0:.0f} s")
-    return results
+        rss = workers_rss_mib(master[0])
+    return results, rss
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -339,14 +362,22 @@ def measure(url: str, instance: str, pages: list, args, wrk: str) -> dict:
 def sql_cell(counts: dict | None, label: str) -> str:
     if counts is None or label not in counts:
         return "-"
-    warm, first = counts[label]
+    warm, first, _ms = counts[label]
     return f"{warm}" if warm == first else f"{warm} ({first})"
+
+
+def time_cells(small: dict, large: dict, label: str) -> str:
+    if label not in small or label not in large:
+        return f"{'-':>7} {'-':>7} {'-':>5}"
+    few, many = small[label][2], large[label][2]
+    return f"{few:7.1f} {many:7.1f} {many / few:5.2f}"
 
 
 def table(pages: list, results: dict, small: dict, large: dict, sizes: tuple[int, int]) -> None:
     small_h, large_h = f"SQL@{sizes[0]:,}", f"SQL@{sizes[1]:,}"
     head = f"{'page':<20} {'as':<8} {'rps':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ratio':>6}"
-    log(f"\n{head} {small_h:>10} {large_h:>11}")
+    times = f"{'ms@' + format(sizes[0], ','):>7} {'ms@' + format(sizes[1], ','):>7} {'x':>5}"
+    log(f"\n{head} {small_h:>10} {large_h:>11} {times}")
     for label, role, _path in [BARE, *pages]:
         rounds = results[label]
 
@@ -356,11 +387,14 @@ def table(pages: list, results: dict, small: dict, large: dict, sizes: tuple[int
         ratio = "" if label == BARE[0] else f"{med('ratio'):6.3f}"
         log(
             f"{label:<20} {role or 'public':<8} {med('rps'):8.1f} {med('p50'):8.1f} {med('p95'):8.1f} "
-            f"{med('p99'):8.1f} {ratio:>6} {sql_cell(small, label):>10} {sql_cell(large, label):>11}"
+            f"{med('p99'):8.1f} {ratio:>6} {sql_cell(small, label):>10} {sql_cell(large, label):>11} "
+            f"{time_cells(small, large, label)}"
         )
     log(
         "\nrps and percentiles: medians over the rounds; ratio: page rps / bare rps of the same round "
-        "(median); SQL: statements of a request with caches warm (the first request's in brackets)."
+        "(median); SQL: statements of a request with caches warm (the first request's in brackets); "
+        "ms: in-process time of a request (median), and x their ratio. SQL and ms are of pages "
+        "rendered for each request (the page caches off), through the Flask test client."
     )
 
 
@@ -381,6 +415,13 @@ def main() -> None:
         "--no-cache", action="store_true", help="build SQLite data sets in a temporary folder"
     )
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--in-process-requests", type=int, default=5, help="timed per page and size")
+    parser.add_argument(
+        "--private-cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="signed-in pages from the page cache under load (--no-private-cache: rendered each time)",
+    )
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -406,24 +447,33 @@ def main() -> None:
     try:
         log(f"database: {'PostgreSQL ' + url.rsplit('/', 1)[1] if url else 'SQLite (a temporary copy)'}")
         sets = {}
-        for name, items, events in (
-            ("small", args.small_items, small_events),
-            ("large", args.items, args.events),
+        # the small set has as many inspections as the large one, each smaller: the same pages
+        # with fewer items, so that what grows with the items shows
+        inspections = max(1, -(-args.items // args.per_inspection))
+        small_per = max(1, -(-args.small_items // inspections))
+        for name, items, per, events in (
+            ("small", args.small_items, small_per, small_events),
+            ("large", args.items, args.per_inspection, args.events),
         ):
             if url:
                 instance = tempfile.mkdtemp(prefix=f"{name}-", dir=workdir)
-                info, cached, set_url = build_into(url, instance, items, events, args), False, url
+                info, cached, set_url = build_into(url, instance, items, per, events, args), False, url
             else:
-                set_url, instance, info, cached = sqlite_dataset(items, events, args, workdir)
+                set_url, instance, info, cached = sqlite_dataset(items, per, events, args, workdir)
             describe(name, items, info, cached)
             targets = pages_data.targets(pages_data_app(set_url, instance))
             resolved = [(label, role, path.format(**targets)) for label, role, path in pages]
-            counts = count_statements(set_url, instance, [("bare", None, BARE[2]), *resolved])
+            counts = in_process(set_url, instance, resolved, args.in_process_requests)
             sets[name] = (set_url, instance, resolved, counts, targets)
-            log(f"    SQL statements counted at {items:,} items; pages use {targets}")
+            log(f"    SQL statements counted and pages timed at {items:,} items; pages use {targets}")
         set_url, instance, resolved, large_counts, _t = sets["large"]
-        results = measure(set_url, instance, resolved, args, wrk)
+        results, rss = measure(set_url, instance, resolved, args, wrk)
         table(resolved, results, sets["small"][3], large_counts, (args.small_items, args.items))
+        served_as = "from the page cache" if args.private_cache else "rendered each time"
+        log(
+            f"signed-in pages under load: {served_as}; "
+            f"worker RSS after the run: {', '.join(f'{m:.0f}' for m in rss)} MiB"
+        )
     finally:
         if url:
             drop_postgres_database(url)

@@ -62,6 +62,27 @@ def audit_actions(app) -> list[str]:
 
 
 @contextmanager
+def count_statements(engine):
+    """Every SQL statement sent through `engine` inside the block, in order."""
+    seen: list[str] = []
+
+    def before_cursor_execute(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+def render_every_time(app) -> None:
+    """Pages rendered for each request rather than served from the page caches
+    (portal.core.http_cache): what a page's statements or cost are measured on."""
+    app.config.update(PUBLIC_PAGE_CACHE=False, PRIVATE_PAGE_CACHE=False)
+
+
+@contextmanager
 def count_writes(engine):
     """Count INSERT/UPDATE/DELETE statements sent through `engine` inside the block."""
     writes: list[str] = []

@@ -20,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from portal.accounts import mfa, throttle
@@ -206,7 +208,16 @@ def session_user(user_id: str, token: str | None) -> User | None:
     """Return the user of an open login session, or None for an ended or forged one."""
     if not token:
         return None
-    row = db.session.get(LoginSession, hash_token(token))
+    # the session, its user and the user's roles in one statement: every signed-in request asks
+    row = (
+        db.session.scalars(
+            sa.select(LoginSession)
+            .where(LoginSession.id == hash_token(token))
+            .options(so.joinedload(LoginSession.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
+    )
     if row is None or row.ended_at is not None or str(row.user_id) != user_id:
         return None
     if utcnow() - row.created_at > current_app.config["ABSOLUTE_SESSION_LIFETIME"]:

@@ -50,6 +50,7 @@ from portal.auditing.integrity import IntegrityReport, Replay, verify_everything
 from portal.auditing.reconcile import Scope
 from portal.core.database import read_only
 from portal.core.extensions import db
+from portal.core.http_cache import private_page
 from portal.core.security import roles_required
 from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
@@ -83,6 +84,7 @@ LOG_READERS = ("auditor", "leader")
 
 @bp.route("/")
 @roles_required(*LOG_READERS)
+@private_page
 def events():
     if "event" in request.args:
         seq = request.args.get("event", type=int)

@@ -98,6 +98,9 @@ class Config:
     #: anonymous public pages served from a page cache keyed by the audit chain's head
     #: (portal.core.http_cache); their ETags and 304s work either way
     PUBLIC_PAGE_CACHE = True
+    #: signed-in users' read pages (home, worklists, item, inspection, audit log, dashboard)
+    #: served from the same page cache, per user (portal.core.http_cache.private_page)
+    PRIVATE_PAGE_CACHE = True
 
     SESSION_COOKIE_NAME = "rectify_session"
     SESSION_COOKIE_HTTPONLY = True

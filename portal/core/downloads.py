@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from flask import Response, send_file
@@ -9,8 +10,10 @@ from werkzeug.http import dump_options_header
 from werkzeug.utils import get_content_type
 
 
-def attachment(body: bytes, mimetype: str, filename: str) -> Response:
-    """A generated file (notice, ledger …) offered for download under `filename`."""
+def attachment(body: bytes | Iterable[bytes], mimetype: str, filename: str) -> Response:
+    """A generated file (notice, ledger …) offered for download under `filename`; `body` may be
+    an iterable of chunks, sent as they are made (wrap it in stream_with_context when they read
+    the request or the database)."""
     # one charset: a text type names it once (werkzeug would append a second to a given one)
     response = Response(
         body, content_type=mimetype if "charset=" in mimetype else get_content_type(mimetype, "utf-8")

@@ -36,6 +36,26 @@ from portal.core.policy import is_signed_in
 from workflows import WORKFLOWS
 from workflows.roles import LOCAL_ROLES
 
+FALSE, TRUE = sa.false(), sa.true()
+
+
+def _any(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """OR, with constants folded: a clause that cannot hold is left out, one that always holds
+    makes the whole. SQLAlchemy folds only a bare false() (never an AND that holds one), and a
+    planner given `0 = 1 OR …` inside an AND cannot use its indexes for the OR."""
+    kept = [p for p in parts if p is not FALSE]
+    if any(p is TRUE for p in kept):
+        return TRUE
+    return FALSE if not kept else kept[0] if len(kept) == 1 else sa.or_(*kept)
+
+
+def _all(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """AND, with constants folded (see _any)."""
+    kept = [p for p in parts if p is not TRUE]
+    if any(p is FALSE for p in kept):
+        return FALSE
+    return TRUE if not kept else kept[0] if len(kept) == 1 else sa.and_(*kept)
+
 
 @dataclass(frozen=True)
 class Who:
@@ -117,7 +137,7 @@ def _granted(who: Who, model: type, roles: tuple[str, ...]) -> sa.ColumnElement[
     the primary-key and foreign-key indexes answer, instead of a sub-query per row."""
     kind = sharing_type(model)
     if kind is None or not roles or not who.signed_in:
-        return sa.false()
+        return FALSE
 
     def granted_ids(object_type: str) -> list[int]:
         return sorted({i for t, i, role in who.grants if t == object_type and role in roles})
@@ -131,10 +151,10 @@ def _granted(who: Who, model: type, roles: tuple[str, ...]) -> sa.ColumnElement[
     for hop in hops(model):
         key = getattr(model, hop.foreign_key)
         if ids := granted_ids(sharing_type(hop.target)):
-            reach.append(sa.and_(key.in_(ids), *open_path))
+            reach.append(_all(key.in_(ids), *open_path))
         if can_block(hop.target):
             open_path.append(~sa.exists().where(hop.target.id == key, hop.target.local_roles_blocked))
-    return sa.or_(sa.false(), *reach)
+    return _any(*reach)
 
 
 def _derived(who: Who, model: type, roles: frozenset[str]) -> list[sa.ColumnElement[bool]]:
@@ -146,16 +166,19 @@ def _derived(who: Who, model: type, roles: frozenset[str]) -> list[sa.ColumnElem
             continue
         if rule.via:
             key, target = via(model, rule.via)
+            # `key IN (the targets' ids)`, not a correlated EXISTS: a planner can then answer an
+            # OR of such terms from the key's index (SQLite's multi-index OR), as for the columns
             clauses.append(
-                sa.exists().where(
-                    target.id == getattr(model, key),
-                    getattr(target, rule.column) == who.id,
-                    *(getattr(target, column) == value for column, value in rule.when),
+                getattr(model, key).in_(
+                    sa.select(target.id).where(
+                        getattr(target, rule.column) == who.id,
+                        *(getattr(target, column) == value for column, value in rule.when),
+                    )
                 )
             )
         else:
             clauses.append(
-                sa.and_(
+                _all(
                     getattr(model, rule.column) == who.id,
                     *(getattr(model, column) == value for column, value in rule.when),
                 )
@@ -171,9 +194,9 @@ def holds_any(user, model: type, roles) -> sa.ColumnElement[bool]:
 @lru_cache(maxsize=4096)
 def _holds_any(who: Who, model: type, roles: frozenset[str]) -> sa.ColumnElement[bool]:
     if not roles.isdisjoint(who.roles):
-        return sa.true()
+        return TRUE
     local = tuple(sorted(roles & set(LOCAL_ROLES)))
-    return sa.or_(sa.false(), *([_granted(who, model, local)] if local else []), *_derived(who, model, roles))
+    return _any(*([_granted(who, model, local)] if local else []), *_derived(who, model, roles))
 
 
 def never_holds(user, model: type, roles) -> bool:
@@ -223,25 +246,28 @@ def _unsuspended(who: Who, model: type, permission: str, only, base) -> sa.Colum
     clauses, earlier = [], []
     for held_by, state, own_workflow in _suspensions(model):
         mapped = only is None or own_workflow in only
-        granted = _holds_any(who, model, state.roles_with(permission)) if mapped else sa.false()
-        clauses.append(sa.and_(*(~e for e in earlier), held_by, granted))
+        granted = _holds_any(who, model, state.roles_with(permission)) if mapped else FALSE
+        clauses.append(_all(*(~e for e in earlier), held_by, granted))
         earlier.append(held_by)
     if not clauses:
         return base
-    return sa.or_(*clauses, sa.and_(*(~e for e in earlier), base))
+    return _any(*clauses, _all(*(~e for e in earlier), base))
 
 
 def active_in(model: type, workflow) -> sa.ColumnElement[bool]:
     """SQL: `workflow` may move the row (policy.workflow_active): nothing else suspends it."""
     parts = [~held_by for held_by, _state, own_workflow in _suspensions(model) if own_workflow != workflow.id]
-    return sa.and_(sa.true(), *parts)
+    return _all(*parts)
 
 
 @lru_cache(maxsize=4096)
 def _permitted(who: Who, model: type, permission: str, only=None) -> sa.ColumnElement[bool]:
     target, key = permission_target_class(model)
     if key is not None:
-        return sa.exists().where(target.id == getattr(model, key), _permitted(who, target, permission, only))
+        inner = _permitted(who, target, permission, only)
+        if inner is FALSE:
+            return FALSE
+        return sa.exists().where(target.id == getattr(model, key), inner)
     return _unsuspended(who, model, permission, only, _base_permitted(who, model, permission, only))
 
 
@@ -257,10 +283,10 @@ def _base_permitted(who: Who, model: type, permission: str, only) -> sa.ColumnEl
             states_by_roles[state.roles_with(permission)].append(state.id)
         column = getattr(model, wf.state_attribute)
         for roles, states in states_by_roles.items():
-            holds = _holds_any(who, model, roles) if roles else sa.false()
+            holds = _holds_any(who, model, roles) if roles else FALSE
             every_state = len(states) == len(wf.states)
-            clauses.append(holds if every_state else sa.and_(column.in_(states), holds))
-    return sa.or_(sa.false(), *clauses)
+            clauses.append(holds if every_state else _all(column.in_(states), holds))
+    return _any(*clauses)
 
 
 def visible(user, model: type) -> sa.ColumnElement[bool]:
@@ -273,8 +299,8 @@ def guard_clause(user, model: type, guard, today: date, workflow) -> sa.ColumnEl
     transition guards read it), any role, every named condition."""
     parts = [active_in(model, workflow)]
     if guard.permissions:
-        parts.append(sa.or_(*(permitted_in(user, model, p, workflow) for p in guard.permissions)))
+        parts.append(_any(*(permitted_in(user, model, p, workflow) for p in guard.permissions)))
     if guard.roles:
         parts.append(holds_any(user, model, guard.roles))
     parts += [conditions.clause(name, user, model, today) for name in guard.conditions]
-    return sa.and_(sa.true(), *parts)
+    return _all(*parts)

@@ -1,5 +1,6 @@
-"""HTTP caching of the anonymous public pages: ETag and Last-Modified with 304, and a cache of
-the rendered page, kept in Redis when REDIS_URL is set (Flask-Caching, as portal.core.cache).
+"""HTTP caching of the anonymous public pages (ETag and Last-Modified with 304) and a cache of
+rendered pages, the public ones and each signed-in user's own, kept in Redis when REDIS_URL is
+set (Flask-Caching, as portal.core.cache).
 
 A public page changes only with the data (and with the day: a deadline passes). Every write
 goes through an operation that records its audit event in the same transaction, so the audit
@@ -13,13 +14,14 @@ to know which pages it changes; older entries are never read again and expire.
 - Another visitor's request is served from the cached page. The CSRF token each page carries
   (the language form, the meta tag, the “is it fixed?” form) is the visitor's own: the cached
   body holds a placeholder in its place, filled in per request.
-- Signed-in users, non-GET requests, pages showing a flashed message and answers other than
-  200 are never cached.
+- Non-GET requests, pages showing a flashed message and answers other than 200 are never
+  cached. A signed-in user's page (`private_page`) is kept for that user alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -64,30 +66,72 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
         if not _cacheable():
             return view(*args, **kwargs)
         seq, digest, at = _head()
-        basis = f"{seq}|{digest}|{today().isoformat()}|{get_locale()}|{request.full_path}"
-        tag = hashlib.sha256(basis.encode()).hexdigest()[:32]
+        tag = _tag(seq, digest, request.full_path)
         if tag in request.if_none_match:
             return _conditional(Response(status=304), tag, at)
         if not current_app.config["PUBLIC_PAGE_CACHE"]:  # tags and 304s, every page rendered
             response = make_response(view(*args, **kwargs))
             return _conditional(response, tag, at) if response.status_code == 200 else response
-        token = generate_csrf()
-        fresh: list[Response] = []
-
-        def render() -> tuple[str, str] | None:
-            response = make_response(view(*args, **kwargs))
-            fresh.append(response)
-            if response.status_code != 200 or response.direct_passthrough or session.get("_flashes"):
-                return None  # not a page to keep (a redirect, say)
-            return response.get_data(as_text=True).replace(token, CSRF_PLACEHOLDER), response.mimetype
-
-        stored = computed_once(("public-page", tag), render, timeout=TIMEOUT_SECONDS)
-        if stored is None:
-            return fresh[0] if fresh else view(*args, **kwargs)
-        body, mimetype = stored
-        return _conditional(Response(body.replace(CSRF_PLACEHOLDER, token), mimetype=mimetype), tag, at)
+        response = _from_cache(("public-page", tag), view, args, kwargs)
+        return _conditional(response, tag, at) if response.status_code == 200 else response
 
     return cached_view
+
+
+def private_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve a signed-in user's read page from the page cache when the data has not changed
+    since it was last rendered for them (PRIVATE_PAGE_CACHE).
+
+    The key adds the user to what a public page's tag holds: what a page shows a user depends
+    on the data (their roles, grants and notifications included, all written through
+    operations), the day, the language and the URL, and on nothing else but the session's CSRF
+    token and flashed messages, handled as for public pages. It stays `no-store` for the browser
+    (a signed-in page stays out of every cache outside the server), so there is no 304.
+    Put it under the route's permission decorator: the checks run on every request.
+    """
+
+    @wraps(view)
+    def cached_view(*args, **kwargs):
+        if (
+            not current_app.config["PRIVATE_PAGE_CACHE"]
+            or request.method not in ("GET", "HEAD")
+            or not current_user.is_authenticated
+            or session.get("_flashes")
+        ):
+            return view(*args, **kwargs)
+        seq, digest, _at = _head()
+        tag = _tag(seq, digest, request.full_path, f"user:{current_user.id}")
+        return _from_cache(("private-page", tag), view, args, kwargs)
+
+    return cached_view
+
+
+def _tag(seq: int, digest: str, *more: str) -> str:
+    basis = "|".join((str(seq), digest, today().isoformat(), str(get_locale()), *more))
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _from_cache(key: tuple, view: Callable[..., Any], args, kwargs) -> Response:
+    """The page cached under `key` with this visitor's CSRF token put in, or the view's answer
+    (kept when it is a page: 200, no flashed message). Bodies are kept compressed."""
+    token = generate_csrf()
+    fresh: list[Response] = []
+
+    def render() -> tuple[bytes, str] | None:
+        response = make_response(view(*args, **kwargs))
+        fresh.append(response)
+        if response.status_code != 200 or response.direct_passthrough or session.get("_flashes"):
+            return None  # not a page to keep (a redirect, say)
+        body = response.get_data(as_text=True).replace(token, CSRF_PLACEHOLDER)
+        return zlib.compress(body.encode(), 1), response.mimetype
+
+    stored = computed_once(key, render, timeout=TIMEOUT_SECONDS)
+    if stored is None:
+        return fresh[0] if fresh else make_response(view(*args, **kwargs))
+    if fresh:  # rendered just now
+        return fresh[0]
+    body, mimetype = stored
+    return Response(zlib.decompress(body).decode().replace(CSRF_PLACEHOLDER, token), mimetype=mimetype)
 
 
 def _conditional(response: Response, tag: str, at) -> Response:

@@ -74,12 +74,13 @@ conditions.register(
 DONE_STATE = next(w for w in RECTIFICATION.worklists if w.id == "not_fixed").states[0]
 
 
-def _completed_at(model):
+def _completed_at(item_id):
+    """When the item `item_id` (a column) last entered DONE_STATE."""
     return (
         sa.select(sa.func.max(WorkflowHistory.at))
         .where(
             WorkflowHistory.object_type == "item",
-            WorkflowHistory.object_id == model.id,
+            WorkflowHistory.object_id == item_id,
             WorkflowHistory.to_state == DONE_STATE,
         )
         .scalar_subquery()
@@ -87,10 +88,12 @@ def _completed_at(model):
 
 
 def _reported_not_fixed_sql(_user, model, _today):
-    return sa.exists().where(
-        FixCheck.item_id == model.id,
-        FixCheck.answer == "not_fixed",
-        FixCheck.created_at >= _completed_at(model),
+    # `id IN (the items of not-fixed answers given since their item's completion)`: asked once
+    # per answer, not once per completed item, and answered from the primary key
+    return model.id.in_(
+        sa.select(FixCheck.item_id).where(
+            FixCheck.answer == "not_fixed", FixCheck.created_at >= _completed_at(FixCheck.item_id)
+        )
     )
 
 

@@ -20,6 +20,7 @@ from portal.core.extensions import db
 from portal.core.filters import permitted
 from portal.core.filters import visible as visible_clause
 from portal.core.handlers import keep_input
+from portal.core.http_cache import private_page
 from portal.core.loading import load
 from portal.core.models import WorkflowHistory
 from portal.core.pages import flash_errors
@@ -332,6 +333,7 @@ def _render_inspection(
 
 @bp.route("/inspections/<int:inspection_id>")
 @roles_required(*INTERNAL)
+@private_page
 def inspection(inspection_id: int):
     return _render_inspection(load(Inspection, inspection_id))
 
@@ -629,6 +631,7 @@ def _refused_item(item, exc, **forms):
 
 @bp.route("/items/<int:item_id>")
 @roles_required(*INTERNAL)
+@private_page
 def item(item_id: int):
     return render_item(load(RectificationItem, item_id))
 

@@ -16,6 +16,7 @@ exports it to issue it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -213,28 +214,25 @@ def template_helpers() -> dict:
 
 
 def render_text(notice: Notice) -> str:
-    lines = [
-        notice.title,
-        "",
-        notice.opening,
-        "",
-        "一、组织整改",
-        "",
-        notice.organisation,
-        "",
-        "二、对照问题清单,扎实推进整改落实",
-        "",
-    ]
+    return "".join(iter_text(notice))
+
+
+def iter_text(notice: Notice) -> Iterator[str]:
+    """The notice as plain text, a problem at a time (the download streams it)."""
+    opening = [notice.title, "", notice.opening, "", "一、组织整改", "", notice.organisation, ""]
+    yield "\n".join(opening) + "\n"
+    yield "二、对照问题清单,扎实推进整改落实\n\n"
     for section in notice.sections:
         if section.title:
-            lines += [section_heading(section), ""]
+            yield section_heading(section) + "\n\n"
         for problem in section.problems:
-            lines += [problem_heading(problem), ""]
+            lines = [problem_heading(problem), ""]
             if problem.measures:
                 lines += [measures_paragraph(problem), ""]
             lines += [f"整改状态:{problem.status}", ""]
-    lines += ["三、持续整改,巩固提升整改成效", "", notice.closing, "", INVITATION + notice.contact]
-    return "\n".join(lines) + "\n"
+            yield "\n".join(lines) + "\n"
+    closing = ["三、持续整改,巩固提升整改成效", "", notice.closing, "", INVITATION + notice.contact]
+    yield "\n".join(closing) + "\n"
 
 
 def render_docx(notice: Notice) -> bytes:

@@ -26,7 +26,7 @@ from portal.inspections.models import (
 )
 from portal.inspections.queries import visible_items
 from portal.notices import formats
-from portal.notices.export import build_notice, render_docx, render_text, template_helpers
+from portal.notices.export import build_notice, iter_text, render_docx, template_helpers
 from portal.notices.forms import NOTICE_MAX_BYTES, NOTICE_MAX_CHARS, PreviewForm, UploadForm, notice_too_long
 from portal.notices.messages import input_error_text, warning_texts
 from portal.notices.operations import AlreadyImported, find_imported
@@ -337,9 +337,9 @@ def notice_html(inspection_id: int):
 @roles_required(*INTERNAL)
 def notice_text(inspection_id: int):
     inspection, notice = _notice_for(inspection_id)
-    return attachment(
-        render_text(notice).encode("utf-8"), "text/plain; charset=utf-8", f"{inspection.title}.txt"
-    )
+    # streamed, a problem at a time: a large inspection's text is never held whole
+    chunks = (chunk.encode("utf-8") for chunk in iter_text(notice))
+    return attachment(chunks, "text/plain; charset=utf-8", f"{inspection.title}.txt")
 
 
 @bp.route("/inspections/<int:inspection_id>/notice.docx")

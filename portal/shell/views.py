@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from portal.core import worklists
+from portal.core.http_cache import private_page
 from portal.core.security import safe_next
 from portal.core.timeutil import today
 from portal.inspections.models import RectificationItem
@@ -31,6 +32,7 @@ ALWAYS_SHOWN = {
 
 
 @bp.route("/")
+@private_page
 def home():
     """The signed-in user's worklists of items (the first rows of each), then the menu."""
     lists, levels, notes = {}, {}, {}

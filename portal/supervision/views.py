@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal.core.downloads import attachment
 from portal.core.extensions import db
+from portal.core.http_cache import private_page
 from portal.core.loading import load
 from portal.core.security import INTERNAL, roles_required
 from portal.core.timeutil import today
@@ -62,6 +63,7 @@ def _filtered(**limit):
 
 @bp.route("/dashboard")
 @roles_required(*DASHBOARD_READERS)
+@private_page
 def dashboard():
     figures, form = _filtered()
     return render_template(

@@ -12,6 +12,7 @@ from portal.audit.chain import Actor
 from portal.core import worklists
 from portal.core.extensions import db
 from portal.core.handlers import keep_input
+from portal.core.http_cache import private_page
 from portal.core.loading import load
 from portal.core.policy import workflow_defining
 from portal.core.security import INTERNAL, roles_required
@@ -85,6 +86,7 @@ def done_message(item: RectificationItem, steps) -> str:
 
 @bp.route("/worklists/<name>")
 @roles_required(*INTERNAL)
+@private_page
 def worklist(name: str):
     """Every declared worklist has this page (or, for other content, its own) and a count."""
     declared = worklists.declared().get(name) or abort(404)

@@ -23,7 +23,7 @@ from portal.evidence.models import Evidence
 from portal.evidence.storage import FileStore
 from portal.inspections.models import RectificationItem
 from tests.conftest import TEST_PASSWORD
-from tests.helpers import count_writes
+from tests.helpers import count_statements, count_writes, render_every_time
 
 SCRIPT = log.__file__.replace("log.py", "verify_export.py")
 
@@ -214,18 +214,11 @@ NAME_LOOKUP = re.compile(r"FROM (\w+)\s.*WHERE \1\.id IN \(", re.S)
 
 
 def statements(app, client, url) -> list[str]:
+    render_every_time(app)
     with app.app_context():
         engine = db.engine
-    seen = []
-
-    def listener(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with count_statements(engine) as seen:
         assert client.get(url).status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
     return seen
 
 

@@ -51,3 +51,18 @@ def test_bad_answers_are_refused(app, world):
     visitor = app.test_client()
     assert answer(visitor, item_id, "maybe").status_code == 400
     assert answer(visitor, item_id, "fixed", "长" * 501).status_code == 400
+
+
+def test_an_answer_counts_from_its_own_items_completion_not_anothers(app, world, signed_in):
+    """The completion time an answer is compared with is the item's own: another item completed
+    later does not hide it (the sub-query is correlated to the listed item)."""
+    reported = world.new_item(state="completed")
+    world.fire("leader_resp", reported, "publish")
+    assert answer(app.test_client(), reported, "not_fixed", "仍未整改").status_code == 302
+    later = world.new_item(state="completed")  # completed after the answer was given
+    with app.app_context():
+        office = world.user("office")
+        assert [i.id for i in worklists.page("not_fixed", office, today()).items] == [reported]
+        assert worklists.count("not_fixed", office, today()) == 1
+    assert f'data-item="{reported}"' in signed_in("office").get("/worklists/not_fixed").text
+    assert later != reported

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from portal.core.extensions import db
 from portal.inspections.models import Category, Inspection, Measure, RectificationItem
 from portal.versions.models import DocumentVersion
-from tests.helpers import count_writes
+from tests.helpers import count_statements, count_writes, render_every_time
 
 
 def test_office_creates_inspection_category_and_item(app, world, signed_in):
@@ -215,22 +215,15 @@ def test_item_page_runs_a_constant_number_of_statements(app, world, signed_in):
     from portal.evidence.operations import add_evidence_note
     from portal.inspections.operations import add_measure, set_measure_status
 
+    render_every_time(app)
+
     def statements_for(item_id):
         client = signed_in("leader_resp")
         client.get(f"/items/{item_id}")  # warm caches (translations, templates)
         with app.app_context():
             engine = db.engine
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
-            with count_writes(engine) as writes:
-                assert client.get(f"/items/{item_id}").status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
+        with count_statements(engine) as seen, count_writes(engine) as writes:
+            assert client.get(f"/items/{item_id}").status_code == 200
         assert writes == []
         return len(seen)
 
@@ -269,21 +262,14 @@ def test_the_overview_runs_a_constant_number_of_statements(app, world, signed_in
     client = signed_in("office")
     inspection_id = world.inspections["single"]
 
+    render_every_time(app)
+
     def statements():
         client.get(f"/inspections/{inspection_id}")  # warm caches (translations, templates)
         with app.app_context():
             engine = db.engine
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
-            with count_writes(engine) as writes:
-                page = client.get(f"/inspections/{inspection_id}").text
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
+        with count_statements(engine) as seen, count_writes(engine) as writes:
+            page = client.get(f"/inspections/{inspection_id}").text
         assert writes == []
         return len(seen), page.count("data-level=")
 

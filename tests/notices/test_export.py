@@ -68,3 +68,15 @@ def test_pages_and_downloads(app, runner, world, signed_in):
     docx = office.get(f"/inspections/{inspection_id}/notice.docx")
     assert docx.status_code == 200 and docx.data[:2] == b"PK"
     assert signed_in("staff_other").get(f"/inspections/{inspection_id}/notice").status_code == 404
+
+
+def test_the_text_download_streams_what_the_notice_renders(app, runner, world, signed_in):
+    inspection_id = imported(app, runner)
+    response = signed_in("office").get(f"/inspections/{inspection_id}/notice.txt", buffered=False)
+    assert response.is_streamed and response.status_code == 200
+    chunks = list(response.response)
+    assert len(chunks) > 15  # a problem at a time, not one body
+    with app.app_context():
+        whole = render_text(build_notice(db.session.get(Inspection, inspection_id)))
+    assert b"".join(chunks).decode() == whole and len(parse(whole).problems) == 15
+    response.close()

@@ -35,7 +35,7 @@ from portal.inspections.operations import (
 )
 from portal.sharing.operations import grant_local_role
 from tests.conftest import TEST_PASSWORD
-from tests.helpers import count_writes
+from tests.helpers import count_statements, count_writes, render_every_time
 from tests.world import PATHS
 
 INTERNAL = ("office", "leader_resp", "staff_resp", "auditor")
@@ -254,6 +254,9 @@ def build_large(builder: Builder, small: dict) -> None:
     for _ in range(10):
         world.fire("office", shown, "schedule_follow_up")
         world.fire("office", shown, "confirm")
+    # answers given before its last completion belong to an older round: one more since, so that
+    # the not-fixed list shows it as on the small set
+    builder.fix_check(shown)
     recent_activity(builder, small)
 
 
@@ -279,17 +282,8 @@ def measure(app, clients, small) -> dict[tuple[str, str], list[str]]:
         for persona in personas:
             client = clients(persona)
             assert client.get(url).status_code == 200, (page, persona)
-            seen: list[str] = []
-
-            def count(_conn, _cursor, statement, *_args, seen=seen):
-                seen.append(statement)
-
-            sa.event.listen(engine, "before_cursor_execute", count)
-            try:
-                with count_writes(engine) as writes:
-                    response = client.get(url)
-            finally:
-                sa.event.remove(engine, "before_cursor_execute", count)
+            with count_statements(engine) as seen, count_writes(engine) as writes:
+                response = client.get(url)
             assert response.status_code == 200, (page, persona, response.status_code)
             assert writes == [], (page, persona, writes)
             found[page, persona] = seen
@@ -297,9 +291,9 @@ def measure(app, clients, small) -> dict[tuple[str, str], list[str]]:
 
 
 def test_every_read_page_runs_as_many_statements_on_a_large_data_set(app, world, signed_in):
-    # The anonymous public pages are measured as rendered (the first visitor after a write), not
-    # as served from the page cache of portal.core.http_cache.
-    app.config["PUBLIC_PAGE_CACHE"] = False
+    # Pages are measured as rendered (the first visitor after a write), not as served from the
+    # page caches of portal.core.http_cache.
+    render_every_time(app)
     anonymous = app.test_client()
 
     def clients(persona):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from portal.accounts.models import Department
 from portal.audit.chain import Actor
 from portal.core.extensions import db
+from portal.core.timeutil import today as portal_today
 from portal.feedback.models import FixCheck
 from portal.inspections.models import RectificationItem
 from portal.inspections.operations import update_document
@@ -64,7 +65,8 @@ def test_the_slip_and_the_lookup_give_item_date_and_reply_state(app, world, item
     )
     assert slip.status_code == 201
     code = re.search(r'id="tracking-code">([A-Z0-9-]+)<', slip.text).group(1)
-    today = date.today().isoformat()
+    with app.app_context():  # the portal's day (its time zone), not the machine's
+        today = portal_today().isoformat()
     assert re.search(rf'id="submitted-at">{today}', slip.text)
     assert 'id="copy-code"' in slip.text and 'id="print-code"' in slip.text
     assert "/static/js/copy-code.js" in slip.text and "public-print.css" in slip.text

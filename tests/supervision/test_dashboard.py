@@ -28,7 +28,7 @@ from portal.supervision.charts import dashboard_charts
 from portal.supervision.dashboard import OVERDUE, SCOPE_ROLES, dashboard
 from portal.supervision.levels import item_level
 from tests.deadlines.helpers import new_request
-from tests.helpers import count_writes
+from tests.helpers import count_statements, count_writes, render_every_time
 from tests.world import PATHS
 from workflows import RECTIFICATION
 from workflows.rectification import CLOSED
@@ -296,23 +296,15 @@ def test_the_workbook_carries_the_same_figures(world, items, signed_in):
 
 def test_the_page_runs_a_constant_number_of_statements(app, world, signed_in):
     client = signed_in("office")
+    render_every_time(app)
 
     def statements():
         client.get("/dashboard")  # warm caches (translations, templates)
         with app.app_context():
             engine = db.engine
             cache.clear()  # count the figures' computation, not the cached figures
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
-            with count_writes(engine) as writes:
-                assert client.get("/dashboard").status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
+        with count_statements(engine) as seen, count_writes(engine) as writes:
+            assert client.get("/dashboard").status_code == 200
         assert writes == []
         return len(seen)
 
