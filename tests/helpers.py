@@ -62,12 +62,13 @@ def audit_actions(app) -> list[str]:
 
 
 @contextmanager
-def count_statements(engine):
-    """Every SQL statement sent through `engine` inside the block, in order."""
+def _statements(engine, keep=lambda _statement: True):
+    """The SQL statements sent through `engine` inside the block that `keep` accepts, in order."""
     seen: list[str] = []
 
     def before_cursor_execute(_conn, _cursor, statement, *_args):
-        seen.append(statement)
+        if keep(statement):
+            seen.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
     try:
@@ -76,27 +77,25 @@ def count_statements(engine):
         sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
+def count_statements(engine):
+    """Every SQL statement sent through `engine` inside the block, in order."""
+    return _statements(engine)
+
+
 def render_every_time(app) -> None:
     """Pages rendered for each request rather than served from the page caches
     (portal.core.http_cache): what a page's statements or cost are measured on."""
     app.config.update(PUBLIC_PAGE_CACHE=False, PRIVATE_PAGE_CACHE=False)
 
 
-@contextmanager
 def count_writes(engine):
     """Count INSERT/UPDATE/DELETE statements sent through `engine` inside the block."""
-    writes: list[str] = []
 
-    def before_cursor_execute(_conn, _cursor, statement, *_args):
+    def is_write(statement: str) -> bool:
         verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
-        if verb in {"INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE"}:
-            writes.append(statement)
+        return verb in {"INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE"}
 
-    sa.event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield writes
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before_cursor_execute)
+    return _statements(engine, is_write)
 
 
 #: The Redis database the tests may flush (CI gives each database's run its own).
