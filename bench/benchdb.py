@@ -25,6 +25,7 @@ def recreate_postgres_database(url: str) -> None:
 def migrated_app(url: str, instance: str):
     """An app on `url`, migrated to the head revision (PostgreSQL databases are recreated)."""
     from portal import create_app
+    from portal.core import migrations
 
     if url.startswith("postgresql"):
         recreate_postgres_database(url)
@@ -36,6 +37,7 @@ def migrated_app(url: str, instance: str):
             "SQLALCHEMY_DATABASE_URI": url,
         }
     )
+    migrations.enable(app)
     with app.app_context():
         flask_migrate.upgrade()
     return app

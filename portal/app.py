@@ -17,10 +17,11 @@ from portal.accounts.views import enrolment_gate
 from portal.auditing.cli import audit_cli
 from portal.auditing.views import bp as auditing_bp
 from portal.backup.cli import backup_cli
+from portal.core import migrations
 from portal.core.config import PROJECT_ROOT, config_class
 from portal.core.database import configure_sqlite_engine, reset_write_intent, set_write_intent
 from portal.core.deploy import deploy_cli
-from portal.core.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
+from portal.core.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager
 from portal.core.handlers import register_error_pages
 from portal.core.i18n import select_locale
 from portal.core.mail import declare_delivery, mail_cli
@@ -107,7 +108,8 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    # Flask-Migrate (alembic) only when migrating: `flask db …`, or migrations.enable(app)
+    migrations.register_commands(app)
     csrf.init_app(app)
     babel.init_app(
         app,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from portal import create_app
 from portal.accounts.operations import create_user
 from portal.audit.chain import Actor
+from portal.core import migrations
 from portal.core.config import database_url_from_env
 from portal.core.extensions import db
 from tests.helpers import Client
@@ -72,6 +73,7 @@ def test_database(tmp_path_factory) -> TestDatabase:
         template = tmp / "template.db"
         url, database = f"sqlite:///{template}", TestDatabase("sqlite", template=template)
     app = create_app(base_config(tmp, url))
+    migrations.enable(app)
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
@@ -107,6 +109,7 @@ def demo_template(test_database: TestDatabase, tmp_path_factory) -> TestDatabase
         url = _pg_database_url(test_database.url, name)
         template = TestDatabase("postgresql", url=url)
     app = create_app(base_config(tmp, url))
+    migrations.enable(app)
     with app.app_context():
         if test_database.kind == "postgresql":
             flask_migrate.upgrade()

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal import create_app
+from portal.core import migrations
 from portal.core.extensions import db
 from portal.notices.operations import text_sha256
 from portal.notices.text import normalise_source
@@ -59,6 +60,7 @@ def test_the_migrations_frozen_copy_agrees():
 def test_the_migration_rehashes_old_imports(tmp_path):
     """An import stored before 0009 (hash over the raw text) is found after the upgrade."""
     app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'old.db'}"))
+    migrations.enable(app)
     crlf = SEED.replace("\n", "\r\n")
     with app.app_context():
         flask_migrate.upgrade(revision="0008_feedback_version")

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal import create_app
+from portal.core import migrations
 from portal.core.extensions import db
 from tests.conftest import base_config
 
@@ -78,6 +79,7 @@ def _one_row_in_each_table(world) -> None:
 
 def test_the_migration_stops_on_rows_that_break_the_limits(tmp_path, capfd):
     app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'old.db'}"))
+    migrations.enable(app)
     with app.app_context():
         flask_migrate.upgrade(revision="0015_follow_up_schedule")
         with db.engine.begin() as conn:
