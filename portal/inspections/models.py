@@ -169,9 +169,21 @@ class RectificationItem(db.Model):
     __worklist_order__ = ("deadline", "id")  # earliest deadline first, none last
     __worklist_load__ = ("inspection",)
     __table_args__ = (
-        sa.Index("ix_items_state_deadline", "state", "deadline"),
+        # covering for the overdue and due-soon counts and lists: state, deadline, not
+        # withdrawn, and the columns that make the staff and leaders' roles on an item
+        sa.Index(
+            "ix_items_state_deadline",
+            "state",
+            "deadline",
+            "lifecycle_state",
+            "inspection_id",
+            "staff_id",
+            "responsible_leader_id",
+        ),
         sa.Index("ix_items_staff_state", "staff_id", "state"),
         sa.Index("ix_items_leader_state", "responsible_leader_id", "state"),
+        # the few withdrawn items, for "not of a withdrawn item" (portal.core.filters._key_in)
+        sa.Index("ix_items_lifecycle_state", "lifecycle_state"),
         *max_lengths(
             number=LABEL_MAX_LENGTH,
             title=TITLE_MAX_LENGTH,
