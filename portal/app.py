@@ -18,6 +18,7 @@ from portal.auditing.cli import audit_cli
 from portal.auditing.views import bp as auditing_bp
 from portal.backup.cli import backup_cli
 from portal.core import migrations
+from portal.core.cache import forget_request_memo
 from portal.core.config import PROJECT_ROOT, config_class
 from portal.core.database import configure_sqlite_engine, reset_write_intent, set_write_intent
 from portal.core.deploy import deploy_cli
@@ -155,6 +156,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    # what a request remembers (portal.core.cache.request_memo) starts and ends with it
+    app.before_request(forget_request_memo)
+    app.teardown_request(forget_request_memo)
+
     @app.before_request
     def _declare_write_intent():
         # Reads begin DEFERRED transactions so that readers never wait for each other.

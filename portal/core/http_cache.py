@@ -26,15 +26,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from portal.audit.models import AuditEvent
-from portal.core.cache import computed_once
-from portal.core.extensions import db
+from portal.core.cache import computed_once, data_head
 from portal.core.policy import is_signed_in
 from portal.core.timeutil import today
 
@@ -46,10 +43,7 @@ TIMEOUT_SECONDS = 10 * 60
 
 def _head() -> tuple[int, str, Any]:
     """The audit chain's head: (seq, hash, time), or (0, "", None) for an empty chain."""
-    row = db.session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.hash, AuditEvent.at).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    return (row.seq, row.hash, row.at) if row else (0, "", None)
+    return data_head()
 
 
 def _cacheable() -> bool:

@@ -15,9 +15,10 @@ from functools import cache
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from portal.core.cache import computed_once, data_head, request_memo
 from portal.core.content import workflows_of
 from portal.core.extensions import db
-from portal.core.filters import guard_clause, never_holds
+from portal.core.filters import all_of, guard_clause, never_holds
 from portal.core.policy import PolicyContext, guard_allows
 from workflows import WORKFLOWS, Workflow, Worklist
 
@@ -75,7 +76,7 @@ def query(name: str, user, today: date) -> sa.Select:
     d = get(name)
     state = getattr(d.model, d.workflow.state_attribute)
     return sa.select(d.model).where(
-        state.in_(d.worklist.states), guard_clause(user, d.model, d.worklist.guard, today, d.workflow)
+        all_of(state.in_(d.worklist.states), guard_clause(user, d.model, d.worklist.guard, today, d.workflow))
     )
 
 
@@ -97,8 +98,22 @@ def never_lists(name: str, user) -> bool:
 
 
 def count(name: str, user, today: date) -> int:
+    """How many rows the worklist holds for `user`. Within a request each count is asked once
+    (the menu's badge and the home page's list share it), and it is kept with the figures
+    (portal.core.cache) for this state of the data, user and day, so that the next page the
+    user opens before anything is written asks nothing either."""
     if never_lists(name, user):
         return 0
+    memo = request_memo()
+    if memo is None:
+        return _count(name, user, today)
+    key = ("worklist-count", name, getattr(user, "id", None), today.isoformat())
+    if key not in memo:
+        memo[key] = computed_once((*key, data_head().key), lambda: _count(name, user, today))
+    return memo[key]
+
+
+def _count(name: str, user, today: date) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(query(name, user, today).subquery()))
 
 

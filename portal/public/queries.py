@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal.core.cache import computed_once, data_head
 from portal.core.extensions import db
 from portal.core.filters import active_in, permitted
 from portal.core.models import WorkflowHistory
@@ -101,24 +102,30 @@ def totals(inspection: Inspection) -> Headline:
 
 
 def published_inspections() -> list[tuple[Inspection, Headline]]:
-    """Inspections with at least one published item, newest first, with their totals."""
+    """Inspections with at least one published item, newest first, with their totals (the
+    totals of every inspection are one grouped query over every item, kept with the figures for
+    this state of the data: portal.core.cache)."""
+    headlines = computed_once(("public-headlines", data_head().key), _published_headlines)
+    inspections = db.session.scalars(
+        sa.select(Inspection).where(Inspection.id.in_(headlines)).order_by(Inspection.created_at.desc())
+    ).all()
+    return [(inspection, headlines[inspection.id]) for inspection in inspections]
+
+
+def _published_headlines() -> dict[int, Headline]:
     rows = db.session.execute(
         sa.select(Inspection.id, *_totals_query())
         .join(Item, Item.inspection_id == Inspection.id)
         .where(counted())
         .group_by(Inspection.id)
     ).all()
-    headlines = {
+    return {
         row[0]: Headline(
             int(row[1]), int(row[2]), int(row[3]), int(row[4]), Decimal(row[5]), Decimal(row[6]), int(row[7])
         )
         for row in rows
         if row[7]
     }
-    inspections = db.session.scalars(
-        sa.select(Inspection).where(Inspection.id.in_(headlines)).order_by(Inspection.created_at.desc())
-    ).all()
-    return [(inspection, headlines[inspection.id]) for inspection in inspections]
 
 
 def category_progress(inspection: Inspection) -> dict[int | None, int]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.core import worklists
+from portal.core.cache import request_memo
 from portal.core.security import INTERNAL
 from portal.core.timeutil import today
 from portal.notifications.operations import unread_count
@@ -74,19 +74,21 @@ def nav_for_current_user() -> list[NavEntry]:
 
 
 def nav_counts() -> dict[str, int]:
-    """Worklist badge counts for the current user's menu, computed once per request."""
+    """Worklist badge counts for the current user's menu (each asked once per request and kept
+    for this state of the data: worklists.count)."""
     if not current_user.is_authenticated:
         return {}
-    if "nav_counts" not in g:
-        names = [e.count for e in nav_for_current_user() if e.count]
-        g.nav_counts = worklists.counts(current_user, today(), names)
-    return g.nav_counts
+    names = [e.count for e in nav_for_current_user() if e.count]
+    return worklists.counts(current_user, today(), names)
 
 
 def unread_notifications() -> int:
     """The bell's count for the current user: one COUNT per request."""
     if not current_user.is_authenticated:
         return 0
-    if "unread_notifications" not in g:
-        g.unread_notifications = unread_count(current_user)
-    return g.unread_notifications
+    memo = request_memo()
+    if memo is None:
+        return unread_count(current_user)
+    if "unread_notifications" not in memo:
+        memo["unread_notifications"] = unread_count(current_user)
+    return memo["unread_notifications"]

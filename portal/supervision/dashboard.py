@@ -22,8 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from portal.accounts.models import Department
-from portal.audit.chain import chain_head
-from portal.core.cache import computed_once
+from portal.core.cache import computed_once, data_head
 from portal.core.extensions import db
 from portal.core.filters import active_in, holds_any, visible
 from portal.core.models import WorkflowHistory
@@ -211,9 +210,8 @@ def dashboard(
     Computed once per state of the data (the audit chain's head: any committed write moves it,
     a change of the user's roles or grants included), user, day and choice; see
     portal.core.cache."""
-    seq, head = chain_head()
     return computed_once(
-        ("dashboard", seq, head[:16], user.id, today.isoformat(), inspection_id, limit),
+        ("dashboard", data_head().key, user.id, today.isoformat(), inspection_id, limit),
         lambda: compute(user, today, inspection_id, limit),
     )
 

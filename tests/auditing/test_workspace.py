@@ -214,9 +214,12 @@ NAME_LOOKUP = re.compile(r"FROM (\w+)\s.*WHERE \1\.id IN \(", re.S)
 
 
 def statements(app, client, url) -> list[str]:
+    """The statements of the page's second request (the first keeps the menu's counts with the
+    figures for this state of the data, as a user's first page does)."""
     render_every_time(app)
     with app.app_context():
         engine = db.engine
+    assert client.get(url).status_code == 200
     with count_statements(engine) as seen:
         assert client.get(url).status_code == 200
     return seen

@@ -9,8 +9,9 @@ from portal.core import worklists
 from portal.core.extensions import db
 from portal.core.policy import allowed_transitions, can, has_permission
 from portal.core.timeutil import today
+from portal.core.transitions import fire
 from portal.inspections.models import APPROVAL_DUAL, APPROVAL_SINGLE
-from tests.helpers import count_writes
+from tests.helpers import count_statements, count_writes
 from tests.world import PERSONAS
 from workflows import WORKFLOWS
 
@@ -157,6 +158,32 @@ def test_worklists_run_a_constant_number_of_queries(app, world, spread):
         with count_writes(engine) as writes:
             worklists.counts(world.user("leader_resp"), TODAY, worklists.declared())
         assert writes == []
+
+
+def test_a_request_counts_each_worklist_once_until_it_writes(app, world, spread):
+    """The menu's badge and the home page's list share one COUNT; the next request asks none
+    until something is written; a write counts afresh, within the request too."""
+    with app.test_request_context("/"), count_statements(db.engine) as statements:
+        office = world.user("office")
+        assert worklists.count("overdue", office, TODAY) == 2
+        assert sum("count(" in s.lower() for s in statements) == 1
+        asked = len(statements)
+        assert worklists.page("overdue", office, TODAY).total == 2
+        assert worklists.counts(office, TODAY, ["overdue"]) == {"overdue": 2}
+        assert sum("count(" in s.lower() for s in statements[asked:]) == 0  # the page's rows only
+    with app.test_request_context("/"), count_statements(db.engine) as statements:
+        assert worklists.count("overdue", world.user("office"), TODAY) == 2
+        assert sum("count(" in s.lower() for s in statements) == 0  # kept for this state of the data
+    world.fire("staff_resp", spread[6], "submit", comment="已整改")  # in progress -> pending review
+    with app.test_request_context("/"), count_statements(db.engine) as statements:
+        office = world.user("office")
+        assert worklists.count("overdue", office, TODAY) == 2
+        assert sum("count(" in s.lower() for s in statements) == 1  # the write moved the head
+        # approved, the late item waiting for review is no longer overdue (written, not committed)
+        fire(Actor.of(world.user("leader_resp")), world.item(spread[2]), "approve", comment="同意")
+        db.session.flush()
+        assert worklists.count("overdue", office, TODAY) == 1  # a write in the request: afresh
+        db.session.rollback()
 
 
 def test_a_published_item_joins_no_worklist_of_a_user_without_a_role_on_it(app, world):
