@@ -209,6 +209,12 @@ def _event_row(
     return row
 
 
+def appended_head() -> tuple[int, str] | None:
+    """(seq, hash) of the last event this transaction appended, if it appended any (through
+    the ORM or in bulk): what a reader that remembered the head must compare it with."""
+    return _cached_head()
+
+
 def _head_for_append() -> tuple[int, str]:
     head = _cached_head()
     if head is None:

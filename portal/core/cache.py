@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g, has_request_context
 
+from portal.audit.chain import appended_head
 from portal.audit.models import AuditEvent
 from portal.core.extensions import cache, db
 
@@ -52,12 +53,8 @@ _HEAD = sa.select(_EVENTS.c.seq, _EVENTS.c.hash, _EVENTS.c.at).order_by(_EVENTS.
 
 def data_head() -> Head:
     """The audit chain's head as this session sees it, read once per request: the page caches,
-    the worklist counts and the figures all key on it. A write flushed in the request (it moves
-    the head) makes the next call read it again."""
-    # A change not yet flushed would be flushed by the next ORM query, after the head was read:
-    # what that query computes would be kept under a head older than what it saw. Flushing it
-    # now (nothing to do in a read) moves the head first, and forgets the one remembered.
-    db.session.flush()
+    the worklist counts and the figures all key on it. A write in the request (it moves the
+    head) makes the next call read it again (see request_memo)."""
     memo = request_memo()
     if memo is not None and "data_head" in memo:
         return memo["data_head"]
@@ -69,12 +66,22 @@ def data_head() -> Head:
 
 
 def request_memo() -> dict | None:
-    """Values remembered for the current request alone (None outside a request): forgotten when
-    a request begins and ends (`forget_request_memo`, installed by the app) and after any
-    flushed write, which may change them."""
+    """Values remembered for the current request alone (None outside a request), read from the
+    data as it stands: forgotten when a request begins and ends (`forget_request_memo`,
+    installed by the app), and whenever this session writes or rolls back.
+
+    Ask for it before reading what is remembered: a change not yet flushed would otherwise be
+    flushed by the next ORM query, after the memo was read, so it is flushed first (nothing to
+    do in a read); a flush, a rollback, or events appended in bulk (past the ORM's flush) since
+    the head was remembered forget everything remembered."""
     if not has_request_context():
         return None
+    db.session.flush()
     memo = g.get("_request_memo")
+    if memo is not None and "data_head" in memo:
+        appended = appended_head()
+        if appended is not None and appended[0] != memo["data_head"].seq:
+            memo = None
     if memo is None:
         memo = g._request_memo = {}
     return memo
@@ -86,6 +93,12 @@ def forget_request_memo(*_args) -> None:
 
 @sa.event.listens_for(so.Session, "after_flush")
 def _forget_after_a_write(_session, _context) -> None:
+    if has_request_context():
+        forget_request_memo()
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _forget_after_a_rollback(_session, _previous_transaction) -> None:
     if has_request_context():
         forget_request_memo()
 

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g, has_app_context, has_request_context, request
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BooleanClauseList
+from sqlalchemy.sql.elements import BooleanClauseList, ColumnClause
+from sqlalchemy.sql.visitors import iterate
 
 from portal.core import conditions
 from portal.core.content import (
@@ -60,7 +61,7 @@ def _all(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     for part in _and_terms(parts):
         if part is FALSE:
             return FALSE
-        if part is not TRUE and not any(part is k or part.compare(k) for k in kept):
+        if part is not TRUE and not any(_same_term(part, k) for k in kept):
             kept.append(part)
     return TRUE if not kept else kept[0] if len(kept) == 1 else sa.and_(*kept)
 
@@ -69,6 +70,21 @@ def all_of(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     """SQL: every one of `parts`, each term once, constants folded (for callers that add their
     own terms to a filter's, as a worklist adds its states)."""
     return _all(*parts)
+
+
+def _same_term(a: sa.ColumnElement[bool], b: sa.ColumnElement[bool]) -> bool:
+    """The same condition on the same tables: compare() alone takes two anonymous aliases of
+    one table for the same."""
+    if a is b:
+        return True
+    return a.compare(b) and _tables_of(a) == _tables_of(b)
+
+
+def _tables_of(term: sa.ColumnElement[bool]) -> frozenset[int]:
+    """The tables and aliases (by identity) whose columns `term` reads."""
+    return frozenset(
+        id(c.table) for c in iterate(term) if isinstance(c, ColumnClause) and c.table is not None
+    )
 
 
 def _and_terms(parts) -> Iterator[sa.ColumnElement[bool]]:
@@ -270,7 +286,7 @@ def _key_in(model: type, key: str, ids: sa.Select) -> sa.ColumnElement[bool]:
     must stay true, as NOT EXISTS is."""
     column = getattr(model, key)
     found = column.in_(ids)
-    return sa.and_(column.is_not(None), found) if model.__table__.c[key].nullable else found
+    return sa.and_(column.is_not(None), found) if column.expression.nullable else found
 
 
 def _unsuspended(who: Who, model: type, permission: str, only, base) -> sa.ColumnElement[bool]:

@@ -109,7 +109,8 @@ def count(name: str, user, today: date) -> int:
         return _count(name, user, today)
     key = ("worklist-count", name, getattr(user, "id", None), today.isoformat())
     if key not in memo:
-        memo[key] = computed_once((*key, data_head().key), lambda: _count(name, user, today))
+        head = data_head()  # (remembered in this same memo)
+        memo[key] = computed_once((*key, head.key), lambda: _count(name, user, today))
     return memo[key]
 
 

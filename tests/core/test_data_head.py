@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.accounts.operations import create_department
-from portal.audit.chain import Actor
+from portal.audit.chain import Actor, Event, record_events
 from portal.audit.models import AuditEvent
 from portal.core.cache import data_head, request_memo
 from portal.core.extensions import db
@@ -66,3 +66,22 @@ def test_the_public_lists_totals_follow_every_write(app, world, monkeypatch):
     with app.test_request_context("/public/"):
         (_inspection, headline), *_ = queries.published_inspections()
     assert len(runs) == 2 and headline.total == first[0].total + 1
+
+
+def test_a_rollback_forgets_what_the_request_remembered(app, world):
+    with app.test_request_context("/"):
+        before = data_head()
+        create_department(Actor.system("test"), "审计科")
+        assert data_head().seq == before.seq + 1
+        db.session.rollback()
+        assert data_head() == before and request_memo() == {"data_head": before}
+
+
+def test_events_appended_in_bulk_move_the_head_too(app, world):
+    """record_events writes past the ORM's flush (one INSERT, COPY on PostgreSQL)."""
+    with app.test_request_context("/"):
+        before = data_head()
+        events = [Event("test.bulk", "item", n, {"n": n}) for n in range(3)]
+        assert record_events(Actor.system("test"), events) == 3
+        assert data_head().seq == before.seq + 3 == _last_seq()
+        db.session.rollback()

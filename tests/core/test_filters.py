@@ -366,3 +366,18 @@ def test_the_public_sees_published_items_only(world, permission):
             assert expected == {i.id for i in rows if i.publication_state == "published"}
         else:
             assert expected == set()
+
+
+def test_a_term_is_kept_once_but_two_aliases_keep_their_own(app):
+    """_all leaves out a term it already holds (the filters' "not withdrawn" came twice), never
+    the same condition on another alias of the table."""
+    import sqlalchemy.orm as so
+
+    from portal.core.filters import all_of
+
+    first, second = so.aliased(Item), so.aliased(Item)
+    both = all_of(first.state == "assigned", second.state == "assigned", Item.state.in_(["a", "b"]))
+    again = all_of(both, Item.state.in_(["a", "b"]), sa.and_(first.state == "assigned"))
+    assert len(again.clauses) == 3
+    assert all_of(Item.state == "a", Item.state == "b") is not None
+    assert len(all_of(Item.state == "a", Item.state == "b").clauses) == 2  # other values: both
