@@ -13,14 +13,16 @@ inspections (20 x 5 items): the same pages with fewer items.
 
 On SQLite (the default) each data set is built once into --cache (instance/bench-cache/,
 ignored by git), keyed by its parameters, the migrations' head and the builder's source, and
-each run works on a temporary copy. On PostgreSQL (--database-url) the database is recreated
-for each data set and dropped at the end.
+each run works on a temporary copy. On PostgreSQL (--database-url) each data set has a database
+of its own (the URL's name with _small or _large), recreated and dropped at the end.
 
 SQL statements per request are counted in-process (a SQLAlchemy before_cursor_execute
 listener, the Flask test client signed in as the page's role) at both sizes: the second
 request of each page (caches warm, as under load), and in brackets the first when it differs;
-then --in-process-requests more are timed (median ms). Both with the page caches off: each page
-rendered, as for the first visitor after a write.
+then --in-process-requests more are timed (median ms), the two sets' requests alternating so
+that the machine's drift falls on both alike. Both with the page caches off: each page
+rendered, as for the first visitor after a write (the figures kept for the state of the data,
+portal.core.cache, are warm from the first request, as they are for the next page opened).
 
 Then gunicorn (2 sync workers, on loopback) serves the large data set with a bare route,
 `/bench/bare`, in the same app; wrk (8 connections, 2 threads) drives each page for --seconds
@@ -224,53 +226,69 @@ def sign_in_test_client(app, role: str):
     return client
 
 
-def in_process(url: str, instance: str, pages: list[tuple[str, str | None, str]], repeat: int) -> dict:
-    """label -> (statements of the second request, of the first, median ms of `repeat` more), each
-    page rendered for each request (the page caches off: what the first visitor after a write
-    waits for), through the Flask test client."""
+def in_process(sets: dict[str, tuple[str, str, list]], repeat: int) -> dict[str, dict]:
+    """For each data set (name -> (url, instance, pages)): label -> (statements of the second
+    request, of the first, median ms of `repeat` more), each page rendered for each request
+    (the page caches off: what the first visitor after a write waits for), through the Flask
+    test client. The sets' requests alternate, page by page (small, large, large, small, …), so
+    that a drift of the machine's speed falls on both alike."""
     import sqlalchemy as sa
 
     from portal import create_app
     from portal.core.extensions import db
 
-    app = create_app({**app_config(url, instance, private_cache=False), "PUBLIC_PAGE_CACHE": False})
-    app.add_url_rule("/bench/bare", "bench_bare", lambda: "bare")
-    measured = {}
-    with app.app_context():
-        engine = db.engine
-    statements = [0]
+    names = list(sets)
+    apps, engines, clients, statements = {}, {}, {}, {name: [0] for name in names}
+    for name, (url, instance, _pages) in sets.items():
+        app = create_app({**app_config(url, instance, private_cache=False), "PUBLIC_PAGE_CACHE": False})
+        app.add_url_rule("/bench/bare", "bench_bare", lambda: "bare")
+        apps[name], clients[name] = app, {None: app.test_client()}
+        with app.app_context():
+            engines[name] = db.engine
 
-    def count(*_args):
-        statements[0] += 1
+    def counter(name):
+        def count(*_args):
+            statements[name][0] += 1
 
-    def get(label, role, path):
-        answer = clients[role].get(path, base_url="https://localhost")
+        return count
+
+    listeners = {name: counter(name) for name in names}
+
+    def get(name, label, role, path):
+        if role not in clients[name]:
+            clients[name][role] = sign_in_test_client(apps[name], role)
+        answer = clients[name][role].get(path, base_url="https://localhost")
         if answer.status_code != 200:
             raise SystemExit(
-                f"{label}: GET {path} answered {answer.status_code} in-process (as {role or 'public'})"
+                f"{label}: GET {path} answered {answer.status_code} in-process "
+                f"(as {role or 'public'}, {name} set)"
             )
 
-    sa.event.listen(engine, "before_cursor_execute", count)
+    measured: dict[str, dict] = {name: {} for name in names}
+    for name in names:
+        sa.event.listen(engines[name], "before_cursor_execute", listeners[name])
     try:
-        clients = {None: app.test_client()}
-        for label, role, path in pages:
-            if role not in clients:
-                clients[role] = sign_in_test_client(app, role)
-            seen = []
-            for _ in range(2):
-                statements[0] = 0
-                get(label, role, path)
-                seen.append(statements[0])
-            times = []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                get(label, role, path)
-                times.append((time.perf_counter() - t0) * 1000)
-            measured[label] = (seen[1], seen[0], statistics.median(times))
+        for index, (label, role, _path) in enumerate(sets[names[0]][2]):
+            seen: dict[str, list[int]] = {name: [] for name in names}
+            times: dict[str, list[float]] = {name: [] for name in names}
+            for name in names:
+                path = sets[name][2][index][2]
+                for _ in range(2):
+                    statements[name][0] = 0
+                    get(name, label, role, path)
+                    seen[name].append(statements[name][0])
+            for turn in range(repeat):
+                for name in names if turn % 2 == 0 else reversed(names):
+                    t0 = time.perf_counter()
+                    get(name, label, role, sets[name][2][index][2])
+                    times[name].append((time.perf_counter() - t0) * 1000)
+            for name in names:
+                measured[name][label] = (seen[name][1], seen[name][0], statistics.median(times[name]))
     finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-        with app.app_context():
-            db.engine.dispose()
+        for name in names:
+            sa.event.remove(engines[name], "before_cursor_execute", listeners[name])
+            with apps[name].app_context():
+                db.engine.dispose()
     return measured
 
 
@@ -418,7 +436,7 @@ def main() -> None:
         "--no-cache", action="store_true", help="build SQLite data sets in a temporary folder"
     )
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--in-process-requests", type=int, default=5, help="timed per page and size")
+    parser.add_argument("--in-process-requests", type=int, default=15, help="timed per page and size")
     parser.add_argument(
         "--private-cache",
         action=argparse.BooleanOptionalAction,
@@ -458,20 +476,25 @@ def main() -> None:
             ("small", args.small_items, small_per, small_events),
             ("large", args.items, args.per_inspection, args.events),
         ):
-            if url:
+            if url:  # a database of its own for each set, both dropped at the end
+                set_url = f"{url}_{name}"
                 instance = tempfile.mkdtemp(prefix=f"{name}-", dir=workdir)
-                info, cached, set_url = build_into(url, instance, items, per, events, args), False, url
+                info, cached = build_into(set_url, instance, items, per, events, args), False
             else:
                 set_url, instance, info, cached = sqlite_dataset(items, per, events, args, workdir)
             describe(name, items, info, cached)
             targets = pages_data.targets(pages_data_app(set_url, instance))
             resolved = [(label, role, path.format(**targets)) for label, role, path in pages]
-            counts = in_process(set_url, instance, resolved, args.in_process_requests)
-            sets[name] = (set_url, instance, resolved, counts, targets)
-            log(f"    SQL statements counted and pages timed at {items:,} items; pages use {targets}")
-        set_url, instance, resolved, large_counts, _t = sets["large"]
+            sets[name] = (set_url, instance, resolved)
+            log(f"    pages use {targets}")
+        counts = in_process(sets, args.in_process_requests)
+        log(
+            f"  SQL statements counted and pages timed in-process at {args.small_items:,} and "
+            f"{args.items:,} items, the two sets' requests alternating"
+        )
+        set_url, instance, resolved = sets["large"]
         results, rss = measure(set_url, instance, resolved, args, wrk)
-        table(resolved, results, sets["small"][3], large_counts, (args.small_items, args.items))
+        table(resolved, results, counts["small"], counts["large"], (args.small_items, args.items))
         served_as = "from the page cache" if args.private_cache else "rendered each time"
         log(
             f"signed-in pages under load: {served_as}; "
@@ -479,7 +502,8 @@ def main() -> None:
         )
     finally:
         if url:
-            drop_postgres_database(url)
+            for name in ("small", "large"):
+                drop_postgres_database(f"{url}_{name}")
         shutil.rmtree(workdir, ignore_errors=True)
 
 
