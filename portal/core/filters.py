@@ -53,7 +53,7 @@ def _any(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     return FALSE if not kept else kept[0] if len(kept) == 1 else sa.or_(*kept)
 
 
-def _all(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+def all_of(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     """AND, with constants folded (see _any), nested ANDs flattened and a term that is already
     there left out (a worklist's guard and its permission both say "not suspended": the
     database would test it twice on every row)."""
@@ -64,12 +64,6 @@ def _all(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
         if part is not TRUE and not any(_same_term(part, k) for k in kept):
             kept.append(part)
     return TRUE if not kept else kept[0] if len(kept) == 1 else sa.and_(*kept)
-
-
-def all_of(*parts: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """SQL: every one of `parts`, each term once, constants folded (for callers that add their
-    own terms to a filter's, as a worklist adds its states)."""
-    return _all(*parts)
 
 
 def _same_term(a: sa.ColumnElement[bool], b: sa.ColumnElement[bool]) -> bool:
@@ -189,7 +183,7 @@ def _granted(who: Who, model: type, roles: tuple[str, ...]) -> sa.ColumnElement[
     for hop in hops(model):
         key = getattr(model, hop.foreign_key)
         if ids := granted_ids(sharing_type(hop.target)):
-            reach.append(_all(key.in_(ids), *open_path))
+            reach.append(all_of(key.in_(ids), *open_path))
         if can_block(hop.target):
             open_path.append(~sa.exists().where(hop.target.id == key, hop.target.local_roles_blocked))
     return _any(*reach)
@@ -216,7 +210,7 @@ def _derived(who: Who, model: type, roles: frozenset[str]) -> list[sa.ColumnElem
             )
         else:
             clauses.append(
-                _all(
+                all_of(
                     getattr(model, rule.column) == who.id,
                     *(getattr(model, column) == value for column, value in rule.when),
                 )
@@ -296,17 +290,17 @@ def _unsuspended(who: Who, model: type, permission: str, only, base) -> sa.Colum
     for held_by, state, own_workflow in _suspensions(model):
         mapped = only is None or own_workflow in only
         granted = _holds_any(who, model, state.roles_with(permission)) if mapped else FALSE
-        clauses.append(_all(*(~e for e in earlier), held_by, granted))
+        clauses.append(all_of(*(~e for e in earlier), held_by, granted))
         earlier.append(held_by)
     if not clauses:
         return base
-    return _any(*clauses, _all(*(~e for e in earlier), base))
+    return _any(*clauses, all_of(*(~e for e in earlier), base))
 
 
 def active_in(model: type, workflow) -> sa.ColumnElement[bool]:
     """SQL: `workflow` may move the row (policy.workflow_active): nothing else suspends it."""
     parts = [~held_by for held_by, _state, own_workflow in _suspensions(model) if own_workflow != workflow.id]
-    return _all(*parts)
+    return all_of(*parts)
 
 
 @lru_cache(maxsize=4096)
@@ -334,7 +328,7 @@ def _base_permitted(who: Who, model: type, permission: str, only) -> sa.ColumnEl
         for roles, states in states_by_roles.items():
             holds = _holds_any(who, model, roles) if roles else FALSE
             every_state = len(states) == len(wf.states)
-            clauses.append(holds if every_state else _all(column.in_(states), holds))
+            clauses.append(holds if every_state else all_of(column.in_(states), holds))
     return _any(*clauses)
 
 
@@ -352,4 +346,4 @@ def guard_clause(user, model: type, guard, today: date, workflow) -> sa.ColumnEl
     if guard.roles:
         parts.append(holds_any(user, model, guard.roles))
     parts += [conditions.clause(name, user, model, today) for name in guard.conditions]
-    return _all(*parts)
+    return all_of(*parts)

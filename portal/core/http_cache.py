@@ -41,11 +41,6 @@ CSRF_PLACEHOLDER = b"\x00csrf\x00"
 TIMEOUT_SECONDS = 10 * 60
 
 
-def _head() -> tuple[int, str, Any]:
-    """The audit chain's head: (seq, hash, time), or (0, "", None) for an empty chain."""
-    return data_head()
-
-
 def _cacheable() -> bool:
     return (
         request.method in ("GET", "HEAD") and not is_signed_in(current_user) and not session.get("_flashes")
@@ -59,7 +54,7 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
     def cached_view(*args, **kwargs):
         if not _cacheable():
             return view(*args, **kwargs)
-        seq, digest, at = _head()
+        seq, digest, at = data_head()
         tag = _tag(seq, digest, request.full_path)
         if tag in request.if_none_match:
             return _conditional(Response(status=304), tag, at)
@@ -93,7 +88,7 @@ def private_page(view: Callable[..., Any]) -> Callable[..., Any]:
             or session.get("_flashes")
         ):
             return view(*args, **kwargs)
-        seq, digest, _at = _head()
+        seq, digest, _at = data_head()
         tag = _tag(seq, digest, request.full_path, f"user:{current_user.id}")
         return _from_cache(("private-page", tag), view, args, kwargs)
 
