@@ -40,6 +40,8 @@ from portal.notices.cli import notice_cli
 from portal.notices.views import bp as notices_bp
 from portal.notifications.views import bp as notifications_bp
 from portal.public.views import bp as public_bp
+from portal.search.cli import search_cli
+from portal.search.views import bp as search_bp
 from portal.sharing.views import bp as sharing_bp
 from portal.shell.health import bp as health_bp
 from portal.shell.templating import register_template_helpers
@@ -67,6 +69,7 @@ BLUEPRINTS = (
     notifications_bp,
     deadlines_bp,
     supervision_bp,
+    search_bp,
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -148,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
         deploy_cli,
         backup_cli,
         mail_cli,
+        search_cli,
     ):
         app.cli.add_command(group)
     register_error_pages(app)

@@ -25,7 +25,22 @@ def enable(app: Flask) -> None:
         return
     from flask_migrate import Migrate
 
-    Migrate(render_as_batch=True, compare_type=True).init_app(app, db, directory=str(DIRECTORY))
+    Migrate(render_as_batch=True, compare_type=True, include_name=include_name).init_app(
+        app, db, directory=str(DIRECTORY)
+    )
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Whether Alembic compares this schema object with the models: not what each database
+    keeps for full-text search beside the models' tables (migration 0021), SQLite's FTS5 table
+    with its shadow tables and PostgreSQL's tsvector column with its GIN index."""
+    if type_ == "table":
+        return not (name or "").startswith("search_fts")
+    if type_ == "column":
+        return not (parent_names.get("table_name") == "search_documents" and name == "tsv")
+    if type_ == "index":
+        return name != "ix_search_documents_tsv"
+    return True
 
 
 class MigrationCommands(click.Group):

@@ -12,6 +12,7 @@ from portal.core.http_cache import private_page
 from portal.core.security import safe_next
 from portal.core.timeutil import today
 from portal.inspections.models import RectificationItem
+from portal.search.operations import saved_worklists
 from portal.supervision.levels import item_levels
 from portal.workflow.recent import worklist_notes
 
@@ -35,7 +36,7 @@ ALWAYS_SHOWN = {
 @private_page
 def home():
     """The signed-in user's worklists of items (the first rows of each), then the menu."""
-    lists, levels, notes = {}, {}, {}
+    lists, levels, notes, saved = {}, {}, {}, []
     if current_user.is_authenticated:
         day = today()
         for name, declared in worklists.declared().items():
@@ -44,10 +45,12 @@ def home():
             page = worklists.page(name, current_user, day, per_page=5)
             if page.total or current_user.has_role(*ALWAYS_SHOWN.get(name, ())):
                 lists[name] = (declared.worklist, page)
+        saved = saved_worklists(current_user, day)
         shown = [i for _, page in lists.values() for i in page.items if isinstance(i, RectificationItem)]
+        shown += [item for _s, _n, items in saved for item in items]
         levels = item_levels(shown, day)  # one statement for every card
         notes = {name: worklist_notes(name, page.items, day) for name, (_w, page) in lists.items()}
-    return render_template("home.html", lists=lists, levels=levels, notes=notes)
+    return render_template("home.html", lists=lists, levels=levels, notes=notes, saved_searches=saved)
 
 
 @bp.route("/language", methods=["POST"])

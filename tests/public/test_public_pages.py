@@ -2,6 +2,7 @@
 
 import io
 import re
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -192,7 +193,41 @@ def public_urls(app, public):
         for query in ("?state=completed", "?category=1", "?lang=en"):
             if rule.endpoint == "public.inspection":
                 urls.append(f"/public/inspections/{public['inspection']}{query}")
+    # the public search, for words of every private text (a marker itself would be echoed in
+    # the search box): in lower case, in parts, and narrowed
+    for words in SEARCHES:
+        for more in ("", "&state=in_progress", f"&inspection={public['inspection']}", "&sort=newest"):
+            urls.append(f"/public/search?q={quote(words)}{more}")
     return urls
+
+
+#: what the crawl searches for on the public side: parts of the private markers and texts
+SEARCHES = (
+    "private",
+    "name",
+    "comment",
+    "evidence",
+    "summary",
+    "feedback",
+    "title",
+    "file",
+    "contact",
+    "unpublished",
+    "withdrawn",
+    "13912",
+    "example",
+    "内部",
+    "原文",
+    "材料",
+    "线索",
+    "意见",
+    "撤销",
+    "未公开",
+    "成效",
+    "整改",
+    "产业用房",
+    "建议",
+)
 
 
 def test_nothing_private_reaches_a_public_page(app, public):
