@@ -23,6 +23,9 @@ down_revision = "0020_lifecycle_index"
 branch_labels = None
 depends_on = None
 
+#: the length limits this revision adds (tests/security/test_limits_in_database.py)
+LENGTHS = {"saved_searches": {"name": 60, "query": 1000}}
+
 
 def upgrade():
     op.create_table(

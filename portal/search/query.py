@@ -277,30 +277,64 @@ def results(
     rows = db.session.scalars(select.order_by(*_order(search.sort)).limit(per_page + 1)).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
-    total = db.session.scalar(sa.select(sa.func.count(Item.id)).where(where))
+    total, counts = _counts(search, terms, user, today, facets)
     return Results(
         hits=_hits(rows, terms, user),
         total=total,
         next_after=cursor_of(search.sort, rows[-1]) if more else None,
-        facets={name: facet_counts(name, search, terms, user, today) for name in facets},
+        facets=counts,
     )
 
 
-def facet_counts(name: str, search: Search, terms, user, today: date) -> list[tuple[object, int]]:
-    """(value, count) of one facet over what the search finds with that facet left open, the
-    most frequent first (a chosen value is always among them)."""
-    column = _facet_column(name, today).label("value")
-    rows = db.session.execute(
-        sa.select(column, sa.func.count(Item.id).label("n"))
-        .where(condition(search, terms, user, today, without=name))
-        .group_by(column)
-        .order_by(sa.func.count(Item.id).desc(), column)
-        .limit(FACET_VALUES)
-    ).all()
-    found = [(value, n) for value, n in rows if value is not None and value != "none"]
-    chosen = getattr(search, name)
-    if chosen is not None and all(value != chosen for value, _n in found):
-        found.append((chosen, 0))
+#: the facets whose values are ids (the others are state and level names)
+_ID_FACETS = frozenset({"inspection", "department", "leader", "staff"})
+
+
+def _counts(
+    search: Search, terms, user, today: date, names
+) -> tuple[int, dict[str, list[tuple[object, int]]]]:
+    """The number found and each facet's (value, count) pairs over what the search finds with
+    that facet left open, the most frequent first (a chosen value is always among them).
+
+    One statement for the total and the facets not chosen (they share the search's condition:
+    the rows found are read once, as a CTE, and grouped for each), and one more for each chosen
+    facet (its counts leave it open)."""
+    shared = [name for name in names if getattr(search, name) is None]
+    found = _grouped(condition(search, terms, user, today), shared, today, with_total=True)
+    for name in names:
+        if name not in shared:
+            found.update(_grouped(condition(search, terms, user, today, without=name), [name], today))
+    counts = {}
+    for name in names:
+        pairs = sorted(found.get(name, {}).items(), key=lambda pair: (-pair[1], pair[0]))[:FACET_VALUES]
+        chosen = getattr(search, name)
+        if chosen is not None and all(value != chosen for value, _n in pairs):
+            pairs.append((chosen, 0))
+        counts[name] = pairs
+    return found["total"][None], counts
+
+
+def _grouped(where, names: list[str], today: date, with_total: bool = False) -> dict[str, dict]:
+    """{facet: {value: count}} over the items `where` selects (and {"total": {None: n}})."""
+    hits = sa.select(Item.id, *(_facet_column(n, today).label(n) for n in names)).where(where).cte("hits")
+    parts = [
+        sa.select(sa.literal(n).label("facet"), sa.cast(hits.c[n], sa.String).label("value"), sa.func.count())
+        .where(hits.c[n].is_not(None))
+        .group_by(hits.c[n])
+        for n in names
+    ]
+    if with_total:
+        parts.append(
+            sa.select(sa.literal("total"), sa.cast(sa.null(), sa.String), sa.func.count()).select_from(hits)
+        )
+    found: dict[str, dict] = {n: {} for n in names}
+    if not parts:
+        return found
+    for facet, value, n in db.session.execute(sa.union_all(*parts)):
+        if facet == "total":
+            found["total"] = {None: n}
+        elif value != "none":  # the level of an item with no deadline level
+            found[facet][int(value) if facet in _ID_FACETS else value] = n
     return found
 
 

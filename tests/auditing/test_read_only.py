@@ -28,6 +28,9 @@ NOT_STAFF_WRITES = {
     "notifications.open_item",
     "notifications.read_all",
     "notifications.email_preference",
+    # one's own saved searches (Plone's Collections): a bookmark of a search, audited too
+    "search.save",
+    "search.remove",
 }
 
 #: The auditor's own two POSTs. Each writes exactly one row: the audit event recording that
