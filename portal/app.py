@@ -10,10 +10,12 @@ from flask import Flask, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal.accounts.cli import users_cli
 from portal.accounts.views import bp as accounts_bp
 from portal.accounts.views import enrolment_gate
+from portal.api.views import init_api
 from portal.auditing.cli import audit_cli
 from portal.auditing.views import bp as auditing_bp
 from portal.backup.cli import backup_cli
@@ -81,6 +83,17 @@ PERMISSIONS_POLICY = (
 )
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every URL: an id, so at most what the database's integer columns hold. A
+    larger number matches no route (404), rather than overflowing the database driver."""
+
+    MAX = 2**31 - 1
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", self.MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
     """Create the app. `config` names a configuration, or maps settings over the chosen one.
 
@@ -96,6 +109,7 @@ def create_app(config: str | Mapping[str, Any] | None = None) -> Flask:
         instance_path=overrides.pop("INSTANCE_PATH", None) or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(cls)
     app.config.update(cls.from_env(Path(app.instance_path), resolve_secret="SECRET_KEY" not in overrides))
@@ -141,6 +155,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    init_api(app)  # the REST API's blueprint, with its OpenAPI document
     for group in (
         users_cli,
         audit_cli,

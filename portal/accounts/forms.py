@@ -156,3 +156,34 @@ class UserEditForm(_UserFields):
 class DepartmentForm(PortalForm):
     name = StringField(_l("Department name"), validators=[DataRequired(), max_length(120)])
     submit = SubmitField(_l("Add department"))
+
+
+class ApiTokenForm(PortalForm):
+    """A new personal access token; the password again, as for new recovery codes."""
+
+    name = StringField(
+        _l("Name of the token"),
+        validators=[
+            DataRequired(message=_l("Give the token a name, to tell it apart later.")),
+            Length(max=60),
+        ],
+        description=_l("What it is for, such as “台账同步脚本”."),
+    )
+    scope = SelectField(
+        _l("May"),
+        choices=choices([("read", _l("read only")), ("write", _l("read and write"))]),
+        default="read",
+    )
+    days = SelectField(
+        _l("Lasts"),
+        choices=choices(
+            [("7", _l("7 days")), ("30", _l("30 days")), ("90", _l("90 days")), ("365", _l("one year"))]
+        ),
+        default="30",
+    )
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    submit = SubmitField(_l("Create the token"))
+
+
+class RevokeApiTokenForm(PortalForm):
+    submit = SubmitField(_l("Revoke"))

@@ -12,6 +12,7 @@ from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.core.extensions import db
+from portal.core.models import max_lengths
 
 #: Global roles, in the order menus and forms list them.
 ROLES = ("admin", "office", "leader", "staff", "auditor")
@@ -170,3 +171,30 @@ def active_users_with(role: str) -> list[User]:
         .where(UserRole.role == role, User.active.is_(True))
         .order_by(User.display_name, User.id)
     ).all()
+
+
+class ApiToken(db.Model):
+    """A personal access token for the REST API (`Authorization: Bearer …`), shown once.
+
+    The table keeps the token's SHA-256 and its first characters (to tell tokens apart on the
+    account page), never the token. A token reads only (`read`) or reads and writes (`write`)
+    as its owner, until it expires or is revoked.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("scope").in_(("read", "write")), name="known_scope"),
+        *max_lengths(name=60),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(60))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(12))
+    scope: so.Mapped[str] = so.mapped_column(sa.String(10))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    expires_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime())
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime())
+
+    user: so.Mapped[User] = so.relationship()

@@ -12,8 +12,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import auth, mfa
+from portal.accounts import auth, mfa, tokens
 from portal.accounts.forms import (
+    ApiTokenForm,
     ChangePasswordForm,
     DepartmentForm,
     LoginForm,
@@ -23,6 +24,7 @@ from portal.accounts.forms import (
     MfaResetForm,
     MfaStartForm,
     RecoveryCodesForm,
+    RevokeApiTokenForm,
     SecondStepForm,
     SetPasswordForm,
     UserCreateForm,
@@ -241,6 +243,10 @@ def _account_page(form: ChangePasswordForm | None = None, status: int = 200, **m
         "mfa_confirm_form": mfa_forms.get("confirm") or MfaConfirmForm(formdata=None),
         "recovery_form": mfa_forms.get("recovery") or RecoveryCodesForm(formdata=None),
         "disable_form": mfa_forms.get("disable") or MfaDisableForm(formdata=None),
+        "token_form": mfa_forms.get("token") or ApiTokenForm(formdata=None),
+        "revoke_token_form": RevokeApiTokenForm(formdata=None),
+        "tokens": tokens.live(current_user),
+        "new_token": mfa_forms.get("new_token"),
     }
     if credential is not None and credential.confirmed_at is None:
         uri = mfa.provisioning_uri(current_user, credential.secret)
@@ -255,6 +261,36 @@ def _account_page(form: ChangePasswordForm | None = None, status: int = 200, **m
 @login_required
 def account():
     return _account_page()
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_api_token():
+    """A new personal access token, shown on the page this once."""
+    form = ApiTokenForm()
+    if form.validate_on_submit() and _password_confirmed(form.password):
+        try:
+            new = tokens.create_token(
+                Actor.of(current_user), current_user, form.name.data, form.scope.data, int(form.days.data)
+            )
+            db.session.commit()
+        except OperationError as exc:
+            db.session.rollback()
+            form.name.errors.append(exc.message)
+        else:
+            return _account_page(new_token=new)
+    return _account_page(status=400, token=form)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_api_token(token_id: int):
+    if not RevokeApiTokenForm().validate_on_submit():
+        abort(400)
+    row = tokens.revoke_token(Actor.of(current_user), current_user, token_id)
+    db.session.commit()
+    flash(_("Token “%(name)s” revoked: it no longer works.", name=row.name), "success")
+    return redirect(url_for("accounts.account", _anchor="api-tokens"))
 
 
 def _recovery_codes_page(codes: list[str]):

@@ -151,6 +151,8 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
     FEEDBACK_RATE_LIMIT = "5 per minute;30 per day"
+    #: requests to the REST API per token (or, without one, per address)
+    API_RATE_LIMIT = "300 per minute"
     LOOKUP_RATE_LIMIT = "10 per minute"
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024

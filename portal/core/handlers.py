@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
@@ -96,8 +96,37 @@ def database_unreachable(exc: sa_exc.DBAPIError) -> bool:
     return state.startswith("08") or state in ("57P01", "57P02", "57P03") or "unable to open database" in text
 
 
-def render_error(code: int, detail: str | None = None):
+#: plone.restapi's error types, by status, for the API's JSON errors
+API_ERROR_TYPES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "RequestEntityTooLarge",
+    422: "ValidationError",
+    429: "TooManyRequests",
+}
+
+
+def is_api_request() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def render_error(code: int, detail: str | None = None, errors: dict | None = None):
     title, message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
+    if is_api_request():
+        # JSON, as plone.restapi answers: {"type", "message"} (and what was invalid, by field)
+        body = {"type": API_ERROR_TYPES.get(code, "InternalServerError" if code >= 500 else "BadRequest")}
+        body["message"] = detail or str(message)
+        if errors:
+            body["errors"] = errors
+        response = jsonify(body)
+        response.status_code = code
+        if code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="rectify"'
+        return response
     return render_template("error.html", code=code, title=title, message=message, detail=detail), code
 
 
@@ -114,13 +143,14 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(OperationError)
     def refused(exc: OperationError):
         db.session.rollback()
-        if exc.status in (403, 404):  # say no more than a missing page or a refusal would
+        if exc.status in (403, 404) and not getattr(exc, "explained", False):
+            # say no more than a missing page or a refusal would
             app.logger.info("refused with %s: %s", exc.status, exc)
             return render_error(exc.status)
         render = g.pop("rectify_keep_input", None)
         if render is not None and request.method == "POST" and exc.status in (400, 409):
             return render(exc)
-        return render_error(exc.status, exc.message or None)
+        return render_error(exc.status, exc.message or None, errors=getattr(exc, "missing", None))
 
     @app.errorhandler(sa_exc.DBAPIError)
     def database_error(exc: sa_exc.DBAPIError):
@@ -151,7 +181,9 @@ def register_error_pages(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        return render_error(exc.code)
+        # flask-smorest's validation (422) carries what was wrong with each argument
+        errors = (getattr(exc, "data", None) or {}).get("messages")
+        return render_error(exc.code, errors=errors)
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):

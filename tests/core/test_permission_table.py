@@ -795,3 +795,55 @@ def test_feedback_engine_matches_table(app, world, state, forwarded):
         for persona in PERSONAS:
             offered = {t.id for t in allowed_transitions(world.user(persona), feedback)}
             assert offered == feedback_expected(forwarded, state, persona), persona
+
+
+# --- the same table through the REST API (portal.api): a write token per persona ----------------
+
+
+def _api_tokens(app, world) -> dict[str, dict]:
+    """Authorization headers of a write token for each persona."""
+    from portal.accounts.tokens import create_token
+    from portal.audit.chain import Actor
+    from portal.core.extensions import db
+
+    headers = {}
+    with app.app_context():
+        for persona in PERSONAS:
+            user = world.user(persona)
+            new = create_token(Actor.of(user), user, "权限表", "write", 1)
+            headers[persona] = {"Authorization": f"Bearer {new.secret}"}
+        db.session.commit()
+    return headers
+
+
+@pytest.mark.parametrize("policy", [APPROVAL_SINGLE, APPROVAL_DUAL])
+@pytest.mark.parametrize(("wf", "state"), STATES, ids=[s for _wf, s in STATES])
+def test_api_matches_table(app, world, policy, wf, state):
+    """The API offers (`@workflow`) and fires exactly what the table allows; it hides the item
+    from those who may not see it (404) and refuses the others (403), as the pages do."""
+    headers = _api_tokens(app, world)
+    client = app.test_client()
+    shared = world.new_item(policy, state)
+    seen = SEE_WITHDRAWN if state == "withdrawn" else CAN_SEE
+    for persona in PERSONAS:
+        response = client.get(f"/api/items/{shared}/@workflow", headers=headers[persona])
+        if persona not in seen:
+            assert response.status_code == 404, persona
+        else:
+            assert response.status_code == 200, persona
+            offered = {t["id"] for t in response.json["transitions"] if wf.has_transition(t["id"])}
+            assert offered == expected(policy, state, persona), persona
+        for transition in manual(wf):
+            allowed = transition in expected(policy, state, persona)
+            item_id = world.new_item(policy, state) if allowed else shared
+            response = client.post(
+                f"/api/items/{item_id}/@workflow/{transition}",
+                json={"comment": "同意。"},
+                headers=headers[persona],
+            )
+            refused = 403 if persona in seen else 404
+            assert response.status_code == (200 if allowed else refused), (persona, transition, response.json)
+    with app.app_context():
+        item = world.item(shared)
+        assert getattr(item, wf.state_attribute) == state
+        assert item.version == 1 + len(_path(policy, wf, state))

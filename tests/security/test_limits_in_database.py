@@ -14,6 +14,12 @@ from portal.core.extensions import db
 from tests.conftest import base_config
 
 MIGRATION = importlib.import_module("migrations.versions.0016_input_limits")
+#: every revision's length limits: 0016's, then those of the tables added since
+LENGTHS = {
+    **MIGRATION.LENGTHS,
+    **importlib.import_module("migrations.versions.0021_search").LENGTHS,
+    **importlib.import_module("migrations.versions.0022_api_tokens").LENGTHS,
+}
 
 
 def _length_checks():
@@ -29,12 +35,12 @@ def test_the_models_declare_what_the_migration_adds(app):
         column = str(constraint.name).removeprefix(f"ck_{table}_").removesuffix("_length")
         sql = str(constraint.sqltext.compile(compile_kwargs={"literal_binds": True}))
         declared.setdefault(table, {})[column] = int(sql.rsplit("<=", 1)[1])
-    assert declared == MIGRATION.LENGTHS
+    assert declared == LENGTHS
 
 
-@pytest.mark.parametrize(("table", "column"), [(t, c) for t, cols in MIGRATION.LENGTHS.items() for c in cols])
+@pytest.mark.parametrize(("table", "column"), [(t, c) for t, cols in LENGTHS.items() for c in cols])
 def test_the_database_refuses_text_beyond_its_limit(app, world, table, column):
-    limit = MIGRATION.LENGTHS[table][column]
+    limit = LENGTHS[table][column]
     _one_row_in_each_table(world)
     with app.app_context():
         conn = db.session.connection()
@@ -58,10 +64,13 @@ def test_the_database_refuses_text_beyond_its_limit(app, world, table, column):
 
 
 def _one_row_in_each_table(world) -> None:
+    from portal.accounts.tokens import create_token
     from portal.audit.chain import Actor
     from portal.feedback.operations import answer_fix_check, submit_feedback
     from portal.inspections.models import Inspection
     from portal.notifications.operations import chase_item
+    from portal.search.operations import save_search
+    from portal.search.query import Search
     from tests.deadlines.helpers import file, in_days
 
     world.add_measure(world.new_item(state="in_progress"))
@@ -74,6 +83,9 @@ def _one_row_in_each_table(world) -> None:
         submit_feedback(db.session.get(Inspection, item.inspection_id), item, kind="clue", text="请核实此事")
         answer_fix_check(item, "fixed", "好")
         chase_item(Actor.of(world.user("office")), world.item(chased), "请尽快报送")
+        office = world.user("office")
+        save_search(Actor.of(office), office, "公车", Search(q="公车"))
+        create_token(Actor.of(office), office, "脚本", "read", 30)
         db.session.commit()
 
 
