@@ -25,6 +25,9 @@ _IS_CJK = re.compile(rf"[{_CJK}]")
 #: A query of more terms, or a term of more characters, is refused with a message.
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 40
+#: A word longer than this is indexed by its beginning (PostgreSQL keeps lexemes of at most
+#: 2047 bytes; 200 characters are at most 800). A query term is shorter still, so it finds it.
+MAX_WORD = 200
 
 
 def _runs(text: str) -> list[str]:
@@ -34,7 +37,7 @@ def _runs(text: str) -> list[str]:
 def _run_tokens(run: str) -> list[str]:
     if _IS_CJK.match(run) and len(run) > 1:
         return [run[i : i + 2] for i in range(len(run) - 1)]
-    return [run]
+    return [run[:MAX_WORD]]
 
 
 def tokens(text: str) -> list[str]:

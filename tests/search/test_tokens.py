@@ -22,6 +22,14 @@ def test_a_single_chinese_character_between_other_runs_stays_a_token():
     assert tokens.tokens("公车2024年") == ["公车", "2024", "年"]
 
 
+def test_a_very_long_word_is_indexed_by_its_beginning_and_still_found():
+    text = "abc" * 2700  # 8,100 characters: beyond what PostgreSQL keeps in a lexeme
+    (token,) = tokens.tokens(text)
+    assert len(token.encode()) <= 2047 and text.startswith(token)
+    (term,) = tokens.parse("abc" * 13)
+    assert _found(term.phrases[0], tokens.tokens(text))
+
+
 def test_punctuation_separates_runs():
     assert tokens.tokens("整改，落实。") == ["整改", "落实"]
 
