@@ -81,8 +81,6 @@ def _authenticate():
 
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=auth.rate_key)(bp)
 
-ERRORS = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 422: "Invalid"}
-
 
 def _url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
@@ -321,7 +319,7 @@ def fire_transition(args, item_id: int, transition_id: str):
 
 def _search(args, user, endpoint: str, item_endpoint: str) -> dict:
     search, terms, problems = search_query.parse_args({"q": args["q"]}, public=user is None)
-    messages = [problem for problem in problems]
+    messages = list(problems)
     try:
         found = search_query.results(
             search, terms, user, today(), after=args["after"], per_page=args["b_size"], facets=()
