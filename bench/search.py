@@ -168,7 +168,8 @@ def measure(url: str, instance: str, samples: list[str], rng: random.Random) -> 
         for client in (office, public):  # warm both workers' caches of templates and metadata
             for _ in range(10):
                 client.request("GET", "/bench/bare")
-                client.request("GET", "/search?q=整改" if client is office else "/public/search?q=整改")
+                warm = "/search" if client is office else "/public/search"
+                client.request("GET", f"{warm}?q={quote('整改')}")
         bare: list[float] = []
         for who, client, path in (("office", office, "/search"), ("public", public, "/public/search")):
             for length in (2, 3, 4):
