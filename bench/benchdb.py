@@ -118,3 +118,26 @@ def workers_rss_mib(master_pid: int) -> list[float]:
         kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
         sizes.append(kib / 1024)
     return sizes
+
+
+def served_app(env_url: str, env_instance: str, **settings):
+    """The WSGI app a bench's gunicorn serves: the portal in production mode on the database and
+    instance that the environment variables `env_url` and `env_instance` name, with `settings`
+    over it, plus the bare route (`/bench/bare`) every ratio is taken against."""
+    from portal import create_app
+
+    app = create_app(
+        {
+            "CONFIG": "production",
+            # pages are measured, not the second sign-in step (production requires it)
+            "MFA_REQUIRED_ROLES": (),
+            "SECRET_KEY": "bench",
+            "INSTANCE_PATH": os.environ[env_instance],
+            "SQLALCHEMY_DATABASE_URI": os.environ[env_url],
+            **settings,
+        }
+    )
+    app.add_url_rule(
+        "/bench/bare", "bench_bare", lambda: ("bare", 200, {"Content-Type": "text/plain; charset=utf-8"})
+    )
+    return app

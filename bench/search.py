@@ -50,26 +50,13 @@ QUERIES_PER_GROUP = 60
 
 
 def make_served_app():
-    """The WSGI app gunicorn serves: the portal on the bench database, plus a bare route."""
-    from portal import create_app
+    """The app gunicorn serves, every query computed: the bench measures the search, not the
+    page caches."""
+    from benchdb import served_app
 
-    app = create_app(
-        {
-            "CONFIG": "production",
-            "MFA_REQUIRED_ROLES": (),
-            "SECRET_KEY": "bench",
-            "INSTANCE_PATH": os.environ[ENV_INSTANCE],
-            "SQLALCHEMY_DATABASE_URI": os.environ[ENV_URL],
-            # every query computed: the bench measures the search, not the page cache
-            "PUBLIC_PAGE_CACHE": False,
-            "PRIVATE_PAGE_CACHE": False,
-            "RATELIMIT_ENABLED": False,
-        }
+    return served_app(
+        ENV_URL, ENV_INSTANCE, PUBLIC_PAGE_CACHE=False, PRIVATE_PAGE_CACHE=False, RATELIMIT_ENABLED=False
     )
-    app.add_url_rule(
-        "/bench/bare", "bench_bare", lambda: ("bare", 200, {"Content-Type": "text/plain; charset=utf-8"})
-    )
-    return app
 
 
 def vocabulary(rng: random.Random) -> list[str]:
