@@ -28,6 +28,9 @@ def test_search_from_the_header_narrow_open_and_save(page):
     states = {b.get_attribute("data-state") for b in page.locator("#search-results [data-state]").all()}
     assert states == {state}
     page.screenshot(path=str(SCREENSHOTS / "search-results.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})  # on a phone
+    page.screenshot(path=str(SCREENSHOTS / "search-results-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     # open the first item found, and come back
     first = page.locator("#search-results li a").first
     title = first.inner_text()
@@ -67,6 +70,9 @@ def test_the_public_searches_published_items(page):
     assert links.count() > 0
     assert all("/public/items/" in (a.get_attribute("href") or "") for a in links.all())
     page.screenshot(path=str(SCREENSHOTS / "public-search.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})  # on a phone
+    page.screenshot(path=str(SCREENSHOTS / "public-search-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     links.first.click()
     page.wait_for_load_state()
     assert "/public/items/" in page.url
