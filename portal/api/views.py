@@ -15,32 +15,35 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api, abort
 from markupsafe import escape
 
-from portal.api import auth
+from portal.accounts.models import Department, active_users_with
+from portal.api import auth, documents
 from portal.api import schemas as s
+from portal.api.common import batched, bp, department, link, links, named, person, url
 from portal.audit.chain import Actor
-from portal.core.extensions import csrf, db, limiter
+from portal.core.errors import NotAllowed
+from portal.core.extensions import db, limiter
 from portal.core.filters import permitted, visible
 from portal.core.loading import load, load_public
 from portal.core.models import WorkflowHistory
-from portal.core.policy import ANONYMOUS, allowed_transitions
+from portal.core.policy import ANONYMOUS, allowed_transitions, refused_fields
 from portal.core.timeutil import today
-from portal.core.titles import action_title, state_title, title_of, transition_title
+from portal.core.titles import action_title, title_of, transition_title
 from portal.core.transitions import fire
-from portal.inspections.models import Inspection, RectificationItem
-from portal.inspections.operations import item_progress
+from portal.inspections.models import Category, Inspection, RectificationItem
+from portal.inspections.operations import item_progress, update_document
 from portal.search import query as search_query
 from portal.search.messages import problem_message
 from portal.supervision.levels import item_level
+from portal.versions.display import field_label
 
 Item = RectificationItem
-bp = Blueprint("api", __name__, url_prefix="/api", description="巡察整改督办 REST API")
-csrf.exempt(bp)  # the cookie is never read here: a token is the only way in
+TOKEN = [{"token": []}]
 
 
 class PortalApi(Api):
@@ -82,48 +85,6 @@ def _authenticate():
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=auth.rate_key)(bp)
 
 
-def _url(endpoint: str, **values) -> str:
-    return url_for(endpoint, _external=True, **values)
-
-
-def _link(endpoint: str, obj, title: str, **values):
-    return None if obj is None else {"_id": _url(endpoint, **values), "id": obj.id, "title": title}
-
-
-def _person(user):
-    return (
-        None
-        if user is None
-        else {"_id": _url("api.root") + "#user-" + str(user.id), "id": user.id, "title": user.display_name}
-    )
-
-
-def _named(workflow_id: str, state: str) -> dict:
-    return {"id": state, "title": state_title(workflow_id, state)}
-
-
-def _batched(endpoint: str, select: sa.Select, args: dict, row, **values) -> dict:
-    """A plone.restapi batch of `select`'s rows (b_start, b_size) with its links."""
-    start, size = args["b_start"], args["b_size"]
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.order_by(None).subquery()))
-    rows = db.session.scalars(select.offset(start).limit(size)).all()
-    here = {k: v for k, v in request.args.items() if k not in ("b_start", "b_size")}
-
-    def at(n: int) -> str:
-        return _url(endpoint, **values) + "?" + urlencode({**here, "b_start": n, "b_size": size})
-
-    listing = {"_id": at(start), "items_total": total, "items": [row(r) for r in rows]}
-    if total > size:
-        last = max(0, (total - 1) // size * size)
-        batching = {"_id": at(start), "first": at(0), "last": at(last)}
-        if start + size < total:
-            batching["next"] = at(start + size)
-        if start > 0:
-            batching["prev"] = at(max(0, start - size))
-        listing["batching"] = batching
-    return listing
-
-
 # --- the root ------------------------------------------------------------------------------
 
 
@@ -132,14 +93,18 @@ def _batched(endpoint: str, select: sa.Select, args: dict, row, **values) -> dic
 @bp.doc(summary="The API's entry points", security=[{}, {"token": []}])
 def root():
     return {
-        "@id": _url("api.root"),
+        "@id": url("api.root"),
         "@type": "Site",
         "title": current_app.config.get("API_TITLE"),
-        "inspections": _url("api.inspections"),
-        "items": _url("api.items"),
-        "search": _url("api.search"),
-        "public": {"items": _url("api.public_items"), "search": _url("api.public_search")},
-        "openapi": _url("api-docs.openapi_json"),
+        "inspections": url("api.inspections"),
+        "items": url("api.items"),
+        "search": url("api.search"),
+        "feedback": url("api.feedback"),
+        "departments": url("api.departments"),
+        "users": url("api.users"),
+        "audit_log": url("api.audit_log"),
+        "public": {"items": url("api.public_items"), "search": url("api.public_search")},
+        "openapi": url("api-docs.openapi_json"),
         "signed_in": current_user.is_authenticated,
     }
 
@@ -149,7 +114,7 @@ def root():
 
 def _inspection_summary(obj: Inspection) -> dict:
     return {
-        "_id": _url("api.inspection", inspection_id=obj.id),
+        "_id": url("api.inspection", inspection_id=obj.id),
         "_type": "Inspection",
         "id": obj.id,
         "title": obj.title,
@@ -161,15 +126,33 @@ def _inspection_summary(obj: Inspection) -> dict:
 @auth.signed_in
 @bp.arguments(s.BatchArgs, location="query")
 @bp.response(200, s.InspectionListing)
+@bp.doc(
+    **links(
+        Inspection=(
+            "get",
+            "/api/inspections/{inspection_id}",
+            {"inspection_id": "$response.body#/items/0/id"},
+        )
+    )
+)
 @bp.doc(summary="The inspections I may see", security=[{"token": []}])
 def inspections(args):
     select = sa.select(Inspection).where(visible(current_user, Inspection)).order_by(Inspection.id)
-    return _batched("api.inspections", select, args, _inspection_summary)
+    return batched("api.inspections", select, args, _inspection_summary)
 
 
 @bp.route("/inspections/<int:inspection_id>")
 @auth.signed_in
 @bp.response(200, s.Inspection)
+@bp.doc(
+    **links(
+        Categories=(
+            "get",
+            "/api/inspections/{inspection_id}/categories",
+            {"inspection_id": "$response.body#/id"},
+        )
+    )
+)
 @bp.doc(summary="One inspection", security=[{"token": []}])
 def inspection(inspection_id: int):
     obj = load(Inspection, inspection_id)
@@ -177,18 +160,30 @@ def inspection(inspection_id: int):
         **_inspection_summary(obj),
         "inspection_team": obj.inspection_team or "",
         "approval_policy": obj.approval_policy,
-        "items": _url("api.items", inspection=obj.id),
+        "categories": url("api.inspection_categories", inspection_id=obj.id),
+        "items": url("api.items", inspection=obj.id),
     }
+
+
+def ITEM_LINKS(item_id: str) -> dict:  # noqa: N802 (a table of links, as the others)
+    """From an item (`item_id`: where its id is in the answer) to what it holds."""
+    return links(
+        Item=("get", "/api/items/{item_id}", {"item_id": item_id}),
+        Workflow=("get", "/api/items/{item_id}/@workflow", {"item_id": item_id}),
+        Measures=("get", "/api/items/{item_id}/measures", {"item_id": item_id}),
+        Evidence=("get", "/api/items/{item_id}/evidence", {"item_id": item_id}),
+        Edit=("patch", "/api/items/{item_id}", {"item_id": item_id}),
+    )
 
 
 def _item_summary(obj: Item, endpoint: str = "api.item") -> dict:
     return {
-        "_id": _url(endpoint, item_id=obj.id),
+        "_id": url(endpoint, item_id=obj.id),
         "_type": "RectificationItem",
         "id": obj.id,
         "number": obj.number or "",
         "title": obj.title,
-        "state": _named("rectification", obj.state),
+        "state": named("rectification", obj.state),
         "deadline": obj.deadline,
     }
 
@@ -197,27 +192,17 @@ def _item(obj: Item) -> dict:
     level = item_level(obj, today())
     return {
         **_item_summary(obj),
-        "inspection": _link(
+        "inspection": link(
             "api.inspection", obj.inspection, obj.inspection.title, inspection_id=obj.inspection_id
         ),
         "category": None
         if obj.category is None
-        else {
-            "_id": _url("api.inspection", inspection_id=obj.inspection_id) + f"#category-{obj.category_id}",
-            "id": obj.category_id,
-            "title": obj.category.title,
-        },
-        "publication_state": _named("publication", obj.publication_state),
+        else link("api.category", obj.category, obj.category.title, category_id=obj.category_id),
+        "publication_state": named("publication", obj.publication_state),
         "deadline_level": {"id": level.id, "title": title_of(level)},
-        "department": None
-        if obj.department is None
-        else {
-            "_id": _url("api.root") + f"#department-{obj.department_id}",
-            "id": obj.department_id,
-            "title": obj.department.name,
-        },
-        "responsible_leader": _person(obj.responsible_leader),
-        "staff": _person(obj.staff),
+        "department": department(obj.department),
+        "responsible_leader": person(obj.responsible_leader),
+        "staff": person(obj.staff),
         "progress": item_progress(obj),
         "feedback_text": obj.feedback_text or "",
         "completion_summary": obj.completion_summary or "",
@@ -225,11 +210,10 @@ def _item(obj: Item) -> dict:
         "money_to_recover": obj.money_to_recover,
         "money_recovered": obj.money_recovered,
         "version": obj.version,
-        "measures": [
-            {"id": m.id, "label": m.label, "text": m.text, "status": m.status, "deadline": m.deadline}
-            for m in obj.measures
-        ],
-        "workflow": _url("api.item_workflow", item_id=obj.id),
+        "measures": [documents.measure_summary(m) for m in obj.measures],
+        "workflow": url("api.item_workflow", item_id=obj.id),
+        "evidence": url("api.item_evidence", item_id=obj.id),
+        "feedback": url("api.feedback", item=obj.id),
     }
 
 
@@ -237,20 +221,68 @@ def _item(obj: Item) -> dict:
 @auth.signed_in
 @bp.arguments(s.ItemArgs, location="query")
 @bp.response(200, s.ItemListing)
+@bp.doc(**ITEM_LINKS("$response.body#/items/0/id"))
 @bp.doc(summary="The items I may see (the worklists' permission filter)", security=[{"token": []}])
 def items(args):
     select = sa.select(Item).where(visible(current_user, Item))
     if args.get("inspection"):
         select = select.where(Item.inspection_id == args["inspection"])
-    return _batched("api.items", select.order_by(Item.id), args, _item_summary)
+    if args.get("category"):
+        select = select.where(Item.category_id == args["category"])
+    return batched("api.items", select.order_by(Item.id), args, _item_summary)
 
 
 @bp.route("/items/<int:item_id>")
 @auth.signed_in
 @bp.response(200, s.Item)
+@bp.doc(**ITEM_LINKS("$request.path.item_id"))
 @bp.doc(summary="One item, with its measures", security=[{"token": []}])
 def item(item_id: int):
     return _item(load(Item, item_id))
+
+
+#: What PATCH takes for each field id: the kind of object, and who may be chosen (the edit
+#: form's choices: the inspection's categories, active leaders and staff, any department).
+_CHOICES = {
+    "category_id": lambda item, id_: db.session.scalar(
+        sa.select(Category.id).where(Category.id == id_, Category.inspection_id == item.inspection_id)
+    ),
+    "responsible_leader_id": lambda _item, id_: id_ in {u.id for u in active_users_with("leader")},
+    "staff_id": lambda _item, id_: id_ in {u.id for u in active_users_with("staff")},
+    "department_id": lambda _item, id_: db.session.get(Department, id_),
+}
+
+
+class FieldsRefused(NotAllowed):
+    """The caller edits the item but not these fields (HTTP 403, naming them, as the edit form
+    shows them fixed)."""
+
+    explained = True
+
+
+@bp.route("/items/<int:item_id>", methods=["PATCH"])
+@auth.writes
+@bp.arguments(s.ItemPatch)
+@bp.response(200, s.Item)
+@bp.alt_response(409, schema=s.ApiError, description="the item changed since the given version")
+@bp.doc(summary="Edit an item's fields (the edit form's own update, versioned, audited)", security=TOKEN)
+def edit_item(args, item_id: int):
+    obj = load(Item, item_id, "edit")
+    note, version = args.pop("change_note"), args.pop("version")
+    wrong = {
+        name: [_("Not one of the choices.")]
+        for name, allowed in _CHOICES.items()
+        if args.get(name) is not None and not allowed(obj, args[name])
+    }
+    if wrong:
+        abort(422, messages={"json": wrong})
+    refused = refused_fields(current_user, obj, args)
+    if refused:
+        labels = "、".join(field_label("item", name) for name in refused)
+        raise FieldsRefused(_("Only the inspection office may change: %(fields)s.", fields=labels))
+    update_document(Actor.of(current_user), obj, args, note, version)
+    db.session.commit()
+    return _item(obj)
 
 
 # --- @workflow -----------------------------------------------------------------------------
@@ -265,8 +297,8 @@ def _workflow(obj: Item) -> dict:
     ).all()
     offered = allowed_transitions(current_user, obj)
     return {
-        "_id": _url("api.item_workflow", item_id=obj.id),
-        "state": _named("rectification", obj.state),
+        "_id": url("api.item_workflow", item_id=obj.id),
+        "state": named("rectification", obj.state),
         "history": [
             {
                 "action": h.action,
@@ -282,7 +314,7 @@ def _workflow(obj: Item) -> dict:
         ],
         "transitions": [
             {
-                "_id": _url("api.fire_transition", item_id=obj.id, transition_id=t.id),
+                "_id": url("api.fire_transition", item_id=obj.id, transition_id=t.id),
                 "id": t.id,
                 "title": transition_title(t),
             }
@@ -294,6 +326,15 @@ def _workflow(obj: Item) -> dict:
 @bp.route("/items/<int:item_id>/@workflow")
 @auth.signed_in
 @bp.response(200, s.Workflow)
+@bp.doc(
+    **links(
+        Fire=(
+            "post",
+            "/api/items/{item_id}/@workflow/{transition_id}",
+            {"item_id": "$request.path.item_id", "transition_id": "$response.body#/transitions/0/id"},
+        )
+    )
+)
 @bp.doc(summary="The item's history and the transitions I may fire", security=[{"token": []}])
 def item_workflow(item_id: int):
     return _workflow(load(Item, item_id))
@@ -333,7 +374,7 @@ def _search(args, user, endpoint: str, item_endpoint: str) -> dict:
 
     here = {"q": args["q"], "b_size": args["b_size"]}
     listing = {
-        "_id": _url(endpoint)
+        "_id": url(endpoint)
         + "?"
         + urlencode({**here, **({"after": args["after"]} if args["after"] else {})}),
         "items_total": found.total,
@@ -347,12 +388,11 @@ def _search(args, user, endpoint: str, item_endpoint: str) -> dict:
         "problems": [_problem_text(p) for p in messages],
     }
     if found.next_after:
-        first = _url(endpoint) + "?" + urlencode(here)
+        first = url(endpoint) + "?" + urlencode(here)
         listing["batching"] = {
             "_id": listing["_id"],
             "first": first,
-            "last": first,
-            "next": _url(endpoint) + "?" + urlencode({**here, "after": found.next_after}),
+            "next": url(endpoint) + "?" + urlencode({**here, "after": found.next_after}),
         }
     return listing
 
@@ -367,6 +407,7 @@ def _problem_text(problem) -> str:
 @auth.signed_in
 @bp.arguments(s.SearchArgs, location="query")
 @bp.response(200, s.SearchResults)
+@bp.doc(**links(Item=("get", "/api/items/{item_id}", {"item_id": "$response.body#/items/0/id"})))
 @bp.doc(summary="Search what I may see (the pages' search)", security=[{"token": []}])
 def search(args):
     return _search(args, current_user, "api.search", "api.item")
@@ -378,12 +419,13 @@ def search(args):
 @bp.route("/public/items")
 @bp.arguments(s.ItemArgs, location="query")
 @bp.response(200, s.ItemListing)
+@bp.doc(**links(Item=("get", "/api/public/items/{item_id}", {"item_id": "$response.body#/items/0/id"})))
 @bp.doc(summary="Published items", security=[{}])
 def public_items(args):
     select = sa.select(Item).where(permitted(ANONYMOUS, Item, "view_public"))
     if args.get("inspection"):
         select = select.where(Item.inspection_id == args["inspection"])
-    return _batched(
+    return batched(
         "api.public_items", select.order_by(Item.id), args, lambda i: _item_summary(i, "api.public_item")
     )
 
@@ -398,6 +440,7 @@ def public_item(item_id: int):
 @bp.route("/public/@search")
 @bp.arguments(s.SearchArgs, location="query")
 @bp.response(200, s.SearchResults)
+@bp.doc(**links(Item=("get", "/api/public/items/{item_id}", {"item_id": "$response.body#/items/0/id"})))
 @bp.doc(summary="Search the published items (the public search page's search)", security=[{}])
 def public_search(args):
     return _search(args, None, "api.public_search", "api.public_item")

@@ -42,7 +42,14 @@ def sample_arguments(app, target_id, item_id):
         )
         inspection_id, category_id = item.inspection_id, item.category_id
         warning_id = _a_warning(item)
+        from portal.accounts.models import Department
+        from portal.feedback.models import Feedback
+
+        feedback_id = db.session.scalar(db.select(Feedback.id).limit(1)) or 1
+        department_id = db.session.scalar(db.select(Department.id).limit(1)) or 1
     return {
+        "feedback_id": feedback_id,
+        "department_id": department_id,
         "warning_id": warning_id,
         "user_id": target_id,
         "item_id": item_id,

@@ -847,3 +847,45 @@ def test_api_matches_table(app, world, policy, wf, state):
         item = world.item(shared)
         assert getattr(item, wf.state_attribute) == state
         assert item.version == 1 + len(_path(policy, wf, state))
+
+
+def _json_value(world, field: str):
+    """`_changed_value`'s value as a PATCH body carries it (ids as numbers, none as null)."""
+    stored, posted = _changed_value(world, field)
+    if field == "category_id":
+        return None
+    if field.endswith("_id") or field == "progress_override":
+        return int(posted)
+    return posted
+
+
+@pytest.mark.parametrize("state", ["in_progress", "completed"])
+def test_api_fields_match_table(app, world, state):
+    """PATCH /api/items/<id> with one field changed: saved where the table allows it; where the
+    persona edits the item but not that field, 403 naming the field; where the persona may not
+    edit at all, 403 or 404, as the edit form. Refusals share one item, as above."""
+    headers = _api_tokens(app, world)
+    client = app.test_client()
+    shared = world.new_item(APPROVAL_SINGLE, state)
+    for group, fields in FIELD_GROUPS.items():
+        for field in fields:
+            stored, _posted = _changed_value(world, field)
+            for persona in PERSONAS:
+                may_edit = persona in field_table()[(state, "edit")]
+                allowed = may_edit and persona in field_table()[(state, group)]
+                item_id = world.new_item(APPROVAL_SINGLE, state) if allowed else shared
+                response = client.patch(
+                    f"/api/items/{item_id}", json={field: _json_value(world, field)}, headers=headers[persona]
+                )
+                with app.app_context():
+                    now = getattr(world.item(item_id), field)
+                if allowed:
+                    assert response.status_code == 200, (persona, field, response.json)
+                elif may_edit:
+                    assert response.status_code == 403 and "只能由" in response.json["message"], (
+                        persona,
+                        field,
+                    )
+                else:
+                    assert response.status_code == (403 if persona in CAN_SEE else 404), (persona, field)
+                assert (now == stored) == allowed, (persona, field, now)
